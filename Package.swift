@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Codestrator",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "codestrator", targets: ["codestrator"]),
+        .executable(name: "codestrator-bench", targets: ["codestrator-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "CodestratorCore",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "CodestratorRuntime", dependencies: ["CodestratorCore"]),
+        .target(name: "CodestratorMCP", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
+        .executableTarget(
+            name: "codestrator",
+            dependencies: [
+                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "codestrator-bench",
+            dependencies: [],
+            path: "Benchmarks/codestrator-bench"
+        ),
+        .testTarget(
+            name: "CodestratorCoreTests",
+            dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,101 @@
+import Foundation
+
+extension JSON {
+    /// Compact JSON text: no indentation, no HTML escaping, keys in order.
+    public func serialized() -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(256)
+        write(to: &out, indent: nil, level: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Compact JSON as UTF-8 bytes.
+    public func serializedBytes() -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(256)
+        write(to: &out, indent: nil, level: 0)
+        return out
+    }
+
+    /// Indented JSON (two spaces), for humans (`--pretty`).
+    public func prettyPrinted() -> String {
+        var out = [UInt8]()
+        write(to: &out, indent: 2, level: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func write(to out: inout [UInt8], indent: Int?, level: Int) {
+        switch self {
+        case .null: out.append(contentsOf: Array("null".utf8))
+        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
+        case .int(let i): out.append(contentsOf: Array(String(i).utf8))
+        case .double(let d):
+            if d.isFinite {
+                if d.rounded() == d && abs(d) < 1e15 {
+                    out.append(contentsOf: Array(String(Int(d)).utf8))
+                } else {
+                    out.append(contentsOf: Array("\(d)".utf8))
+                }
+            } else {
+                out.append(contentsOf: Array("null".utf8))
+            }
+        case .string(let s): JSON.writeString(s, to: &out)
+        case .array(let a):
+            if a.isEmpty {
+                out.append(contentsOf: [0x5B, 0x5D])
+                return
+            }
+            out.append(0x5B)
+            for (i, v) in a.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                JSON.newline(&out, indent, level + 1)
+                v.write(to: &out, indent: indent, level: level + 1)
+            }
+            JSON.newline(&out, indent, level)
+            out.append(0x5D)
+        case .object(let o):
+            if o.isEmpty {
+                out.append(contentsOf: [0x7B, 0x7D])
+                return
+            }
+            out.append(0x7B)
+            for (i, pair) in o.pairs.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                JSON.newline(&out, indent, level + 1)
+                JSON.writeString(pair.key, to: &out)
+                out.append(0x3A)
+                if indent != nil { out.append(0x20) }
+                pair.value.write(to: &out, indent: indent, level: level + 1)
+            }
+            JSON.newline(&out, indent, level)
+            out.append(0x7D)
+        }
+    }
+
+    private static func newline(_ out: inout [UInt8], _ indent: Int?, _ level: Int) {
+        guard let indent else { return }
+        out.append(0x0A)
+        out.append(contentsOf: repeatElement(0x20, count: indent * level))
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+            case 0x09: out.append(contentsOf: [0x5C, 0x74])
+            case 0x08: out.append(contentsOf: [0x5C, 0x62])
+            case 0x0C: out.append(contentsOf: [0x5C, 0x66])
+            case 0..<0x20, 0x7F:
+                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+}

@@ -1,0 +1,215 @@
+/// A row of `tasks` (epic, feature, testgroup or case).
+public struct TaskRecord: Sendable {
+    public var id: Int
+    public var sessionId: Int
+    public var level: TaskLevel
+    public var parentId: Int?
+    public var title: String
+    public var description: String?
+    public var status: TaskStatus
+    public var priority: Int
+    public var assigneeThreadId: Int?
+    public var assigneeSession: String?
+    public var inputContract: JSON
+    public var fixtures: JSON
+    public var nextAction: String?
+    public var summary: String?
+    public var blockedReason: String?
+    public var cancelled: Bool
+    public var createdAt: String
+    public var updatedAt: String
+    public var startedAt: String?
+    public var completedAt: String?
+
+    public init(_ r: SQLRow) {
+        id = r.int("id")
+        sessionId = r.int("session_id")
+        level = TaskLevel(rawValue: r.string("level")) ?? .case
+        parentId = r.optInt("parent_id")
+        title = r.string("title")
+        description = r.optString("description")
+        status = TaskStatus(rawValue: r.string("status")) ?? .todo
+        priority = r.int("priority")
+        assigneeThreadId = r.optInt("assignee_thread_id")
+        assigneeSession = r.optString("assignee_session")
+        inputContract = r.json("input_contract")
+        fixtures = r.json("fixtures")
+        nextAction = r.optString("next_action")
+        summary = r.optString("summary")
+        blockedReason = r.optString("blocked_reason")
+        cancelled = r.bool("cancelled")
+        createdAt = r.string("created_at")
+        updatedAt = r.string("updated_at")
+        startedAt = r.optString("started_at")
+        completedAt = r.optString("completed_at")
+    }
+
+    public static func load(_ tx: Tx, _ id: Int?) throws -> TaskRecord? {
+        guard let id else { return nil }
+        return try tx.row("SELECT * FROM tasks WHERE id = ?", [id]).map(TaskRecord.init)
+    }
+
+    public var isContainer: Bool { level != .case }
+
+    /// The Task shape: containers carry `rollup` over their direct children, cases `steps_progress`.
+    public func json(_ tx: Tx) throws -> JSON {
+        var rollup: JSON = .null
+        var progress: JSON = .null
+        if isContainer {
+            var counts: [String: Int] = [:]
+            for r in try tx.rows("SELECT status, COUNT(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status", [id]) {
+                counts[r.string("status")] = r.int("n")
+            }
+            rollup = .obj([
+                "total": counts.values.reduce(0, +), "todo": counts["todo"] ?? 0,
+                "in_progress": counts["in_progress"] ?? 0, "blocked": counts["blocked"] ?? 0,
+                "done": counts["done"] ?? 0, "cancelled": counts["cancelled"] ?? 0,
+            ])
+        } else {
+            progress = try StepRecord.progress(tx, caseId: id)
+        }
+        return .obj([
+            "id": id, "session_id": sessionId, "level": level.rawValue, "parent_id": parentId, "title": title,
+            "description": description, "status": status.rawValue, "priority": priority,
+            "assignee_thread_id": assigneeThreadId, "assignee_session": assigneeSession,
+            "input_contract": inputContract, "fixtures": fixtures, "next_action": nextAction, "summary": summary,
+            "blocked_reason": blockedReason, "rollup": rollup, "steps_progress": progress,
+            "created_at": createdAt, "updated_at": updatedAt, "started_at": startedAt, "completed_at": completedAt,
+        ])
+    }
+}
+
+/// A row of `steps`.
+public struct StepRecord: Sendable {
+    public var id: Int
+    public var taskId: Int
+    public var orderNo: Int
+    public var title: String
+    public var status: StepStatus
+    public var evidence: JSON
+    public var checkedByThreadId: Int?
+    public var recordedAt: String?
+    public var createdAt: String
+    public var updatedAt: String
+
+    public init(_ r: SQLRow) {
+        id = r.int("id")
+        taskId = r.int("task_id")
+        orderNo = r.int("order_no")
+        title = r.string("title")
+        status = StepStatus(rawValue: r.string("status")) ?? .todo
+        evidence = r.json("evidence")
+        checkedByThreadId = r.optInt("checked_by_thread_id")
+        recordedAt = r.optString("recorded_at")
+        createdAt = r.string("created_at")
+        updatedAt = r.string("updated_at")
+    }
+
+    public static func load(_ tx: Tx, _ id: Int) throws -> StepRecord? {
+        try tx.row("SELECT * FROM steps WHERE id = ?", [id]).map(StepRecord.init)
+    }
+
+    public static func all(_ tx: Tx, caseId: Int) throws -> [StepRecord] {
+        try tx.rows("SELECT * FROM steps WHERE task_id = ? ORDER BY order_no", [caseId]).map(StepRecord.init)
+    }
+
+    /// `{total, todo, done, failed, skipped}` of a case.
+    public static func progress(_ tx: Tx, caseId: Int) throws -> JSON {
+        var counts: [String: Int] = [:]
+        for r in try tx.rows("SELECT status, COUNT(*) AS n FROM steps WHERE task_id = ? GROUP BY status", [caseId]) {
+            counts[r.string("status")] = r.int("n")
+        }
+        return .obj([
+            "total": counts.values.reduce(0, +), "todo": counts["todo"] ?? 0, "done": counts["done"] ?? 0,
+            "failed": counts["failed"] ?? 0, "skipped": counts["skipped"] ?? 0,
+        ])
+    }
+
+    public var json: JSON {
+        .obj([
+            "id": id, "task_id": taskId, "level": "step", "order_no": orderNo, "title": title,
+            "status": status.rawValue,
+            "evidence": evidence.isNull ? JSON.obj(["result": nil, "artifacts": [JSON]()]) : evidence,
+            "checked_by_thread_id": checkedByThreadId, "recorded_at": recordedAt, "created_at": createdAt,
+            "updated_at": updatedAt,
+        ])
+    }
+}
+
+/// A row of `checkpoints`.
+public struct CheckpointRecord: Sendable {
+    public var id: Int
+    public var json: JSON
+
+    public init(_ r: SQLRow) {
+        id = r.int("id")
+        json = .obj([
+            "id": r.int("id"), "task_id": r.int("task_id"), "step_id": r.optInt("step_id"),
+            "session_id": r.int("session_id"), "thread_id": r.optInt("thread_id"), "event": r.string("event"),
+            "step_title": r.string("step_title"), "snapshot": r.json("snapshot"), "created_at": r.string("created_at"),
+        ])
+    }
+
+    public static func latest(_ tx: Tx, taskId: Int) throws -> CheckpointRecord? {
+        try tx.row("SELECT * FROM checkpoints WHERE task_id = ? ORDER BY id DESC LIMIT 1", [taskId])
+            .map(CheckpointRecord.init)
+    }
+}
+
+/// A row of `current_refs`.
+public struct CurrentRefRecord: Sendable {
+    public var id: Int
+    public var sessionId: Int
+    public var threadId: Int
+    public var nodeType: String
+    public var nodeId: Int
+    public var checkpointId: Int?
+    public var mode: String
+    public var status: String
+    public var nextAction: String?
+    public var summary: String?
+    public var requiredFiles: JSON
+    public var version: Int
+    public var ackedVersion: Int?
+    public var ackedAt: String?
+    public var createdAt: String
+    public var updatedAt: String
+
+    public init(_ r: SQLRow) {
+        id = r.int("id")
+        sessionId = r.int("session_id")
+        threadId = r.int("thread_id")
+        nodeType = r.string("node_type")
+        nodeId = r.int("node_id")
+        checkpointId = r.optInt("checkpoint_id")
+        mode = r.string("mode")
+        status = r.string("status")
+        nextAction = r.optString("next_action")
+        summary = r.optString("summary")
+        requiredFiles = r.json("required_files")
+        version = r.int("version")
+        ackedVersion = r.optInt("acked_version")
+        ackedAt = r.optString("acked_at")
+        createdAt = r.string("created_at")
+        updatedAt = r.string("updated_at")
+    }
+
+    public static func find(_ tx: Tx, sessionId: Int, threadId: Int) throws -> CurrentRefRecord? {
+        try tx.row("SELECT * FROM current_refs WHERE session_id = ? AND thread_id = ?", [sessionId, threadId])
+            .map(CurrentRefRecord.init)
+    }
+
+    public static func load(_ tx: Tx, _ id: Int) throws -> CurrentRefRecord? {
+        try tx.row("SELECT * FROM current_refs WHERE id = ?", [id]).map(CurrentRefRecord.init)
+    }
+
+    public var json: JSON {
+        .obj([
+            "id": id, "session_id": sessionId, "thread_id": threadId, "node_type": nodeType, "node_id": nodeId,
+            "checkpoint_id": checkpointId, "mode": mode, "status": status, "next_action": nextAction,
+            "summary": summary, "required_files": requiredFiles.isNull ? JSON.array([]) : requiredFiles,
+            "version": version, "acked_version": ackedVersion, "acked_at": ackedAt, "created_at": createdAt,
+            "updated_at": updatedAt,
+        ])
+    }
+}

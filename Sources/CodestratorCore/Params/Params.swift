@@ -1,0 +1,34 @@
+/// Validated parameters of one call: every present value has its declared kind, and names,
+/// titles and enums are already trimmed and normalised.
+public struct Params: Sendable {
+    var values: [String: JSON]
+    var explicitNulls: Set<String>
+    var defaults: [String: JSON]
+
+    public init(values: [String: JSON] = [:], explicitNulls: Set<String> = [], defaults: [String: JSON] = [:]) {
+        self.values = values
+        self.explicitNulls = explicitNulls
+        self.defaults = defaults
+    }
+
+    /// Whether the caller gave the key (a non-null value, or an explicit null for a nullable param).
+    public func has(_ k: String) -> Bool { values[k] != nil || explicitNulls.contains(k) }
+    public func isExplicitNull(_ k: String) -> Bool { explicitNulls.contains(k) }
+
+    func value(_ k: String) -> JSON? { values[k] ?? defaults[k] }
+
+    public func int(_ k: String) -> Int? { value(k)?.intValue }
+    public func string(_ k: String) -> String? { value(k)?.stringValue }
+    public func bool(_ k: String) -> Bool? { value(k)?.boolValue }
+    public func json(_ k: String) -> JSON? { value(k) }
+    public func strings(_ k: String) -> [String]? { value(k)?.arrayValue?.compactMap(\.stringValue) }
+    public func ints(_ k: String) -> [Int]? { value(k)?.arrayValue?.compactMap(\.intValue) }
+
+    /// A required value (validation already guaranteed it).
+    public func req(_ k: String) -> Int { int(k) ?? 0 }
+    public func reqString(_ k: String) -> String { string(k) ?? "" }
+
+    public func enumValue<E: RawRepresentable>(_ k: String, _ type: E.Type) -> E? where E.RawValue == String {
+        string(k).flatMap(E.init(rawValue:))
+    }
+}

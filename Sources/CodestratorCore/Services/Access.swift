@@ -1,0 +1,103 @@
+/// Loading rows for a caller: a missing row, or a row of another session seen by a child role, is
+/// `not_found` (protocol.md §7, §9: nothing about other sessions leaks).
+struct Access {
+    let tx: Tx
+    let caller: Caller
+
+    func visible(_ sessionId: Int) -> Bool {
+        !caller.isChild || caller.sessionId == sessionId
+    }
+
+    func session(_ id: Int, field: String = "session_id") throws -> SessionRecord {
+        guard let s = try SessionRecord.load(tx, id), visible(s.id) else {
+            throw CodestratorError.notFound(
+                "session", id, expected: "the id of a session of this repository", field: field)
+        }
+        return s
+    }
+
+    /// The session a call acts on: `session_id` for the root (required unless `optional`), the
+    /// child's own session otherwise (a given value must equal it).
+    func sessionParam(_ p: Params, field: String = "session_id") throws -> SessionRecord? {
+        if caller.isChild {
+            if let given = p.int(field), given != caller.sessionId {
+                throw CodestratorError.notFound("session", given, expected: "your own session", field: field)
+            }
+            return try caller.sessionId.map { try session($0, field: field) }
+        }
+        guard let id = p.int(field) else { return nil }
+        return try session(id, field: field)
+    }
+
+    func requireSession(_ p: Params, field: String = "session_id") throws -> SessionRecord {
+        guard let s = try sessionParam(p, field: field) else {
+            throw CodestratorError(
+                .invalidParams, "field \"\(field)\" is required", expected: ParamKind.id.expectation, field: field)
+        }
+        return s
+    }
+
+    func task(_ id: Int, field: String = "task_id") throws -> TaskRecord {
+        guard let t = try TaskRecord.load(tx, id), visible(t.sessionId) else {
+            throw CodestratorError.notFound("task", id, field: field)
+        }
+        return t
+    }
+
+    func caseTask(_ id: Int, field: String = "case_id") throws -> TaskRecord {
+        let t = try task(id, field: field)
+        guard t.level == .case else {
+            throw CodestratorError(
+                .invalidParams, "task \(id) is \(t.level.article) \(t.level.rawValue)",
+                expected: "the id of a case", field: field)
+        }
+        return t
+    }
+
+    func thread(_ id: Int, field: String = "thread_id") throws -> ThreadRecord {
+        guard let t = try ThreadRecord.load(tx, id), visible(t.sessionId) else {
+            throw CodestratorError.notFound("thread", id, field: field)
+        }
+        return t
+    }
+
+    /// The thread acting "as me": a child's own thread; for the root, `thread_id` when given (a
+    /// thread of `session`), else the session's root thread.
+    func actingThread(_ p: Params, session: SessionRecord, field: String = "thread_id") throws -> ThreadRecord {
+        if caller.isChild {
+            let own = caller.threadId ?? 0
+            if let given = p.int(field), given != own {
+                let other = try ThreadRecord.load(tx, given)
+                if let other, other.sessionId == caller.sessionId {
+                    throw CodestratorError(
+                        .forbidden, "field \"\(field)\" names thread \(given), not this process's thread \(own)",
+                        expected: "your own thread id or none", field: field)
+                }
+                throw CodestratorError.notFound("thread", given, field: field)
+            }
+            return try thread(own, field: field)
+        }
+        if let given = p.int(field) {
+            let t = try thread(given, field: field)
+            guard t.sessionId == session.id else {
+                throw CodestratorError(
+                    .invalidParams, "thread \(given) belongs to session \(t.sessionId)",
+                    expected: "a thread of session \(session.id)", field: field)
+            }
+            return t
+        }
+        guard let root = try ThreadRecord.load(tx, session.rootThreadId) else {
+            throw CodestratorError.invalidState(
+                "session \(session.id) has no root thread", expected: "a session opened with session.open")
+        }
+        return root
+    }
+}
+
+/// `limit` / `offset` of list methods.
+public enum CommonParams {
+    public static let list: [ParamSpec] = [
+        ParamSpec("limit", .int(min: 1, max: 500), default: 100, doc: "page size"),
+        ParamSpec("offset", .int(min: 0, max: 1_000_000_000), default: 0, doc: "items to skip"),
+    ]
+}

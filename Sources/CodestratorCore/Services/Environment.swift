@@ -1,0 +1,80 @@
+import Foundation
+
+/// The role a server process plays (protocol.md §9).
+public enum ProcessRole: String, Sendable, CaseIterable {
+    case root, worker
+    case mergeReviewer = "merge-reviewer"
+    case planArchitect = "plan-architect"
+    case docMirrorManager = "doc-mirror-manager"
+
+    public var threadRole: ThreadRole {
+        switch self {
+        case .root: return .sessionRoot
+        case .worker: return .worker
+        case .mergeReviewer: return .mergeReviewer
+        case .planArchitect: return .planArchitect
+        case .docMirrorManager: return .docMirrorManager
+        }
+    }
+}
+
+/// Who is calling: the process's role and, for child roles, the thread it acts as.
+public struct Caller: Sendable {
+    public var role: ProcessRole
+    public var threadId: Int?
+    /// The session of `threadId` (child roles).
+    public var sessionId: Int?
+
+    public init(role: ProcessRole, threadId: Int? = nil, sessionId: Int? = nil) {
+        self.role = role
+        self.threadId = threadId
+        self.sessionId = sessionId
+    }
+
+    public var isChild: Bool { role != .root }
+}
+
+/// The sessions this process heartbeats (opened, resumed or heartbeated here), most recent last.
+public actor HeartbeatRegistry {
+    public private(set) var sessionIds: [Int] = []
+    public init() {}
+    public func add(_ id: Int) {
+        sessionIds.removeAll { $0 == id }
+        sessionIds.append(id)
+    }
+    public func remove(_ id: Int) { sessionIds.removeAll { $0 == id } }
+}
+
+/// Everything a service needs, built once per process.
+public final class ServiceEnvironment: Sendable {
+    public let store: Store
+    public let git: any GitClient
+    public let tmux: any TmuxProbe
+    public let layout: RepositoryLayout
+    public let caller: Caller
+    /// A one-shot `codestrator call` records no server process on sessions and heartbeats nothing.
+    public let oneShot: Bool
+    public let heartbeats: HeartbeatRegistry
+    /// `--tmux-socket` / `CODESTRATOR_TMUX_SOCKET`, recorded on sessions this process opens.
+    public let tmuxSocket: String?
+    public let dbPath: String
+
+    public init(
+        store: Store, git: any GitClient, tmux: any TmuxProbe, layout: RepositoryLayout, caller: Caller,
+        oneShot: Bool, heartbeats: HeartbeatRegistry, tmuxSocket: String?, dbPath: String
+    ) {
+        self.store = store
+        self.git = git
+        self.tmux = tmux
+        self.layout = layout
+        self.caller = caller
+        self.oneShot = oneShot
+        self.heartbeats = heartbeats
+        self.tmuxSocket = tmuxSocket
+        self.dbPath = dbPath
+    }
+
+    /// `server_pid` / `server_host` to record (NULL for a one-shot call).
+    public var serverPid: Int? { oneShot ? nil : ProcessIdentity.pid }
+    public var serverHost: String? { oneShot ? nil : ProcessIdentity.hostName }
+}

@@ -1,0 +1,152 @@
+/// orch_lifecycle: the current ref ("where am I") and its acknowledgement (methods.md §6).
+public struct LifecycleService: Sendable {
+    let env: ServiceEnvironment
+    public init(env: ServiceEnvironment) { self.env = env }
+
+    public func currentRef(_ p: Params) async throws -> JSON {
+        let caller = env.caller
+        let root = env.layout.root
+        if let set = p.json("set"), case .object(let o) = set {
+            // Validate the `set` object first (it is a nested parameter).
+            let (sp, _) = try ParamValidator.validate(
+                o,
+                specs: [
+                    ParamSpec("node_type", .enumeration(RefNodeType.allCases.map(\.rawValue)), required: true),
+                    ParamSpec("node_id", .id, required: true),
+                    ParamSpec("next_action", .text(maxBytes: 65_536)), ParamSpec("summary", .text(maxBytes: 65_536)),
+                    ParamSpec("required_files", .array(.path, maxCount: 200)),
+                    ParamSpec("mode", .enumeration(RefMode.allCases.map(\.rawValue)), default: "manual"),
+                ].map { ParamSpec("set." + $0.name, $0.kind, required: $0.required, default: $0.defaultValue) }
+                    .map { $0 }, prefixed: "set.")
+            let files = try sp.strings("set.required_files").map {
+                JSON.array(try RepoPath.normalizeAll($0, root: root, field: "set.required_files").map(JSON.string))
+            }
+            return try await env.store.write { tx in
+                let access = Access(tx: tx, caller: caller)
+                let session = try access.requireSession(p)
+                let thread = try access.actingThread(p, session: session)
+                let existing = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
+                if let expected = p.int("expected_version"), expected != (existing?.version ?? 0) {
+                    throw CodestratorError(
+                        .conflict,
+                        "expected_version is \(expected) but the ref is at version \(existing?.version ?? 0)",
+                        expected: "a fresh read first", field: "expected_version")
+                }
+                let nodeType = sp.reqString("set.node_type")
+                let nodeId = sp.req("set.node_id")
+                let task = try Self.checkNode(tx, access: access, session: session, type: nodeType, id: nodeId)
+                var cp: Int?
+                if let (c, step) = task {
+                    cp = try Progress.checkpoint(
+                        tx, event: .currentRefSet, task: c, step: step, threadId: thread.id,
+                        extra: .obj(["next_action": sp.string("set.next_action"), "summary": sp.string("set.summary")]))
+                }
+                tx.bumpVersion()
+                let ref = try Progress.moveRef(
+                    tx, sessionId: session.id, threadId: thread.id, nodeType: nodeType, nodeId: nodeId,
+                    checkpointId: cp,
+                    mode: sp.string("set.mode") ?? "manual", status: .active, nextAction: sp.string("set.next_action"),
+                    summary: sp.string("set.summary"), requiredFiles: files ?? .array([]), clearAck: true)
+                return try Self.view(tx, session: session, thread: thread, ref: ref).merging(["written": true])
+            }
+        }
+        if p.has("expected_version") {
+            throw CodestratorError(
+                .invalidParams, "field \"expected_version\" is given without set",
+                expected: "expected_version only with set",
+                field: "expected_version")
+        }
+        return try await env.store.read { tx in
+            let access = Access(tx: tx, caller: caller)
+            let session = try access.requireSession(p)
+            let thread = try access.actingThread(p, session: session)
+            let ref = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
+            return try Self.view(tx, session: session, thread: thread, ref: ref)
+        }
+    }
+
+    /// A ref's node must be an existing row of that kind in the session; returns the case (and step)
+    /// for a case or step node.
+    static func checkNode(_ tx: Tx, access: Access, session: SessionRecord, type: String, id: Int) throws
+        -> (TaskRecord, StepRecord?)?
+    {
+        let field = "set.node_id"
+        switch type {
+        case "step":
+            guard let step = try StepRecord.load(tx, id), let c = try TaskRecord.load(tx, step.taskId),
+                c.sessionId == session.id
+            else {
+                throw CodestratorError.notFound("step", id, expected: "a step of session \(session.id)", field: field)
+            }
+            return (c, step)
+        case "graph_node":
+            guard try tx.int("SELECT id FROM graph_nodes WHERE id = ?", [id]) != nil else {
+                throw CodestratorError.notFound("graph node", id, field: field)
+            }
+            return nil
+        default:
+            guard let t = try TaskRecord.load(tx, id), t.sessionId == session.id, t.level.rawValue == type else {
+                throw CodestratorError.notFound(
+                    type, id, expected: "the id of \(type == "epic" ? "an" : "a") \(type) of session \(session.id)",
+                    field: field)
+            }
+            return t.level == .case ? (t, nil) : nil
+        }
+    }
+
+    /// `{source, current_ref, task, next_step, checkpoint}`: from the ref when there is one, else from
+    /// resume.next in the same scope.
+    static func view(_ tx: Tx, session: SessionRecord, thread: ThreadRecord, ref: CurrentRefRecord?) throws -> JSON {
+        if let ref {
+            var task: TaskRecord?
+            if ref.nodeType == "case" {
+                task = try TaskRecord.load(tx, ref.nodeId)
+            } else if ref.nodeType == "step", let s = try StepRecord.load(tx, ref.nodeId) {
+                task = try TaskRecord.load(tx, s.taskId)
+            }
+            let steps = try task.map { try StepRecord.all(tx, caseId: $0.id) } ?? []
+            return .obj([
+                "source": "current_refs", "current_ref": ref.json, "task": try task?.json(tx),
+                "next_step": Progress.nextStep(steps)?.json,
+                "checkpoint": try task.flatMap { try CheckpointRecord.latest(tx, taskId: $0.id) }?.json,
+            ])
+        }
+        let scoped = thread.role == .sessionRoot ? nil : thread
+        guard let task = try TaskService.chooseCase(tx, sessionId: session.id, thread: scoped) else {
+            return .obj(["source": "none", "current_ref": nil, "task": nil, "next_step": nil, "checkpoint": nil])
+        }
+        let steps = try StepRecord.all(tx, caseId: task.id)
+        return .obj([
+            "source": "resume.next", "current_ref": nil, "task": try task.json(tx),
+            "next_step": Progress.nextStep(steps)?.json,
+            "checkpoint": try CheckpointRecord.latest(tx, taskId: task.id)?.json,
+        ])
+    }
+
+    public func ack(_ p: Params) async throws -> JSON {
+        let caller = env.caller
+        return try await env.store.write { tx in
+            let access = Access(tx: tx, caller: caller)
+            let session = try access.requireSession(p)
+            let refId = p.req("ref_id")
+            guard let ref = try CurrentRefRecord.load(tx, refId), ref.sessionId == session.id else {
+                throw CodestratorError.notFound(
+                    "current ref", refId, expected: "a ref of session \(session.id)", field: "ref_id")
+            }
+            if caller.isChild && ref.threadId != caller.threadId {
+                throw CodestratorError(
+                    .forbidden, "ref \(refId) belongs to thread \(ref.threadId)", expected: "your own ref",
+                    field: "ref_id")
+            }
+            let version = p.int("version") ?? ref.version
+            guard version == ref.version else {
+                throw CodestratorError(
+                    .conflict, "version is \(version) but ref \(refId) is at version \(ref.version)",
+                    expected: "the ref's current version", field: "version")
+            }
+            try tx.execute(
+                "UPDATE current_refs SET acked_version = ?, acked_at = ? WHERE id = ?", [version, tx.now, ref.id])
+            return try CurrentRefRecord.load(tx, ref.id)!.json
+        }
+    }
+}

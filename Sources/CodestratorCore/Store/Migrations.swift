@@ -1,0 +1,48 @@
+import Foundation
+import GRDB
+
+/// Named, ordered migrations (data-model.md §1). Released migrations are never edited.
+enum Migrations {
+    static let names = ["v1_initial"]
+
+    static func migrator(now: String) -> DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1_initial") { db in
+            for sql in SchemaV1.statements { try db.execute(sql: sql) }
+            for sql in SchemaV1.seeds { try db.execute(sql: sql, arguments: [now]) }
+        }
+        return m
+    }
+
+    /// Migrates under an advisory file lock, so that several processes starting at once never
+    /// race one another's schema changes; refuses a database written by a newer codestrator.
+    static func migrate(_ pool: DatabasePool, lockPath: String, now: String) throws {
+        let migrator = migrator(now: now)
+        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        try refuseNewer(applied)
+        if Set(names).isSubset(of: applied) { return }
+        let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        if fd >= 0 { flock(fd, LOCK_EX) }
+        defer {
+            if fd >= 0 {
+                flock(fd, LOCK_UN)
+                close(fd)
+            }
+        }
+        let again = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        try refuseNewer(again)
+        try migrator.migrate(pool)
+    }
+
+    static func refuseNewer(_ applied: Set<String>) throws {
+        let unknown = applied.subtracting(names)
+        guard unknown.isEmpty else {
+            throw CodestratorError(
+                .unavailable,
+                "database schema has migrations \(unknown.sorted().joined(separator: ", ")) unknown to this codestrator (v\(names.count))",
+                expected: "a newer codestrator than \(CodestratorVersion.current)")
+        }
+    }
+
+    static var schemaVersion: Int { names.count }
+}

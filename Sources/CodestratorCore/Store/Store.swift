@@ -1,0 +1,193 @@
+import Foundation
+import GRDB
+
+/// The state database: one GRDB `DatabasePool` over `<repo>/.codestrator/state.db`.
+///
+/// Services reach it only through `read` / `write`, whose closures get a `Tx` — never a GRDB
+/// type — so that another store (PostgreSQL) can stand behind the same seam later.
+public final class Store: Sendable {
+    let pool: DatabasePool
+    public let path: String
+    public let clock: any Clock
+
+    /// Opens (creating when missing) and migrates the database.
+    ///
+    /// - Parameter busyTimeout: how long a write waits for another process's write (≥ 5 s for
+    ///   servers; 500 ms for hooks, which must never block an agent CLI).
+    public init(path: String, clock: any Clock = SystemClock(), busyTimeout: TimeInterval = 5) throws {
+        self.path = path
+        self.clock = clock
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.journalMode = .wal
+        config.label = "codestrator"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Migrations.migrate(pool, lockPath: path + ".migrate-lock", now: Timestamp.format(clock.now()))
+        } catch let e as CodestratorError {
+            throw e
+        } catch {
+            throw Store.translate(error)
+        }
+    }
+
+    /// One write transaction, begun with `BEGIN IMMEDIATE` so that a read-check-write cannot
+    /// interleave with another process.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Tx) throws -> T) async throws -> T {
+        let now = Timestamp.format(clock.now())
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    let tx = Tx(db: db, now: now, writable: true)
+                    result = try body(tx)
+                    if tx.versionBumped {
+                        try db.execute(
+                            sql: "UPDATE meta SET db_version = db_version + 1, updated_at = ? WHERE id = 1",
+                            arguments: [now])
+                    }
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Store.translate(error)
+        }
+    }
+
+    /// One consistent read (a snapshot of the database).
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Tx) throws -> T) async throws -> T {
+        let now = Timestamp.format(clock.now())
+        do {
+            return try await pool.read { db in try body(Tx(db: db, now: now, writable: false)) }
+        } catch {
+            throw Store.translate(error)
+        }
+    }
+
+    /// Maps database failures onto the error codes callers understand.
+    static func translate(_ error: any Error) -> any Error {
+        if error is CodestratorError { return error }
+        if let e = error as? DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return CodestratorError(
+                    .busy, "the database stayed busy beyond its timeout", expected: "a retry in a moment")
+            default:
+                return CodestratorError(
+                    .internal, "database error: \(e.message ?? "\(e.resultCode)")",
+                    expected: "no database error (this is a bug; see the server log)")
+            }
+        }
+        return error
+    }
+}
+
+/// A value bound to an SQL statement.
+public protocol SQLArgument: Sendable {
+    var sqlValue: SQLValue { get }
+}
+
+public enum SQLValue: Sendable {
+    case null, int(Int), double(Double), text(String)
+}
+
+extension Int: SQLArgument { public var sqlValue: SQLValue { .int(self) } }
+extension String: SQLArgument { public var sqlValue: SQLValue { .text(self) } }
+extension Bool: SQLArgument { public var sqlValue: SQLValue { .int(self ? 1 : 0) } }
+extension Double: SQLArgument { public var sqlValue: SQLValue { .double(self) } }
+extension JSON: SQLArgument {
+    /// JSON columns hold text; a JSON `null` parameter is SQL NULL.
+    public var sqlValue: SQLValue { isNull ? .null : .text(serialized()) }
+}
+extension Optional: SQLArgument where Wrapped: SQLArgument {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+extension SQLValue: SQLArgument { public var sqlValue: SQLValue { self } }
+
+/// The handle a service gets inside one transaction.
+public final class Tx {
+    let db: Database
+    /// The transaction's time: every row it writes carries the same timestamp.
+    public let now: String
+    public let writable: Bool
+    var versionBumped = false
+
+    init(db: Database, now: String, writable: Bool) {
+        self.db = db
+        self.now = now
+        self.writable = writable
+    }
+
+    /// Marks this transaction as changing what the mirror shows (`meta.db_version` + 1 at commit).
+    public func bumpVersion() { versionBumped = true }
+
+    private func args(_ a: [any SQLArgument]) -> StatementArguments {
+        StatementArguments(
+            a.map { v -> DatabaseValue in
+                switch v.sqlValue {
+                case .null: return .null
+                case .int(let i): return i.databaseValue
+                case .double(let d): return d.databaseValue
+                case .text(let s): return s.databaseValue
+                }
+            })
+    }
+
+    public func execute(_ sql: String, _ arguments: [any SQLArgument] = []) throws {
+        try db.execute(sql: sql, arguments: args(arguments))
+    }
+
+    /// Runs an INSERT and returns the new row id.
+    @discardableResult
+    public func insert(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> Int {
+        try db.execute(sql: sql, arguments: args(arguments))
+        return Int(db.lastInsertedRowID)
+    }
+
+    /// Rows changed by the last statement.
+    public var changes: Int { db.changesCount }
+
+    public func rows(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> [SQLRow] {
+        try Row.fetchAll(db, sql: sql, arguments: args(arguments)).map(SQLRow.init)
+    }
+
+    public func row(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> SQLRow? {
+        try Row.fetchOne(db, sql: sql, arguments: args(arguments)).map(SQLRow.init)
+    }
+
+    public func int(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> Int? {
+        try Int.fetchOne(db, sql: sql, arguments: args(arguments))
+    }
+
+    public func ints(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> [Int] {
+        try Int.fetchAll(db, sql: sql, arguments: args(arguments))
+    }
+
+    public func string(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> String? {
+        try String.fetchOne(db, sql: sql, arguments: args(arguments))
+    }
+}
+
+/// One fetched row, read by column name.
+public struct SQLRow {
+    let row: Row
+    init(_ row: Row) { self.row = row }
+
+    public func int(_ c: String) -> Int { row[c] ?? 0 }
+    public func optInt(_ c: String) -> Int? { row[c] }
+    public func string(_ c: String) -> String { row[c] ?? "" }
+    public func optString(_ c: String) -> String? { row[c] }
+    public func bool(_ c: String) -> Bool { (row[c] as Int?) ?? 0 != 0 }
+    public func optBool(_ c: String) -> Bool? { (row[c] as Int?).map { $0 != 0 } }
+    /// A JSON column as a value (SQL NULL → `null`).
+    public func json(_ c: String) -> JSON {
+        guard let s: String = row[c], let v = try? JSON.parse(s) else { return .null }
+        return v
+    }
+    public func hasColumn(_ c: String) -> Bool { row.hasColumn(c) }
+}

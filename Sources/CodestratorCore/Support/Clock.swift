@@ -1,0 +1,45 @@
+import Foundation
+
+/// The one source of time (data-model.md §1: times come from one injectable clock).
+public protocol Clock: Sendable {
+    func now() -> Date
+}
+
+public struct SystemClock: Clock {
+    public init() {}
+    public func now() -> Date { Date() }
+}
+
+/// Fixed-width UTC timestamps, `2026-03-01T10:00:00.123Z` (24 characters), so text order is time order.
+public enum Timestamp {
+    public static func format(_ date: Date) -> String {
+        var t = time_t(floor(date.timeIntervalSince1970))
+        var ms = Int(((date.timeIntervalSince1970 - Double(t)) * 1000).rounded(.down))
+        if ms >= 1000 {
+            ms = 999
+        }
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1,
+            Int(tmv.tm_mday), Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec), ms)
+    }
+
+    public static func parse(_ s: String) -> Date? {
+        let b = Array(s.utf8)
+        guard b.count == 24, b[4] == 0x2D, b[10] == 0x54, b[23] == 0x5A else { return nil }
+        func num(_ r: Range<Int>) -> Int? { Int(String(decoding: b[r], as: UTF8.self)) }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
+            let mi = num(14..<16), let se = num(17..<19), let ms = num(20..<23)
+        else { return nil }
+        var tmv = tm()
+        tmv.tm_year = Int32(y - 1900)
+        tmv.tm_mon = Int32(mo - 1)
+        tmv.tm_mday = Int32(d)
+        tmv.tm_hour = Int32(h)
+        tmv.tm_min = Int32(mi)
+        tmv.tm_sec = Int32(se)
+        let t = timegm(&tmv)
+        return Date(timeIntervalSince1970: Double(t) + Double(ms) / 1000)
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Facts about this process and its host used for liveness (sessions.server_pid / server_host).
+public enum ProcessIdentity {
+    public static let hostName: String = {
+        var buf = [UInt8](repeating: 0, count: 256)
+        buf.withUnsafeMutableBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { _ = gethostname($0, p.count - 1) }
+        }
+        return String(decoding: buf.prefix(while: { $0 != 0 }), as: UTF8.self)
+    }()
+
+    public static var pid: Int { Int(getpid()) }
+
+    /// Whether a process with this id exists on this host.
+    public static func isRunning(pid: Int) -> Bool {
+        guard pid > 0, pid <= Int(Int32.max) else { return false }
+        if kill(pid_t(pid), 0) == 0 { return true }
+        return errno == EPERM
+    }
+}
+
+/// POSIX shell quoting, for display only (commands shown to users); nothing is ever run through a shell.
+public enum ShellQuote {
+    public static func quote(_ s: String) -> String {
+        if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }) {
+            return s
+        }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    public static func join(_ argv: [String]) -> String { argv.map(quote).joined(separator: " ") }
+}

@@ -1,0 +1,153 @@
+import CodestratorCore
+import Foundation
+
+/// What one call produced: a result object, or a failure (protocol.md §6).
+public enum CallOutcome: Sendable {
+    case success(JSON)
+    case failure(method: String, CodestratorError)
+
+    /// The MCP `tools/call` result.
+    public var toolResult: JSON {
+        switch self {
+        case .success(let r):
+            return .obj(["content": [JSON.obj(["type": "text", "text": r.serialized()])], "structuredContent": r])
+        case .failure(let method, let e):
+            return .obj([
+                "content": [JSON.obj(["type": "text", "text": e.message(method: method)])],
+                "structuredContent": e.structured(method: method), "isError": true,
+            ])
+        }
+    }
+}
+
+/// A protocol-level fault of tools/call (JSON-RPC -32602).
+public struct ProtocolFault: Error {
+    public let code: Int
+    public let message: String
+}
+
+/// Routes calls through the registry: shape, method, role, tool, environment, params, handler.
+public struct Dispatcher: Sendable {
+    public let registry: MethodRegistry
+    public let provider: EnvironmentProvider
+    public let role: ProcessRole
+    let catalog: ToolCatalog
+
+    public init(registry: MethodRegistry = .standard, provider: EnvironmentProvider, role: ProcessRole) {
+        self.registry = registry
+        self.provider = provider
+        self.role = role
+        self.catalog = ToolCatalog(registry: registry, role: role)
+    }
+
+    public func toolsList() -> JSON { catalog.listResult() }
+
+    /// `tools/call` with a tool name and its arguments.
+    public func callTool(name rawName: String, arguments: JSON?) async throws -> JSON {
+        let name = rawName == ToolCatalog.legacyAlias ? ToolCatalog.legacyName : rawName
+        let group = ToolGroup(rawValue: name)
+        guard group != nil || name == ToolCatalog.legacyName else {
+            let names = ToolGroup.allCases.map(\.rawValue) + [ToolCatalog.legacyName]
+            throw ProtocolFault(
+                code: -32602,
+                message: "unknown tool: \(quoted(rawName)); expected one of \(names.joined(separator: ", "))")
+        }
+        let toolMethods = group.map { catalog.methods(of: $0) } ?? catalog.allowedMethods
+        let expectedList = "one of " + toolMethods.map(\.name).joined(separator: "|")
+        func shapeError(_ what: String) -> JSON {
+            CallOutcome.failure(
+                method: name, CodestratorError(.invalidParams, what, expected: expectedList, field: "arguments")
+            ).toolResult
+        }
+        let args: JSONObject
+        switch arguments {
+        case nil, .null?: args = JSONObject()
+        case .object(let o)?: args = o
+        default: return shapeError("arguments is \(arguments!.typeName)")
+        }
+        guard let methodValue = args["method"], !methodValue.isNull else {
+            return shapeError("arguments.method is required")
+        }
+        guard let methodName = methodValue.stringValue else {
+            return shapeError("arguments.method is \(ParamValidator.describe(methodValue))")
+        }
+        var params = JSONObject()
+        switch args["params"] {
+        case nil, .null?: break
+        case .object(let o)?: params = o
+        case let other?:
+            return CallOutcome.failure(
+                method: methodName,
+                CodestratorError(
+                    .invalidParams, "arguments.params is \(ParamValidator.describe(other))", expected: "a JSON object",
+                    field: "params")
+            ).toolResult
+        }
+        guard let def = registry[methodName] else {
+            return shapeError("unknown method \(quoted(methodName))")
+        }
+        guard def.allowed(for: role) else {
+            let tools = ToolGroup.visible(to: role).map(\.rawValue).joined(separator: ", ")
+            return CallOutcome.failure(
+                method: methodName,
+                CodestratorError(
+                    .forbidden, "not allowed for role \(role.rawValue)", expected: "a method of \(tools)")
+            ).toolResult
+        }
+        if let group, def.group != group {
+            return CallOutcome.failure(
+                method: methodName,
+                CodestratorError(
+                    .invalidParams, "sent to tool \(group.rawValue)", expected: "tool \(def.group.rawValue)")
+            ).toolResult
+        }
+        return await run(def, params: params).toolResult
+    }
+
+    /// `codestrator call METHOD`: the same path without MCP.
+    public func callMethod(_ methodName: String, params: JSONObject) async -> CallOutcome {
+        guard let def = registry[methodName] else {
+            return .failure(
+                method: methodName,
+                CodestratorError(
+                    .invalidParams, "unknown method \(quoted(methodName))",
+                    expected: "one of " + catalog.allowedMethods.map(\.name).joined(separator: "|")))
+        }
+        guard def.allowed(for: role) else {
+            let tools = ToolGroup.visible(to: role).map(\.rawValue).joined(separator: ", ")
+            return .failure(
+                method: methodName,
+                CodestratorError(.forbidden, "not allowed for role \(role.rawValue)", expected: "a method of \(tools)"))
+        }
+        return await run(def, params: params)
+    }
+
+    func run(_ def: MethodDefinition, params: JSONObject) async -> CallOutcome {
+        do {
+            let env = try await provider.environment()
+            guard let handler = def.handler, let specs = def.params else {
+                throw CodestratorError(
+                    .notImplemented, "not implemented in this build",
+                    expected: "a later codestrator (\(def.ownedBy ?? "a later issue") builds it)")
+            }
+            let (p, warnings) = try ParamValidator.validate(params, specs: specs)
+            var result = try await handler(env, p)
+            if !warnings.isEmpty {
+                let existing = result["warnings"]?.arrayValue ?? []
+                result = result.merging(["warnings": JSON.array(warnings.map(JSON.string) + existing)])
+            }
+            return .success(result)
+        } catch let e as CodestratorError {
+            return .failure(method: def.name, e)
+        } catch is CancellationError {
+            return .failure(
+                method: def.name, CodestratorError(.timeout, "the call was cancelled", expected: "no cancellation"))
+        } catch {
+            Log.error("\(def.name): internal error: \(error)")
+            return .failure(
+                method: def.name,
+                CodestratorError(
+                    .internal, "internal error: \(error)", expected: "no error (this is a bug; see the server log)"))
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import CodestratorCore
+import CodestratorRuntime
+import Foundation
+
+/// How the process was started (protocol.md §1).
+public struct ServerOptions: Sendable {
+    public var repo: String
+    public var db: String?
+    public var role: ProcessRole
+    public var threadId: Int?
+    public var tmuxSocket: String?
+    public var oneShot: Bool
+
+    public init(
+        repo: String, db: String? = nil, role: ProcessRole = .root, threadId: Int? = nil, tmuxSocket: String? = nil,
+        oneShot: Bool = false
+    ) {
+        self.repo = repo
+        self.db = db
+        self.role = role
+        self.threadId = threadId
+        self.tmuxSocket = tmuxSocket
+        self.oneShot = oneShot
+    }
+}
+
+/// Builds the service environment on first use: the repository is resolved through git, and
+/// `.codestrator/` and the database are created only when a tool is first called (a server outside
+/// a repository still answers initialize, tools/list and ping, and creates nothing).
+public actor EnvironmentProvider {
+    let options: ServerOptions
+    let git: any GitClient
+    let tmux: any TmuxProbe
+    public let heartbeats = HeartbeatRegistry()
+    var built: ServiceEnvironment?
+
+    public init(options: ServerOptions, git: any GitClient = CLIGitClient(), tmux: any TmuxProbe = CLITmuxProbe()) {
+        self.options = options
+        self.git = git
+        self.tmux = tmux
+    }
+
+    public var role: ProcessRole { options.role }
+
+    public func environment() async throws -> ServiceEnvironment {
+        if let built { return built }
+        let dir = (options.repo as NSString).standardizingPath
+        guard let root = try await git.mainWorktree(containing: dir) else {
+            throw CodestratorError(
+                .unavailable, "\(dir) is not inside a git repository",
+                expected: "--repo to name a git repository (run git init first)")
+        }
+        let layout = RepositoryLayout(root: root)
+        try layout.ensureDirectories()
+        try RepositoryLayout.ensureExcluded(excludePath: try await git.infoExcludePath(repo: root))
+        let dbPath = options.db ?? layout.defaultDatabasePath
+        let store = try Store(path: dbPath)
+        var caller = Caller(role: options.role, threadId: options.threadId)
+        if options.role != .root {
+            guard let tid = options.threadId else {
+                throw CodestratorError(
+                    .invalidParams, "role \(options.role.rawValue) needs --thread-id", expected: "a thread id")
+            }
+            let role = options.role
+            let sessionId: Int = try await store.read { tx in
+                guard let t = try ThreadRecord.load(tx, tid) else {
+                    throw CodestratorError(.notFound, "thread \(tid) does not exist", expected: "an existing thread id")
+                }
+                guard t.role == role.threadRole else {
+                    throw CodestratorError(
+                        .invalidParams, "thread \(tid) has role \(t.role.rawValue)", expected: "role \(role.rawValue)")
+                }
+                return t.sessionId
+            }
+            caller.sessionId = sessionId
+        }
+        let env = ServiceEnvironment(
+            store: store, git: git, tmux: tmux, layout: layout, caller: caller, oneShot: options.oneShot,
+            heartbeats: heartbeats, tmuxSocket: options.tmuxSocket, dbPath: dbPath)
+        built = env
+        return env
+    }
+
+    /// A heartbeat of every session this process keeps alive (every 20 s while serving).
+    public func heartbeatOnce() async {
+        guard let env = built else { return }
+        let ids = await heartbeats.sessionIds
+        guard !ids.isEmpty else { return }
+        let pid = env.serverPid
+        let host = env.serverHost
+        _ = try? await env.store.write { tx in
+            for id in ids {
+                try tx.execute(
+                    """
+                    UPDATE sessions SET last_seen_at = ?, server_pid = ?, server_host = ?
+                    WHERE id = ? AND status IN ('active','awaiting_resume')
+                    """, [tx.now, pid, host, id])
+            }
+        }
+    }
+}

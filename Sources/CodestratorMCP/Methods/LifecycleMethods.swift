@@ -1,0 +1,26 @@
+import CodestratorCore
+
+/// orch_lifecycle (methods.md §6).
+enum LifecycleMethods {
+    static let all: [MethodDefinition] = [
+        method(
+            "work.current_ref", .lifecycle, "Read the caller's current ref, or write it with `set`", roles: "WVPD",
+            params: [
+                ParamSpec("session_id", .id), ParamSpec("thread_id", .id, doc: "root only"),
+                ParamSpec("set", .object, doc: "{node_type, node_id, next_action, summary, required_files, mode}"),
+                ParamSpec("expected_version", .int(min: 0, max: 9_007_199_254_740_991), doc: "with set"),
+            ]
+        ) { env, p in try await LifecycleService(env: env).currentRef(p) },
+        method(
+            "work.current_ref.ack", .lifecycle, "Acknowledge a current ref version after reloading context",
+            roles: "WVPD",
+            params: [
+                ParamSpec("session_id", .id), ParamSpec("ref_id", .id, required: true),
+                ParamSpec("version", .int(min: 1, max: 9_007_199_254_740_991)),
+            ]
+        ) { env, p in try await LifecycleService(env: env).ack(p) },
+        method(
+            "work.report", .lifecycle, "Report done, blocked or failed to the parent thread", roles: "WVPD",
+            ownedBy: "the child-agents issue"),
+    ]
+}
