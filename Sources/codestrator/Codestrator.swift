@@ -9,7 +9,7 @@ struct Codestrator: AsyncParsableCommand {
         commandName: "codestrator",
         abstract: "Turn your coding-agent CLI into the orchestrator of parallel child agents in one git repository.",
         version: "codestrator \(CodestratorVersion.current)",
-        subcommands: [Serve.self, Call.self, Version.self]
+        subcommands: [Serve.self, Call.self, Version.self, Reference.self]
     )
 }
 
@@ -62,6 +62,12 @@ func checkIdentity(_ provider: EnvironmentProvider, _ options: ServerOptions) as
     } catch let e as CodestratorError {
         throw ValidationError(e.message(method: "--thread-id"))
     }
+}
+
+/// Prints the generated method reference (docs/methods.md).
+struct Reference: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the method reference as Markdown.")
+    func run() throws { print(MethodReference.markdown(), terminator: "") }
 }
 
 struct Version: ParsableCommand {

@@ -72,7 +72,14 @@ public enum ParamValidator {
     static func check(_ v: JSON, kind: ParamKind, field: String) throws -> JSON {
         switch kind {
         case .id:
-            guard let i = v.intValue, i >= 1, i <= maxId else { throw wrong(field, v, kind) }
+            guard let i = v.intValue else {
+                throw CodestratorError(
+                    .invalidParams, "field \"\(field)\" is \(describe(v))", expected: "an integer", field: field)
+            }
+            guard i >= 1, i <= maxId else {
+                throw CodestratorError(
+                    .invalidParams, "field \"\(field)\" is \(i)", expected: kind.expectation, field: field)
+            }
             return .int(i)
         case .int(let lo, let hi):
             guard let i = v.intValue else {

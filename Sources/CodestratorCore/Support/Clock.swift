@@ -13,11 +13,9 @@ public struct SystemClock: Clock {
 /// Fixed-width UTC timestamps, `2026-03-01T10:00:00.123Z` (24 characters), so text order is time order.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
-        var t = time_t(floor(date.timeIntervalSince1970))
-        var ms = Int(((date.timeIntervalSince1970 - Double(t)) * 1000).rounded(.down))
-        if ms >= 1000 {
-            ms = 999
-        }
+        let totalMs = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var t = time_t(totalMs / 1000)
+        let ms = Int(totalMs % 1000)
         var tmv = tm()
         gmtime_r(&t, &tmv)
         return String(
