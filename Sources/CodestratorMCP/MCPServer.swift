@@ -5,7 +5,6 @@ import Foundation
 /// concurrent calls, cancellation. Methods themselves go through the `Dispatcher`.
 public final class MCPServer: Sendable {
     public static let supportedVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
-    public static let modernVersion = "2026-07-28"
 
     let dispatcher: Dispatcher
     let transport: StdioTransport
@@ -103,8 +102,9 @@ public final class MCPServer: Sendable {
         let params = obj["params"]
         let task = Task {
             let reply = await self.respond(method: methodName, id: id, params: params)
-            let cancelled = await self.state.finish(key)
-            if !cancelled, let reply { await self.send(reply, framed: framed) }
+            // The reply is written before the call counts as finished, so EOF never exits ahead of it.
+            if let reply, await !self.state.isCancelled(key) { await self.send(reply, framed: framed) }
+            await self.state.finish(key)
         }
         await state.start(key, task)
     }
@@ -130,24 +130,10 @@ public final class MCPServer: Sendable {
 
     /// The reply to one request (nil: none).
     func respond(method: String, id: JSON, params: JSON?) async -> JSON? {
-        // The 2026-07-28 era: a protocol version in params._meta (protocol.md §13).
-        let meta = params?["_meta"]
-        let modernVersion = meta?["io.modelcontextprotocol/protocolVersion"]?.stringValue
-        if let v = modernVersion, v != Self.modernVersion, !Self.supportedVersions.contains(v) {
-            return errorReply(
-                id, -32022, "unsupported protocol version \(quoted(v))",
-                data: .obj(["supported": [JSON.string(Self.modernVersion)]]))
-        }
-        var reply = await respondCore(method: method, id: id, params: params)
-        if modernVersion == Self.modernVersion || method == "server/discover",
-            var o = reply?["result"]?.objectValue
-        {
-            var m = o["_meta"]?.objectValue ?? JSONObject()
-            m["io.modelcontextprotocol/serverInfo"] = serverInfo
-            o["_meta"] = .object(m)
-            reply = result(id, .object(o))
-        }
-        return reply
+        // The stateless 2026-07-28 era (`server/discover`, protocol.md §13) belongs to the transports
+        // issue: until then `server/discover` is "method not found", so `mode="auto"` clients fall
+        // back to the initialize handshake instead of receiving half-shaped modern results.
+        await respondCore(method: method, id: id, params: params)
     }
 
     func respondCore(method: String, id: JSON, params: JSON?) async -> JSON? {
@@ -161,13 +147,6 @@ public final class MCPServer: Sendable {
                 .obj([
                     "protocolVersion": version, "serverInfo": serverInfo, "capabilities": capabilities,
                     "instructions": instructions,
-                ]))
-        case "server/discover":
-            return result(
-                id,
-                .obj([
-                    "supportedVersions": [JSON.string(Self.modernVersion)], "capabilities": capabilities,
-                    "serverInfo": serverInfo, "instructions": instructions,
                 ]))
         case "ping", "logging/setLevel":
             return result(id, .obj([:]))
@@ -217,10 +196,12 @@ actor ConnectionState {
         running[key] = task
     }
 
-    /// Returns whether the request was cancelled (its reply must not be sent).
-    func finish(_ key: String) -> Bool {
+    /// Whether the request was cancelled (its reply must not be sent).
+    func isCancelled(_ key: String) -> Bool { cancelled.contains(key) }
+
+    func finish(_ key: String) {
         if running.removeValue(forKey: key) == nil { finishedEarly.insert(key) }
-        return cancelled.remove(key) != nil
+        cancelled.remove(key)
     }
 
     func cancel(_ key: String) {

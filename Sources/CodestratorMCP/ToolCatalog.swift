@@ -68,7 +68,8 @@ public struct ToolCatalog: Sendable {
                 "name": Self.legacyName,
                 "description": "Legacy entry point: calls any Codestrator method by name; prefer the orch_* tools.",
                 "inputSchema": Self.schema(all.map(\.name)), "outputSchema": JSON.obj(["type": "object"]),
-                "annotations": Self.annotations(title: "Codestrator (legacy call)", readOnly: false, destructive: true),
+                "annotations": Self.annotations(
+                    title: "Codestrator (legacy call)", readOnly: false, destructive: false),
             ]))
         return .obj(["tools": JSON.array(tools)])
     }
