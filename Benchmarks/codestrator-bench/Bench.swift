@@ -6,224 +6,217 @@
 import Foundation
 
 #if canImport(Glibc)
-  import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+    import Darwin
 #endif
 
 let usage = """
-  usage: codestrator-bench [--binary PATH] [--iterations N] [--cold-starts N] [--json]
-    --binary PATH     server to measure (default: codestrator next to this executable)
-    --iterations N    timed calls per measure, after 50 warm-ups (default 2000)
-    --cold-starts N   fresh spawns timed from spawn to the initialize reply (default 30)
-    --json            print the figures as one JSON object instead of a table
-  """
+    usage: codestrator-bench [--binary PATH] [--iterations N] [--cold-starts N] [--json]
+      --binary PATH     server to measure (default: codestrator next to this executable)
+      --iterations N    timed calls per measure, after 50 warm-ups (default 2000)
+      --cold-starts N   fresh spawns timed from spawn to the initialize reply (default 30)
+      --json            print the figures as one JSON object instead of a table
+    """
 
 struct Options {
-  var binary: String?
-  var iterations = 2000
-  var coldStarts = 30
-  var json = false
+    var binary: String?
+    var iterations = 2000
+    var coldStarts = 30
+    var json = false
 
-  init(_ args: [String]) throws {
-    var rest = args[...]
-    func value(_ flag: String) throws -> String {
-      guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
-      return value
+    init(_ args: [String]) throws {
+        var rest = args[...]
+        func value(_ flag: String) throws -> String {
+            guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
+            return value
+        }
+        func count(_ flag: String) throws -> Int {
+            let text = try value(flag)
+            guard let n = Int(text), n >= 1 else {
+                throw BenchError("\(flag) is \"\(text)\"; expected an integer >= 1")
+            }
+            return n
+        }
+        while let arg = rest.popFirst() {
+            switch arg {
+            case "--binary": binary = try value(arg)
+            case "--iterations": iterations = try count(arg)
+            case "--cold-starts": coldStarts = try count(arg)
+            case "--json": json = true
+            case "-h", "--help":
+                print(usage)
+                exit(0)
+            default: throw BenchError("unknown argument \"\(arg)\"")
+            }
+        }
     }
-    func count(_ flag: String) throws -> Int {
-      let text = try value(flag)
-      guard let n = Int(text), n >= 1 else {
-        throw BenchError("\(flag) is \"\(text)\"; expected an integer >= 1")
-      }
-      return n
-    }
-    while let arg = rest.popFirst() {
-      switch arg {
-      case "--binary": binary = try value(arg)
-      case "--iterations": iterations = try count(arg)
-      case "--cold-starts": coldStarts = try count(arg)
-      case "--json": json = true
-      case "-h", "--help":
-        print(usage)
-        exit(0)
-      default: throw BenchError("unknown argument \"\(arg)\"")
-      }
-    }
-  }
 }
 
 /// Default server: `codestrator` in the directory of this executable (both land in .build/release).
 /// When started through PATH, argv[0] has no directory, so ask Foundation where the executable is.
 func defaultBinary() -> String {
-  let argv0 = CommandLine.arguments[0]
-  let me = argv0.contains("/") ? argv0 : (Bundle.main.executablePath ?? argv0)
-  return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("codestrator")
-    .path
+    let argv0 = CommandLine.arguments[0]
+    let me = argv0.contains("/") ? argv0 : (Bundle.main.executablePath ?? argv0)
+    return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("codestrator")
+        .path
 }
 
 /// A throwaway git repository with one commit (session.open branches a worktree from it). Returns
 /// the temporary directory that holds it (to remove afterwards) and the repository path.
 func makeRepository() throws -> (tmp: String, repo: String) {
-  var template = Array(
-    (FileManager.default.temporaryDirectory.path + "/codestrator-bench.XXXXXX").utf8CString)
-  let made = template.withUnsafeMutableBufferPointer {
-    mkdtemp($0.baseAddress!).map { String(cString: $0) }
-  }
-  guard let tmp = made else { throw BenchError("cannot create a temporary directory") }
-  let repo = tmp + "/repo"
-  try run(["git", "init", "-q", "-b", "main", repo])
-  // -c rather than the user's config: no identity needed, no signing prompt.
-  let identity = [
-    "-c", "user.name=codestrator-bench", "-c", "user.email=bench@localhost", "-c",
-    "commit.gpgsign=false",
-  ]
-  try run(["git", "-C", repo] + identity + ["commit", "-q", "--allow-empty", "-m", "bench"])
-  return (tmp, repo)
+    var template = Array(
+        (FileManager.default.temporaryDirectory.path + "/codestrator-bench.XXXXXX").utf8CString)
+    let made = template.withUnsafeMutableBufferPointer {
+        mkdtemp($0.baseAddress!).map { String(cString: $0) }
+    }
+    guard let tmp = made else { throw BenchError("cannot create a temporary directory") }
+    let repo = tmp + "/repo"
+    try run(["git", "init", "-q", "-b", "main", repo])
+    // -c rather than the user's config: no identity needed, no signing prompt.
+    let identity = [
+        "-c", "user.name=codestrator-bench", "-c", "user.email=bench@localhost", "-c",
+        "commit.gpgsign=false",
+    ]
+    try run(["git", "-C", repo] + identity + ["commit", "-q", "--allow-empty", "-m", "bench"])
+    return (tmp, repo)
 }
 
+/// Untimed calls before each timed series: first-call costs (statement preparation, lazy setup,
+/// page faults) are not what a working session sees.
+let warmupCalls = 50
 let initializeParams =
-  #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}"#
+    #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}"#
+
+/// Cold start: spawn -> initialize reply, each on a fresh process. The first spawn is not timed: it
+/// pulls the binary and its libraries into the page cache, where they are for any later start.
+func measureColdStarts(_ count: Int, argv: [String], environment: [String], warnings: inout [String])
+    throws -> Stats
+{
+    var nanos: [UInt64] = []
+    var lateExits = 0
+    for n in 0...count {
+        let start = monotonicNanos()
+        let fresh = Connection(try Child(name: "codestrator", argv: argv, environment: environment))
+        let reply = try fresh.roundTrip(
+            (1, requestLine(id: 1, method: "initialize", params: initializeParams)))
+        _ = try Connection.result(of: reply.message, "initialize")
+        if n > 0 { nanos.append(reply.arrived - start) }
+        if !fresh.child.finish(grace: 2) { lateExits += 1 }
+    }
+    if lateExits > 0 {
+        warnings.append("\(lateExits) fresh servers did not exit 0 within 2 s of stdin EOF")
+    }
+    return Stats(name: "cold start (spawn -> initialize)", nanos: nanos)
+}
 
 func runBench(_ options: Options) throws -> Report {
-  let binary = options.binary ?? defaultBinary()
-  guard access(binary, X_OK) == 0 else {
-    throw BenchError(
-      "no server executable at \(binary); build it (swift build -c release) or pass --binary PATH")
-  }
-  let warmup = 50
-  let total = warmup + options.iterations
-  var warnings: [String] = []
-  if binary.contains("/debug/") {
-    warnings.append("\(binary) looks like a debug build; the targets are for release")
-  }
+    let binary = options.binary ?? defaultBinary()
+    guard access(binary, X_OK) == 0 else {
+        throw BenchError(
+            "no server executable at \(binary); build it (swift build -c release) or pass --binary PATH")
+    }
+    var warnings: [String] = []
+    if binary.contains("/debug/") {
+        warnings.append("\(binary) looks like a debug build; the targets are for release")
+    }
 
-  let (tmp, repo) = try makeRepository()
-  // A private tmux server (socket name), so session.open's viewer session never lands in the user's
-  // tmux.
-  let socket = "codestrator-bench-\(getpid())"
-  defer {
-    // Ending that tmux server ends the viewer panes the server made.
-    try? run(["tmux", "-L", socket, "kill-server"], stderr: .null)
-    try? FileManager.default.removeItem(atPath: tmp)
-  }
-  let environment = childEnvironment(["CODESTRATOR_TMUX_SOCKET": socket])
-  let serverArgv = [binary, "serve", "--repo", repo]
+    let (tmp, repo) = try makeRepository()
+    // A private tmux server (socket name), so session.open's viewer session never lands in the
+    // user's tmux. Ending that tmux server at the end ends the panes the server made.
+    let socket = "codestrator-bench-\(getpid())"
+    defer {
+        try? run(["tmux", "-L", socket, "kill-server"], stderr: .null)
+        try? FileManager.default.removeItem(atPath: tmp)
+    }
+    let environment = childEnvironment(["CODESTRATOR_TMUX_SOCKET": socket])
+    let serverArgv = [binary, "serve", "--repo", repo]
 
-  // Round trips on one long-lived server, the way an agent CLI uses it.
-  let server = Connection(
-    try Child(name: "codestrator", argv: serverArgv, environment: environment))
-  let info = try server.call("initialize", initializeParams)
-  if info["protocolVersion"] as? String != "2025-06-18" {
-    warnings.append(
-      "initialize answered protocolVersion \(info["protocolVersion"] ?? "nil"), not 2025-06-18")
-  }
-  let serverVersion =
-    (info["serverInfo"] as? [String: Any])?["version"] as? String ?? "version unknown"
-  try server.child.send(
-    Array(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8) + [10])
-  let opened = try server.tool(
-    "orch_session", "session.open",
-    #"{"intent":"new_work","user_request":"bench run","agent_role":"sim"}"#)
-  let sessionRow = (opened["session_context"] as? [String: Any])?["session"] as? [String: Any]
-  guard let session = sessionRow?["id"] as? Int else {
-    throw BenchError("session.open: result has no session_context.session.id")
-  }
-  // A fixed small task tree, so the read returns real rows whatever --iterations is (it is measured
-  // before the task.create run adds thousands of epics).
-  for n in 1...20 {
-    _ = try server.tool(
-      "orch_task", "task.create", #"{"level":"epic","title":"seed \#(n)","session_id":\#(session)}"#
-    )
-  }
-  let sessionParams = "{\"session_id\":\(session)}"
-  let pings = server.requests(total) { id, _ in requestLine(id: id, method: "ping") }
-  let lists = server.requests(total) { id, _ in
-    toolLine(id: id, "orch_task", "task.list", sessionParams)
-  }
-  let beats = server.requests(total) { id, _ in
-    toolLine(id: id, "orch_session", "session.heartbeat", sessionParams)
-  }
-  let creates = server.requests(total) { id, n in
-    toolLine(
-      id: id, "orch_task", "task.create",
-      "{\"level\":\"epic\",\"title\":\"bench epic \(n)\",\"session_id\":\(session)}"
-    )
-  }
-  let ping = Stats(name: "ping", nanos: try server.measure(pings, warmup: warmup, check: "ping"))
-  let list = Stats(
-    name: "task.list (read, 20 tasks)",
-    nanos: try server.measure(lists, warmup: warmup, check: "task.list"))
-  let beat = Stats(
-    name: "session.heartbeat (light write)",
-    nanos: try server.measure(beats, warmup: warmup, check: "session.heartbeat"))
-  let create = Stats(
-    name: "task.create (write)",
-    nanos: try server.measure(creates, warmup: warmup, check: "task.create"))
-  if !server.child.finish(grace: 10) {
-    warnings.append("the server did not exit 0 within 10 s of stdin EOF")
-  }
+    // Round trips on one long-lived server, the way an agent CLI uses it.
+    let server = Connection(try Child(name: "codestrator", argv: serverArgv, environment: environment))
+    let info = try server.call("initialize", initializeParams)
+    if info["protocolVersion"] as? String != "2025-06-18" {
+        warnings.append("initialize answered protocolVersion \(info["protocolVersion"] ?? "nil")")
+    }
+    let serverVersion = (info["serverInfo"] as? [String: Any])?["version"] as? String ?? "unknown"
+    try server.child.send(Array(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8) + [10])
+    let opened = try server.tool(
+        "orch_session", "session.open",
+        #"{"intent":"new_work","user_request":"bench run","agent_role":"sim"}"#)
+    let sessionRow = (opened["session_context"] as? [String: Any])?["session"] as? [String: Any]
+    guard let session = sessionRow?["id"] as? Int else {
+        throw BenchError("session.open: result has no session_context.session.id")
+    }
+    // A fixed small task tree, so the read returns real rows whatever --iterations is (it is
+    // measured before the task.create series adds thousands of epics).
+    for n in 1...20 {
+        let params = #"{"level":"epic","title":"seed \#(n)","session_id":\#(session)}"#
+        _ = try server.tool("orch_task", "task.create", params)
+    }
+    let total = warmupCalls + options.iterations
+    let sessionParams = "{\"session_id\":\(session)}"
+    let creates = server.requests(total) { id, n in
+        let params = "{\"level\":\"epic\",\"title\":\"bench epic \(n)\",\"session_id\":\(session)}"
+        return toolLine(id: id, "orch_task", "task.create", params)
+    }
+    let ping = try server.measure(
+        "ping", server.requests(total) { id, _ in requestLine(id: id, method: "ping") }, check: "ping")
+    let list = try server.measure(
+        "task.list (read, 20 tasks)",
+        server.requests(total) { id, _ in toolLine(id: id, "orch_task", "task.list", sessionParams) },
+        check: "task.list")
+    let beat = try server.measure(
+        "session.heartbeat (light write)",
+        server.requests(total) { id, _ in
+            toolLine(id: id, "orch_session", "session.heartbeat", sessionParams)
+        }, check: "session.heartbeat")
+    let create = try server.measure("task.create (write)", creates, check: "task.create")
+    if !server.child.finish(grace: 10) {
+        warnings.append("the server did not exit 0 within 10 s of stdin EOF")
+    }
 
-  // The floor: `cat` echoes exactly the task.create lines; the echo carries the same id, so the
-  // same reader and id matching apply.
-  let cat = Connection(try Child(name: "cat", argv: ["cat"], environment: childEnvironment()))
-  let floor = Stats(
-    name: "pipe floor (cat, task.create bytes)",
-    nanos: try cat.measure(creates, warmup: warmup, check: nil))
-  _ = cat.child.finish(grace: 2)
+    // The floor: `cat` echoes exactly the task.create lines; the echo carries the same id, so the
+    // same reader and id matching apply.
+    let cat = Connection(try Child(name: "cat", argv: ["cat"], environment: childEnvironment()))
+    let floor = try cat.measure("pipe floor (cat, task.create bytes)", creates, check: nil)
+    _ = cat.child.finish(grace: 2)
 
-  // Cold start: spawn -> initialize reply, against the database the run above created (as for a
-  // real restart). The first spawn is not timed: it pulls the binary and its libraries into the
-  // page cache.
-  var coldNanos: [UInt64] = []
-  var lateExits = 0
-  for n in 0...options.coldStarts {
-    let start = monotonicNanos()
-    let fresh = Connection(
-      try Child(name: "codestrator", argv: serverArgv, environment: environment))
-    let reply = try fresh.roundTrip(
-      (1, requestLine(id: 1, method: "initialize", params: initializeParams)))
-    _ = try Connection.result(of: reply.message, "initialize")
-    if n > 0 { coldNanos.append(reply.arrived - start) }
-    if !fresh.child.finish(grace: 2) { lateExits += 1 }
-  }
-  if lateExits > 0 {
-    warnings.append("\(lateExits) fresh servers did not exit 0 within 2 s of stdin EOF")
-  }
-  let cold = Stats(name: "cold start (spawn -> initialize)", nanos: coldNanos)
+    // After the run above, so fresh servers find an existing database, as on a real restart.
+    let cold = try measureColdStarts(
+        options.coldStarts, argv: serverArgv, environment: environment, warnings: &warnings)
 
-  return Report(
-    binary: binary, serverVersion: serverVersion, iterations: options.iterations, warmup: warmup,
-    floor: floor,
-    ping: ping, rounds: [ping, list, beat, create], coldStart: cold,
-    targets: [
-      Target(label: "task.create p50", value: create.p50, limit: 0.8, unit: "ms"),
-      Target(
-        label: "task.create p50 / ping p50", value: create.p50 / ping.p50, limit: 3, unit: "x"),
-      Target(label: "cold start p50", value: cold.p50, limit: 25, unit: "ms"),
-    ],
-    warnings: warnings)
+    return Report(
+        binary: binary, serverVersion: serverVersion, iterations: options.iterations,
+        warmup: warmupCalls, floor: floor, ping: ping, rounds: [ping, list, beat, create],
+        coldStart: cold,
+        targets: [
+            Target(label: "task.create p50", value: create.p50, limit: 0.8, unit: "ms"),
+            Target(
+                label: "task.create p50 / ping p50", value: create.p50 / ping.p50, limit: 3, unit: "x"),
+            Target(label: "cold start p50", value: cold.p50, limit: 25, unit: "ms"),
+        ],
+        warnings: warnings)
 }
 
 @main
 struct CodestratorBench {
-  static func main() {
-    // A server that dies must surface as EPIPE from write(2), which we report, rather than kill the
-    // bench.
-    signal(SIGPIPE, SIG_IGN)
-    let options: Options
-    do {
-      options = try Options(Array(CommandLine.arguments.dropFirst()))
-    } catch {
-      FileHandle.standardError.write(Data("codestrator-bench: \(error)\n\(usage)\n".utf8))
-      exit(2)
+    static func main() {
+        // A server that dies must surface as EPIPE from write(2), which we report, rather than kill the
+        // bench.
+        signal(SIGPIPE, SIG_IGN)
+        let options: Options
+        do {
+            options = try Options(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            FileHandle.standardError.write(Data("codestrator-bench: \(error)\n\(usage)\n".utf8))
+            exit(2)
+        }
+        do {
+            let report = try runBench(options)
+            print(options.json ? report.json() : report.table(), terminator: options.json ? "\n" : "")
+        } catch {
+            FileHandle.standardError.write(Data("codestrator-bench: \(error)\n".utf8))
+            exit(1)
+        }
     }
-    do {
-      let report = try runBench(options)
-      print(options.json ? report.json() : report.table(), terminator: options.json ? "\n" : "")
-    } catch {
-      FileHandle.standardError.write(Data("codestrator-bench: \(error)\n".utf8))
-      exit(1)
-    }
-  }
 }

@@ -7,103 +7,103 @@ import Foundation
 typealias Request = (id: Int, line: [UInt8])
 
 func requestLine(id: Int, method: String, params: String? = nil) -> [UInt8] {
-  var text = "{\"jsonrpc\":\"2.0\",\"id\":\(id),\"method\":\"\(method)\""
-  if let params { text += ",\"params\":\(params)" }
-  return Array((text + "}\n").utf8)
+    var text = "{\"jsonrpc\":\"2.0\",\"id\":\(id),\"method\":\"\(method)\""
+    if let params { text += ",\"params\":\(params)" }
+    return Array((text + "}\n").utf8)
 }
 
 /// A `tools/call` line: `{"name":tool,"arguments":{"method":…,"params":…}}` (protocol.md §6).
 func toolLine(id: Int, _ tool: String, _ method: String, _ params: String) -> [UInt8] {
-  let arguments = "{\"method\":\"\(method)\",\"params\":\(params)}"
-  return requestLine(
-    id: id, method: "tools/call", params: "{\"name\":\"\(tool)\",\"arguments\":\(arguments)}")
+    let arguments = "{\"method\":\"\(method)\",\"params\":\(params)}"
+    return requestLine(
+        id: id, method: "tools/call", params: "{\"name\":\"\(tool)\",\"arguments\":\(arguments)}")
 }
 
 final class Connection {
-  let child: Child
-  private var lastID = 0
+    let child: Child
+    private var lastID = 0
 
-  init(_ child: Child) { self.child = child }
+    init(_ child: Child) { self.child = child }
 
-  func nextID() -> Int {
-    lastID += 1
-    return lastID
-  }
-
-  /// Fresh ids for `count` requests built by `make(id, index)`.
-  func requests(_ count: Int, _ make: (_ id: Int, _ index: Int) -> [UInt8]) -> [Request] {
-    (0..<count).map { index in
-      let id = nextID()
-      return (id, make(id, index))
+    func nextID() -> Int {
+        lastID += 1
+        return lastID
     }
-  }
 
-  /// Sends `line` and reads lines until the one with `id`; others (notifications) are skipped. The
-  /// clock stops as soon as that line has arrived, before we parse it, so our JSON decoding is not
-  /// charged to the server. Both the server and `cat` go through this same path.
-  func roundTrip(_ request: Request) throws -> (
-    sent: UInt64, arrived: UInt64, message: [String: Any]
-  ) {
-    let sent = monotonicNanos()
-    try child.send(request.line)
-    while true {
-      guard let line = try child.output.nextLine(timeoutMs: 30_000) else {
-        throw BenchError(
-          "\(child.name) closed stdout (EOF) while request \(request.id) was pending")
-      }
-      let arrived = monotonicNanos()
-      if line.isEmpty { continue }
-      guard let message = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
-      else {
-        throw BenchError(
-          "\(child.name) wrote a non-JSON line: \(String(decoding: line.prefix(300), as: UTF8.self))"
-        )
-      }
-      if message["id"] as? Int == request.id { return (sent, arrived, message) }
+    /// Fresh ids for `count` requests built by `make(id, index)`.
+    func requests(_ count: Int, _ make: (_ id: Int, _ index: Int) -> [UInt8]) -> [Request] {
+        (0..<count).map { index in
+            let id = nextID()
+            return (id, make(id, index))
+        }
     }
-  }
 
-  /// The `result` of a server reply. A JSON-RPC error or a tool result with isError means the
-  /// server misbehaved (the bench only sends valid calls), which ends the run.
-  static func result(of message: [String: Any], _ what: String) throws -> [String: Any] {
-    if let error = message["error"] { throw BenchError("\(what): JSON-RPC error \(error)") }
-    guard let result = message["result"] as? [String: Any] else {
-      throw BenchError("\(what): reply has no result")
+    /// Sends `line` and reads lines until the one with `id`; others (notifications) are skipped. The
+    /// clock stops as soon as that line has arrived, before we parse it, so our JSON decoding is not
+    /// charged to the server. Both the server and `cat` go through this same path.
+    func roundTrip(_ request: Request) throws -> (
+        sent: UInt64, arrived: UInt64, message: [String: Any]
+    ) {
+        let sent = monotonicNanos()
+        try child.send(request.line)
+        while true {
+            guard let line = try child.output.nextLine(timeoutMs: 30_000) else {
+                throw BenchError(
+                    "\(child.name) closed stdout (EOF) while request \(request.id) was pending")
+            }
+            let arrived = monotonicNanos()
+            if line.isEmpty { continue }
+            guard let message = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
+            else {
+                throw BenchError(
+                    "\(child.name) wrote a non-JSON line: \(String(decoding: line.prefix(300), as: UTF8.self))"
+                )
+            }
+            if message["id"] as? Int == request.id { return (sent, arrived, message) }
+        }
     }
-    if result["isError"] as? Bool == true {
-      let text = (result["content"] as? [[String: Any]])?.first?["text"] as? String ?? "\(result)"
-      throw BenchError("\(what): isError: \(text)")
-    }
-    return result
-  }
 
-  func call(_ method: String, _ params: String? = nil) throws -> [String: Any] {
-    let id = nextID()
-    let reply = try roundTrip((id, requestLine(id: id, method: method, params: params)))
-    return try Self.result(of: reply.message, method)
-  }
-
-  /// A tools/call; returns its structuredContent.
-  func tool(_ tool: String, _ method: String, _ params: String) throws -> [String: Any] {
-    let id = nextID()
-    let reply = try roundTrip((id, toolLine(id: id, tool, method, params)))
-    let result = try Self.result(of: reply.message, method)
-    guard let content = result["structuredContent"] as? [String: Any] else {
-      throw BenchError("\(method): result has no structuredContent object")
+    /// The `result` of a server reply. A JSON-RPC error or a tool result with isError means the
+    /// server misbehaved (the bench only sends valid calls), which ends the run.
+    static func result(of message: [String: Any], _ what: String) throws -> [String: Any] {
+        if let error = message["error"] { throw BenchError("\(what): JSON-RPC error \(error)") }
+        guard let result = message["result"] as? [String: Any] else {
+            throw BenchError("\(what): reply has no result")
+        }
+        if result["isError"] as? Bool == true {
+            let text = (result["content"] as? [[String: Any]])?.first?["text"] as? String ?? "\(result)"
+            throw BenchError("\(what): isError: \(text)")
+        }
+        return result
     }
-    return content
-  }
 
-  /// Round-trip times of `requests`, sent one after another, without the first `warmup` ones.
-  /// `check` names the method when replies must be successful results (nil for the `cat` echo).
-  func measure(_ requests: [Request], warmup: Int, check: String?) throws -> [UInt64] {
-    var nanos: [UInt64] = []
-    nanos.reserveCapacity(requests.count)
-    for (index, request) in requests.enumerated() {
-      let reply = try roundTrip(request)
-      if let check { _ = try Self.result(of: reply.message, check) }
-      if index >= warmup { nanos.append(reply.arrived - reply.sent) }
+    func call(_ method: String, _ params: String? = nil) throws -> [String: Any] {
+        let id = nextID()
+        let reply = try roundTrip((id, requestLine(id: id, method: method, params: params)))
+        return try Self.result(of: reply.message, method)
     }
-    return nanos
-  }
+
+    /// A tools/call; returns its structuredContent.
+    func tool(_ tool: String, _ method: String, _ params: String) throws -> [String: Any] {
+        let id = nextID()
+        let reply = try roundTrip((id, toolLine(id: id, tool, method, params)))
+        let result = try Self.result(of: reply.message, method)
+        guard let content = result["structuredContent"] as? [String: Any] else {
+            throw BenchError("\(method): result has no structuredContent object")
+        }
+        return content
+    }
+
+    /// Round trips of `requests`, sent one after another; the first `warmupCalls` are not timed.
+    /// `check` names the method when replies must be successful results (nil for the `cat` echo).
+    func measure(_ name: String, _ requests: [Request], check: String?) throws -> Stats {
+        var nanos: [UInt64] = []
+        nanos.reserveCapacity(requests.count)
+        for (index, request) in requests.enumerated() {
+            let reply = try roundTrip(request)
+            if let check { _ = try Self.result(of: reply.message, check) }
+            if index >= warmupCalls { nanos.append(reply.arrived - reply.sent) }
+        }
+        return Stats(name: name, nanos: nanos)
+    }
 }

@@ -8,7 +8,7 @@ public enum WorktreeAddOutcome: Sendable, Equatable {
 /// Everything Codestrator asks of git. The CLI implementation lives in CodestratorRuntime; unit
 /// tests may use a fake. Arguments are validated before they get here; implementations pass them
 /// as argv, never through a shell.
-public protocol GitClient: Sendable {
+public protocol GitClient: GitWorktreeOps {
     /// `git --version`, parsed (`2.39.5`).
     func version() async throws -> String
     /// The main worktree of the repository containing `dir`, or nil when `dir` is not inside a work tree.
@@ -26,4 +26,33 @@ public protocol GitClient: Sendable {
     func deleteBranch(repo: String, branch: String, force: Bool) async throws
     /// The `.git/info/exclude` path of the repository.
     func infoExcludePath(repo: String) async throws -> String
+}
+
+/// The outcome of a merge attempt in a worktree.
+public enum GitMergeOutcome: Sendable, Equatable {
+    case merged
+    /// Conflicts (files listed); the merge was aborted and the worktree verified unchanged.
+    case conflict([String])
+    /// Any other failure (a hook, untracked files in the way); aborted the same way.
+    case failed(String)
+}
+
+/// Worktree and merge operations (runtime.md §2.3–§2.7).
+public protocol GitWorktreeOps: Sendable {
+    /// Files with changes: tracked and untracked (`untracked: true`), or tracked only.
+    func dirtyFiles(worktree: String, untracked: Bool) async throws -> [String]
+    /// A merge, rebase or cherry-pick in progress.
+    func operationInProgress(worktree: String) async throws -> Bool
+    func isAncestor(repo: String, _ a: String, of b: String) async throws -> Bool
+    /// `rev-list --count a..b`: commits of b missing from a.
+    func countMissing(repo: String, from a: String, in b: String) async throws -> Int
+    /// `git add -A` + `git commit -m`; returns the new commit.
+    func commitAll(worktree: String, message: String) async throws -> String
+    /// `git merge [--no-ff|--ff-only] …` of `commit`; on failure lists conflicts, aborts and verifies HEAD.
+    func merge(worktree: String, commit: String, message: String?, fastForwardOnly: Bool) async throws
+        -> GitMergeOutcome
+    /// `git diff --name-only a b`.
+    func changedFiles(worktree: String, from a: String, to b: String) async throws -> [String]
+    /// Entries of `git worktree list` (path, branch or nil).
+    func worktrees(repo: String) async throws -> [(path: String, branch: String?)]
 }

@@ -58,6 +58,8 @@ public final class ServiceEnvironment: Sendable {
     /// `--tmux-socket` / `CODESTRATOR_TMUX_SOCKET`, recorded on sessions this process opens.
     public let tmuxSocket: String?
     public let dbPath: String
+    /// Serialises git writes of this repository within the process.
+    public let gitWrites = AsyncMutex()
 
     public init(
         store: Store, git: any GitClient, tmux: any TmuxProbe, layout: RepositoryLayout, caller: Caller,

@@ -38,17 +38,20 @@ public final class Store: Sendable {
     /// One write transaction, begun with `BEGIN IMMEDIATE` so that a read-check-write cannot
     /// interleave with another process.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Tx) throws -> T) async throws -> T {
-        let now = Timestamp.format(clock.now())
+        let clock = self.clock
         do {
             return try await pool.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
+                    // Read the clock once the write lock is held, so that timestamps follow the order
+                    // in which transactions really ran (leases and lock history depend on it).
+                    let now = Timestamp.format(clock.now())
                     let tx = Tx(db: db, now: now, writable: true)
                     result = try body(tx)
                     if tx.versionBumped {
                         try db.execute(
                             sql: "UPDATE meta SET db_version = db_version + 1, updated_at = ? WHERE id = 1",
-                            arguments: [now])
+                            arguments: [tx.now])
                     }
                     return .commit
                 }

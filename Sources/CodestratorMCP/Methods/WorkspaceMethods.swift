@@ -2,32 +2,99 @@ import CodestratorCore
 
 /// orch_workspace (methods.md §4).
 enum WorkspaceMethods {
-    static let owner = "the workspace issue"
+    static let text = ParamKind.text(maxBytes: 65_536)
+    static let count = ParamKind.int(min: 0, max: 100_000)
+
     static let all: [MethodDefinition] = [
         method(
             "scheduler.decide_worktree", .workspace, "Score whether a split of work needs its own worktree",
-            readOnly: true, roles: "W", ownedBy: owner),
+            readOnly: true, roles: "W",
+            params: ["changed_files", "estimate_minutes", "risk", "parallel_workers", "conflicting_paths"].map {
+                ParamSpec($0, count, default: 0)
+            }
+        ) { env, p in WorkspaceService(env: env).decide(p) },
         method(
             "worktree.create", .workspace, "Create a worktree and branch under `.codestrator/worktrees/`",
-            ownedBy: owner),
+            params: [
+                ParamSpec("branch", .branch, required: true),
+                ParamSpec("path", .path, doc: "inside .codestrator/worktrees/"),
+                ParamSpec("base_ref", .name(maxChars: 256), doc: "default: the main branch"),
+                ParamSpec("session_id", .id, doc: "owner session"), ParamSpec("parent_worktree_id", .id),
+                ParamSpec("task_id", .id), ParamSpec("create_on_disk", .bool, default: true),
+            ]
+        ) { env, p in try await WorkspaceService(env: env).create(p) },
         method(
             "worktree.list", .workspace, "List worktrees, optionally with live git status", readOnly: true, roles: "W",
-            ownedBy: owner),
+            params: [
+                ParamSpec("session_id", .id),
+                ParamSpec("kind", .enumeration(WorktreeKind.allCases.map(\.rawValue))),
+                ParamSpec("status", .enumeration(WorktreeStatus.allCases.map(\.rawValue))),
+                ParamSpec("merge_state", .enumeration(MergeState.allCases.map(\.rawValue))),
+                ParamSpec("parent_worktree_id", .id), ParamSpec("include_removed", .bool, default: false),
+                ParamSpec("with_git_status", .bool, default: false),
+            ] + CommonParams.list
+        ) { env, p in try await WorkspaceService(env: env).list(p) },
         method(
             "worktree.spawn", .workspace, "Create a child worktree and branch from a worktree of the session",
-            roles: "W", ownedBy: owner),
+            roles: "W",
+            params: [
+                ParamSpec("session_id", .id, doc: "root: required"),
+                ParamSpec("parent_worktree_id", .id, doc: "default: the session root (children: their own worktree)"),
+                ParamSpec("task_id", .id), ParamSpec("reason", text, doc: "slug source after slug"),
+                ParamSpec("slug", .name(maxChars: 100)),
+                ParamSpec("branch", .branch, doc: "default codestrator/<slug>"),
+                ParamSpec("path", .path), ParamSpec("base_ref", .name(maxChars: 256), doc: "default: the parent's tip"),
+                ParamSpec("create_on_disk", .bool, default: true),
+            ]
+        ) { env, p in try await WorkspaceService(env: env).spawn(p) },
         method(
             "worktree.merge_to_parent", .workspace,
-            "Merge a child branch into its parent worktree (`git merge --no-ff`)", roles: "W", ownedBy: owner),
+            "Merge a child branch into its parent worktree (`git merge --no-ff`)", roles: "W",
+            params: [
+                ParamSpec("worktree_id", .id, doc: "children: their own worktree"), ParamSpec("session_id", .id),
+                ParamSpec("include_uncommitted", .bool, default: false),
+                ParamSpec("commit_message", .title(maxChars: 300)), ParamSpec("message", .title(maxChars: 300)),
+            ]
+        ) { env, p in try await WorkspaceService(env: env).mergeToParent(p) },
         method(
             "worktree.remove", .workspace, "Remove a merged or abandoned worktree and its branch", roles: "W",
-            ownedBy: owner),
+            params: [
+                ParamSpec("worktree_id", .id, required: true),
+                ParamSpec("force", .bool, default: false, doc: "root only: discard unmerged work"),
+                ParamSpec("delete_branch", .bool, default: true),
+            ]
+        ) { env, p in try await WorkspaceService(env: env).remove(p) },
         method(
-            "lock.acquire", .workspace, "Take or refresh a lease on a file or path prefix", roles: "W", ownedBy: owner),
-        method("lock.heartbeat", .workspace, "Extend a lease you own", roles: "W", ownedBy: owner),
-        method("lock.release", .workspace, "Release a lease you own", roles: "W", ownedBy: owner),
+            "lock.acquire", .workspace, "Take or refresh a lease on a file or path prefix", roles: "W",
+            params: [
+                ParamSpec("scope_type", .enumeration(["file", "prefix"]), required: true),
+                ParamSpec("scope_path", .path, required: true),
+                ParamSpec("owner_session", .name(maxChars: 100), doc: "root: required; children: thread:<id>"),
+                ParamSpec("ttl_seconds", .int(min: 10, max: 86_400), default: 600), ParamSpec("session_id", .id),
+                ParamSpec("reason", .text(maxBytes: 1200)),
+            ]
+        ) { env, p in try await LockService(env: env).acquire(p) },
+        method(
+            "lock.heartbeat", .workspace, "Extend a lease you own", roles: "W",
+            params: [
+                ParamSpec("lock_id", .id, required: true), ParamSpec("owner_session", .name(maxChars: 100)),
+                ParamSpec("ttl_seconds", .int(min: 10, max: 86_400)),
+            ]
+        ) { env, p in try await LockService(env: env).heartbeat(p) },
+        method(
+            "lock.release", .workspace, "Release a lease you own", roles: "W",
+            params: [
+                ParamSpec("lock_id", .id, required: true), ParamSpec("owner_session", .name(maxChars: 100)),
+                ParamSpec("force", .bool, default: false, doc: "root only"),
+            ]
+        ) { env, p in try await LockService(env: env).release(p) },
         method(
             "lock.list", .workspace, "List locks by state, owner, session or path", readOnly: true, roles: "W",
-            ownedBy: owner),
+            params: [
+                ParamSpec("state", .enumeration(["active", "released", "expired", "all"]), default: "active"),
+                ParamSpec("owner_session", .name(maxChars: 100)), ParamSpec("session_id", .id),
+                ParamSpec("path", .path),
+            ] + CommonParams.list
+        ) { env, p in try await LockService(env: env).list(p) },
     ]
 }

@@ -18,14 +18,17 @@ public struct CLIGitClient: GitClient {
 
     /// Runs git; returns the result whatever the exit status, except for lock contention and limits.
     @discardableResult
-    func run(_ args: [String], timeout: TimeInterval = 60, limit: Int = 256 * 1024) async throws -> ProcessResult {
+    func run(
+        _ args: [String], timeout: TimeInterval = 60, limit: Int = 256 * 1024, environment extra: [String: String] = [:]
+    ) async throws -> ProcessResult {
         let argv = [executable] + args
+        let environment = extra.isEmpty ? Self.environment : Self.environment.merging(extra) { _, new in new }
         var delay: UInt64 = 100_000_000
         for attempt in 0...3 {
             let r: ProcessResult
             do {
                 r = try await ProcessRunner.run(
-                    argv, environment: Self.environment, timeout: timeout, outputLimit: limit)
+                    argv, environment: environment, timeout: timeout, outputLimit: limit)
             } catch {
                 throw CodestratorError(
                     .unavailable, "git cannot run (\(error))", expected: "git ≥ 2.36 installed and on PATH")

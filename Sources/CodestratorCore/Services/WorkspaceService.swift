@@ -1,0 +1,364 @@
+import Foundation
+
+/// orch_workspace, worktrees: create, list, spawn, merge to parent, remove (methods.md §4,
+/// runtime.md §2). Every check runs before the first git write; git work is undone if the row that
+/// records it cannot be written.
+public struct WorkspaceService: Sendable {
+    let env: ServiceEnvironment
+    public init(env: ServiceEnvironment) { self.env = env }
+
+    var repo: String { env.layout.root }
+
+    // MARK: scheduler.decide_worktree
+
+    public func decide(_ p: Params) -> JSON {
+        let changed = p.int("changed_files") ?? 0
+        let minutes = p.int("estimate_minutes") ?? 0
+        let risk = p.int("risk") ?? 0
+        let workers = p.int("parallel_workers") ?? 0
+        let conflicts = p.int("conflicting_paths") ?? 0
+        let minutePoints = (minutes + 14) / 15
+        let score = changed + minutePoints + 3 * risk + 2 * workers + 2 * conflicts
+        var reasons: [String] = []
+        if changed > 0 { reasons.append("changed_files=\(changed)") }
+        if minutes > 0 { reasons.append("estimate_minutes=\(minutes)(+\(minutePoints))") }
+        if risk > 0 { reasons.append("risk=\(risk)(+\(3 * risk))") }
+        if workers > 0 { reasons.append("parallel_workers=\(workers)(+\(2 * workers))") }
+        if conflicts > 0 { reasons.append("conflicting_paths=\(conflicts)(+\(2 * conflicts))") }
+        return .obj(["mode": score >= 12 ? "worktree" : "shared", "score": score, "threshold": 12, "reasons": reasons])
+    }
+
+    // MARK: shared checks
+
+    /// A worker may act only on its own worktree and the worktrees it spawned below it.
+    static func checkWorkerReach(_ tx: Tx, caller: Caller, worktree: WorktreeRecord, field: String) throws {
+        guard caller.role == .worker else { return }
+        guard let own = try ThreadRecord.load(tx, caller.threadId)?.worktreeId else {
+            throw CodestratorError(
+                .forbidden, "thread \(caller.threadId ?? 0) has no worktree", expected: "a worker with a worktree",
+                field: field)
+        }
+        var cur: WorktreeRecord? = worktree
+        while let w = cur {
+            if w.id == own { return }
+            cur = try WorktreeRecord.load(tx, w.parentWorktreeId)
+        }
+        throw CodestratorError(
+            .forbidden, "worktree \(worktree.id) is not worktree \(own) or below it",
+            expected: "your own worktree or one you spawned", field: field)
+    }
+
+    func worktree(_ tx: Tx, _ id: Int, field: String) throws -> WorktreeRecord {
+        guard let w = try WorktreeRecord.load(tx, id) else {
+            throw CodestratorError.notFound("worktree", id, field: field)
+        }
+        if env.caller.isChild && w.ownerSessionId != env.caller.sessionId {
+            throw CodestratorError.notFound("worktree", id, field: field)
+        }
+        return w
+    }
+
+    /// A path given for a new worktree: inside `.codestrator/worktrees/`, absolute, not yet there.
+    func worktreePathParam(_ given: String) throws -> String {
+        let rel = try RepoPath.normalize(given, root: repo, field: "path")
+        let abs = repo + "/" + rel
+        let prefix = env.layout.worktreesDir + "/"
+        guard abs.hasPrefix(prefix), !abs.dropFirst(prefix.count).isEmpty else {
+            throw CodestratorError(
+                .invalidParams, "path \(quoted(given)) is outside .codestrator/worktrees",
+                expected: "a path inside it", field: "path")
+        }
+        return abs
+    }
+
+    func validBranch(_ name: String, field: String) async throws {
+        guard try await env.git.isValidBranchName(name) else {
+            throw CodestratorError(
+                .invalidParams, "field \"\(field)\" is \(quoted(name))", expected: "a branch name git accepts",
+                field: field)
+        }
+    }
+
+    /// Adds the git worktree, then records it; undoes the git work when recording fails.
+    func addAndRecord(
+        branch: String, path: String, baseCommit: String, onDisk: Bool,
+        record: @escaping @Sendable (Tx) throws -> Int
+    ) async throws -> JSON {
+        try env.layout.ensureDirectories()
+        if onDisk {
+            let outcome = try await env.gitWrites.run {
+                try await env.git.worktreeAdd(repo: repo, branch: branch, path: path, baseCommit: baseCommit)
+            }
+            if case .alreadyExists(let why) = outcome {
+                throw CodestratorError(
+                    .conflict, "branch \(branch) or path \(path) already exists (\(why.prefix(200)))",
+                    expected: "a branch and path not in use")
+            }
+        }
+        do {
+            return try await env.store.write { tx in
+                let id = try record(tx)
+                tx.bumpVersion()
+                return try WorktreeRecord.load(tx, id)!.json
+            }
+        } catch {
+            if onDisk {
+                await env.gitWrites.run {
+                    try? await env.git.worktreeRemove(repo: repo, path: path, force: true)
+                    try? await env.git.deleteBranch(repo: repo, branch: branch, force: true)
+                }
+            }
+            throw error
+        }
+    }
+
+    // MARK: worktree.create
+
+    public func create(_ p: Params) async throws -> JSON {
+        let branch = p.reqString("branch")
+        try await validBranch(branch, field: "branch")
+        if try await env.git.branchExists(repo: repo, branch: branch) {
+            throw CodestratorError(
+                .conflict, "branch \(branch) already exists", expected: "a new branch name", field: "branch")
+        }
+        let path =
+            try p.string("path").map(worktreePathParam)
+            ?? env.layout.worktreePath(slug: branch.replacingOccurrences(of: "/", with: "-"))
+        if FileManager.default.fileExists(atPath: path) {
+            throw CodestratorError(.conflict, "path \(path) already exists", expected: "a new path", field: "path")
+        }
+        let baseRef: String
+        if let b = p.string("base_ref") {
+            baseRef = b
+        } else if let main = try await env.git.currentBranch(worktree: repo) {
+            baseRef = main
+        } else {
+            baseRef = "HEAD"
+        }
+        guard !baseRef.hasPrefix("-"), let base = try await env.git.resolveCommit(repo: repo, rev: baseRef) else {
+            throw CodestratorError(
+                .invalidParams, "base_ref \(quoted(baseRef)) does not name a commit",
+                expected: "a branch, tag or commit", field: "base_ref")
+        }
+        let caller = env.caller
+        let onDisk = p.bool("create_on_disk") ?? true
+        // Check the referenced rows before any git work.
+        try await env.store.read { tx in
+            let access = Access(tx: tx, caller: caller)
+            let session = try p.int("session_id").map { try access.session($0) }
+            if let pid = p.int("parent_worktree_id") {
+                let parent = try self.worktree(tx, pid, field: "parent_worktree_id")
+                if let s = session, parent.ownerSessionId != nil, parent.ownerSessionId != s.id {
+                    throw CodestratorError(
+                        .invalidParams, "parent worktree \(pid) belongs to session \(parent.ownerSessionId!)",
+                        expected: "a worktree of session \(s.id)", field: "parent_worktree_id")
+                }
+            }
+            if let tid = p.int("task_id") { _ = try access.task(tid) }
+        }
+        let slug = (path as NSString).lastPathComponent
+        return try await addAndRecord(branch: branch, path: path, baseCommit: base, onDisk: onDisk) { tx in
+            try tx.insert(
+                """
+                INSERT INTO worktrees (kind, path, branch, slug, base_commit, owner_session_id, parent_worktree_id, task_id,
+                  status, merge_state, created_at)
+                VALUES ('task_branch', ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)
+                """,
+                [
+                    path, branch, slug, base, p.int("session_id"), p.int("parent_worktree_id"), p.int("task_id"),
+                    onDisk ? "active" : "planned", tx.now,
+                ])
+        }
+    }
+
+    // MARK: worktree.spawn
+
+    public func spawn(_ p: Params) async throws -> JSON {
+        let caller = env.caller
+        let (session, parent, task): (SessionRecord, WorktreeRecord, TaskRecord?) = try await env.store.read { tx in
+            let access = Access(tx: tx, caller: caller)
+            let session = try access.requireSession(p)
+            guard session.status == .active else {
+                throw CodestratorError(
+                    .invalidState, "session \(session.id) is \(session.status.rawValue)", expected: "an active session",
+                    field: "session_id")
+            }
+            var parentId = p.int("parent_worktree_id")
+            if parentId == nil {
+                parentId =
+                    caller.isChild
+                    ? try ThreadRecord.load(tx, caller.threadId)?.worktreeId : session.sessionRootWorktreeId
+            }
+            guard let pid = parentId else {
+                throw CodestratorError(
+                    .invalidState, "no parent worktree", expected: "parent_worktree_id", field: "parent_worktree_id")
+            }
+            let parent = try self.worktree(tx, pid, field: "parent_worktree_id")
+            let inSession = parent.ownerSessionId == session.id || parent.id == session.sessionRootWorktreeId
+            guard inSession, parent.status == .active, parent.branch != nil || !session.alwaysBranch else {
+                throw CodestratorError(
+                    .invalidParams,
+                    "worktree \(pid) is not an active worktree of session \(session.id)",
+                    expected: "an active worktree of the session", field: "parent_worktree_id")
+            }
+            if parent.kind == .main && session.alwaysBranch {
+                throw CodestratorError(
+                    .invalidParams, "worktree \(pid) is the main worktree",
+                    expected: "a worktree of the session (the main worktree only with always_branch:false)",
+                    field: "parent_worktree_id")
+            }
+            try Self.checkWorkerReach(tx, caller: caller, worktree: parent, field: "parent_worktree_id")
+            let task = try p.int("task_id").map { try access.task($0) }
+            if let task, task.sessionId != session.id {
+                throw CodestratorError.notFound("task", task.id, field: "task_id")
+            }
+            return (session, parent, task)
+        }
+        let baseRef = p.string("base_ref") ?? parent.branch ?? "HEAD"
+        let baseRepo = p.has("base_ref") ? repo : parent.path
+        guard !baseRef.hasPrefix("-"), let base = try await env.git.resolveCommit(repo: baseRepo, rev: baseRef) else {
+            throw CodestratorError(
+                .invalidParams, "base_ref \(quoted(baseRef)) does not name a commit",
+                expected: "a branch, tag or commit", field: "base_ref")
+        }
+        var warnings: [String] = []
+        if !(try await env.git.dirtyFiles(worktree: parent.path, untracked: true)).isEmpty {
+            warnings.append("parent worktree \(parent.id) has uncommitted changes the child will not see")
+        }
+        let onDisk = p.bool("create_on_disk") ?? true
+        let record: @Sendable (String, String, String) -> (@Sendable (Tx) throws -> Int) = { path, branch, slug in
+            { tx in
+                try tx.insert(
+                    """
+                    INSERT INTO worktrees (kind, path, branch, slug, base_commit, owner_session_id, parent_worktree_id,
+                      task_id, status, merge_state, created_at)
+                    VALUES ('task_branch', ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)
+                    """,
+                    [path, branch, slug, base, session.id, parent.id, task?.id, onDisk ? "active" : "planned", tx.now])
+            }
+        }
+        var out: JSON
+        if let branch = p.string("branch") {
+            // An explicit branch or path is used as given: taken means conflict, no suffixing.
+            try await validBranch(branch, field: "branch")
+            if try await env.git.branchExists(repo: repo, branch: branch) {
+                throw CodestratorError(
+                    .conflict, "branch \(branch) already exists", expected: "a new branch name", field: "branch")
+            }
+            let slug = Slug.derive(preferred: p.string("slug"), fallback: p.string("reason") ?? task?.title)
+            let path = try p.string("path").map(worktreePathParam) ?? env.layout.worktreePath(slug: slug)
+            if FileManager.default.fileExists(atPath: path) {
+                throw CodestratorError(.conflict, "path \(path) already exists", expected: "a new path", field: "path")
+            }
+            out = try await addAndRecord(
+                branch: branch, path: path, baseCommit: base, onDisk: onDisk,
+                record: record(path, branch, (path as NSString).lastPathComponent))
+        } else if let given = p.string("path") {
+            let path = try worktreePathParam(given)
+            if FileManager.default.fileExists(atPath: path) {
+                throw CodestratorError(.conflict, "path \(path) already exists", expected: "a new path", field: "path")
+            }
+            let slug = (path as NSString).lastPathComponent
+            let branch = "codestrator/\(Slug.derive(preferred: slug))"
+            out = try await addAndRecord(
+                branch: branch, path: path, baseCommit: base, onDisk: onDisk, record: record(path, branch, slug))
+        } else {
+            out = try await spawnWithFreeSlug(p, task: task, base: base, onDisk: onDisk, record: record)
+        }
+        if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
+        return out
+    }
+
+    func spawnWithFreeSlug(
+        _ p: Params, task: TaskRecord?, base: String, onDisk: Bool,
+        record: @Sendable (String, String, String) -> (@Sendable (Tx) throws -> Int)
+    ) async throws -> JSON {
+        let slug = Slug.derive(preferred: p.string("slug"), fallback: p.string("reason") ?? task?.title)
+        for cand in Slug.candidates(slug) {
+            let path = env.layout.worktreePath(slug: cand)
+            let branch = "codestrator/\(cand)"
+            if FileManager.default.fileExists(atPath: path) { continue }
+            if try await env.git.branchExists(repo: repo, branch: branch) { continue }
+            let taken = try await env.store.read { tx in
+                try tx.int(
+                    "SELECT COUNT(*) FROM worktrees WHERE status <> 'removed' AND (path = ? OR branch = ?)",
+                    [path, branch]) ?? 0
+            }
+            if taken > 0 { continue }
+            do {
+                return try await addAndRecord(
+                    branch: branch, path: path, baseCommit: base, onDisk: onDisk, record: record(path, branch, cand))
+            } catch let e as CodestratorError where e.code == .conflict {
+                continue  // another process took the name between our check and git's
+            }
+        }
+        throw CodestratorError(
+            .conflict, "no free worktree name for slug \(quoted(slug)) (\(slug) … \(slug)-99 taken)",
+            expected: "another slug", field: "slug")
+    }
+
+    // MARK: worktree.list
+
+    public func list(_ p: Params) async throws -> JSON {
+        let caller = env.caller
+        let (rows, total): ([WorktreeRecord], Int) = try await env.store.read { tx in
+            let access = Access(tx: tx, caller: caller)
+            var clauses: [String] = []
+            var args: [any SQLArgument] = []
+            if let s = try access.sessionParam(p) {
+                clauses.append("(owner_session_id = ? OR id = ? OR id = ?)")
+                args += [s.id, s.sessionRootWorktreeId ?? 0, caller.isChild ? 0 : (s.mainWorktreeId ?? 0)]
+            }
+            for (field, col) in [("kind", "kind"), ("status", "status"), ("merge_state", "merge_state")] {
+                if let v = p.string(field) {
+                    clauses.append("\(col) = ?")
+                    args.append(v)
+                }
+            }
+            if let parent = p.int("parent_worktree_id") {
+                clauses.append("parent_worktree_id = ?")
+                args.append(parent)
+            }
+            if p.bool("include_removed") != true && p.string("status") == nil { clauses.append("status <> 'removed'") }
+            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+            let total = try tx.int("SELECT COUNT(*) FROM worktrees" + whereSQL, args) ?? 0
+            let rows = try tx.rows(
+                "SELECT * FROM worktrees" + whereSQL + " ORDER BY id LIMIT ? OFFSET ?",
+                args + [p.int("limit") ?? 100, p.int("offset") ?? 0]
+            ).map(WorktreeRecord.init)
+            return (rows, total)
+        }
+        var items: [JSON] = []
+        for w in rows {
+            guard p.bool("with_git_status") == true else {
+                items.append(w.json)
+                continue
+            }
+            items.append(
+                w.json.merging(["git": try await gitStatus(w, parent: rows.first { $0.id == w.parentWorktreeId })]))
+        }
+        return .obj(["worktrees": JSON.array(items), "count": items.count, "total": total])
+    }
+
+    func gitStatus(_ w: WorktreeRecord, parent known: WorktreeRecord?) async throws -> JSON {
+        guard w.status != .removed, FileManager.default.fileExists(atPath: w.path) else { return .null }
+        let head = try await env.git.resolveCommit(repo: w.path, rev: "HEAD")
+        let dirty = try await env.git.dirtyFiles(worktree: w.path, untracked: true)
+        var parent = known
+        if parent == nil, let pid = w.parentWorktreeId {
+            parent = try await env.store.read { tx in try WorktreeRecord.load(tx, pid) }
+        }
+        var ahead: Int?
+        var behind: Int?
+        if let head, let parentBranch = parent?.branch,
+            let parentTip = try await env.git.resolveCommit(repo: repo, rev: "refs/heads/" + parentBranch)
+        {
+            ahead = try await env.git.countMissing(repo: repo, from: parentTip, in: head)
+            behind = try await env.git.countMissing(repo: repo, from: head, in: parentTip)
+        }
+        return .obj([
+            "head_commit": head, "dirty": !dirty.isEmpty, "dirty_files": Array(dirty.prefix(50)),
+            "ahead_of_parent": ahead, "behind_parent": behind,
+        ])
+    }
+}
