@@ -124,7 +124,12 @@ public struct Dispatcher: Sendable {
 
     func run(_ def: MethodDefinition, params: JSONObject) async -> CallOutcome {
         do {
-            let env = try await provider.environment()
+            let env: ServiceEnvironment
+            if let ready = provider.ready.get() {
+                env = ready
+            } else {
+                env = try await provider.environment()
+            }
             guard let handler = def.handler, let specs = def.params else {
                 throw CodestratorError(
                     .notImplemented, "not implemented in this build",

@@ -33,6 +33,8 @@ public actor EnvironmentProvider {
     let tmux: any TmuxProbe
     public let heartbeats = HeartbeatRegistry()
     var built: ServiceEnvironment?
+    /// The built environment, readable without an actor hop on every call.
+    nonisolated let ready = ReadyBox()
 
     public init(options: ServerOptions, git: any GitClient = CLIGitClient(), tmux: any TmuxProbe = CLITmuxProbe()) {
         self.options = options
@@ -78,6 +80,7 @@ public actor EnvironmentProvider {
             store: store, git: git, tmux: tmux, layout: layout, caller: caller, oneShot: options.oneShot,
             heartbeats: heartbeats, tmuxSocket: options.tmuxSocket, dbPath: dbPath)
         built = env
+        ready.set(env)
         return env
     }
 
@@ -97,5 +100,23 @@ public actor EnvironmentProvider {
                     """, [tx.now, pid, host, id])
             }
         }
+    }
+}
+
+/// A write-once, lock-protected slot.
+public final class ReadyBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: ServiceEnvironment?
+
+    func set(_ v: ServiceEnvironment) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
+
+    public func get() -> ServiceEnvironment? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

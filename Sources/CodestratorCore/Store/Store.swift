@@ -37,16 +37,29 @@ public final class Store: Sendable {
 
     /// One write transaction, begun with `BEGIN IMMEDIATE` so that a read-check-write cannot
     /// interleave with another process.
+    ///
+    /// The transaction runs on the calling thread (GRDB's synchronous API): a small write is a few
+    /// dozen microseconds of SQLite, and the two thread hand-offs of the asynchronous API cost more
+    /// than that. A write that waits for another process's lock blocks this thread for at most the
+    /// busy timeout; the other calls of this process keep running on the remaining threads.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Tx) throws -> T) async throws -> T {
+        try writeNow(body)
+    }
+
+    /// One consistent read (a snapshot of the database), on the calling thread.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Tx) throws -> T) async throws -> T {
+        try readNow(body)
+    }
+
+    func writeNow<T>(_ body: (Tx) throws -> T) throws -> T {
         let clock = self.clock
         do {
-            return try await pool.writeWithoutTransaction { db in
+            return try pool.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
                     // Read the clock once the write lock is held, so that timestamps follow the order
                     // in which transactions really ran (leases and lock history depend on it).
-                    let now = Timestamp.format(clock.now())
-                    let tx = Tx(db: db, now: now, writable: true)
+                    let tx = Tx(db: db, now: Timestamp.format(clock.now()), writable: true)
                     result = try body(tx)
                     if tx.versionBumped {
                         try db.execute(
@@ -62,11 +75,10 @@ public final class Store: Sendable {
         }
     }
 
-    /// One consistent read (a snapshot of the database).
-    public func read<T: Sendable>(_ body: @escaping @Sendable (Tx) throws -> T) async throws -> T {
+    func readNow<T>(_ body: (Tx) throws -> T) throws -> T {
         let now = Timestamp.format(clock.now())
         do {
-            return try await pool.read { db in try body(Tx(db: db, now: now, writable: false)) }
+            return try pool.read { db in try body(Tx(db: db, now: now, writable: false)) }
         } catch {
             throw Store.translate(error)
         }
@@ -141,14 +153,18 @@ public final class Tx {
             })
     }
 
+    /// Statements are prepared once per connection and reused: parsing and authorising SQL text
+    /// on every call was the largest part of a small write's cost.
+    private func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
+
     public func execute(_ sql: String, _ arguments: [any SQLArgument] = []) throws {
-        try db.execute(sql: sql, arguments: args(arguments))
+        try statement(sql).execute(arguments: args(arguments))
     }
 
     /// Runs an INSERT and returns the new row id.
     @discardableResult
     public func insert(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> Int {
-        try db.execute(sql: sql, arguments: args(arguments))
+        try statement(sql).execute(arguments: args(arguments))
         return Int(db.lastInsertedRowID)
     }
 
@@ -156,41 +172,56 @@ public final class Tx {
     public var changes: Int { db.changesCount }
 
     public func rows(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> [SQLRow] {
-        try Row.fetchAll(db, sql: sql, arguments: args(arguments)).map(SQLRow.init)
+        try Row.fetchAll(statement(sql), arguments: args(arguments)).map(SQLRow.init)
     }
 
     public func row(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> SQLRow? {
-        try Row.fetchOne(db, sql: sql, arguments: args(arguments)).map(SQLRow.init)
+        try Row.fetchOne(statement(sql), arguments: args(arguments)).map(SQLRow.init)
     }
 
     public func int(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> Int? {
-        try Int.fetchOne(db, sql: sql, arguments: args(arguments))
+        try Int.fetchOne(statement(sql), arguments: args(arguments))
     }
 
     public func ints(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> [Int] {
-        try Int.fetchAll(db, sql: sql, arguments: args(arguments))
+        try Int.fetchAll(statement(sql), arguments: args(arguments))
     }
 
     public func string(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> String? {
-        try String.fetchOne(db, sql: sql, arguments: args(arguments))
+        try String.fetchOne(statement(sql), arguments: args(arguments))
     }
 }
 
 /// One fetched row, read by column name.
+///
+/// Values are copied into a dictionary once: GRDB's by-name lookup compares names case-insensitively
+/// column by column, which made decoding a wide row quadratic.
 public struct SQLRow {
-    let row: Row
-    init(_ row: Row) { self.row = row }
+    let values: [String: DatabaseValue]
 
-    public func int(_ c: String) -> Int { row[c] ?? 0 }
-    public func optInt(_ c: String) -> Int? { row[c] }
-    public func string(_ c: String) -> String { row[c] ?? "" }
-    public func optString(_ c: String) -> String? { row[c] }
-    public func bool(_ c: String) -> Bool { (row[c] as Int?) ?? 0 != 0 }
-    public func optBool(_ c: String) -> Bool? { (row[c] as Int?).map { $0 != 0 } }
+    init(_ row: Row) {
+        var d: [String: DatabaseValue] = [:]
+        d.reserveCapacity(row.count)
+        for (name, value) in row where d[name] == nil { d[name] = value }
+        values = d
+    }
+
+    public func int(_ c: String) -> Int { optInt(c) ?? 0 }
+    public func optInt(_ c: String) -> Int? {
+        guard let v = values[c] else { return nil }
+        return Int.fromDatabaseValue(v)
+    }
+    public func string(_ c: String) -> String { optString(c) ?? "" }
+    public func optString(_ c: String) -> String? {
+        guard let v = values[c] else { return nil }
+        return String.fromDatabaseValue(v)
+    }
+    public func bool(_ c: String) -> Bool { (optInt(c) ?? 0) != 0 }
+    public func optBool(_ c: String) -> Bool? { optInt(c).map { $0 != 0 } }
     /// A JSON column as a value (SQL NULL → `null`).
     public func json(_ c: String) -> JSON {
-        guard let s: String = row[c], let v = try? JSON.parse(s) else { return .null }
+        guard let s = optString(c), let v = try? JSON.parse(s) else { return .null }
         return v
     }
-    public func hasColumn(_ c: String) -> Bool { row.hasColumn(c) }
+    public func hasColumn(_ c: String) -> Bool { values[c] != nil }
 }

@@ -18,9 +18,33 @@ public enum Timestamp {
         let ms = Int(totalMs % 1000)
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1,
-            Int(tmv.tm_mday), Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec), ms)
+        // Hand-written: String(format:) costs more than the rest of a small write.
+        var b = [UInt8]()
+        b.reserveCapacity(24)
+        func put(_ v: Int, _ width: Int) {
+            var digits = [UInt8](repeating: 0x30, count: width)
+            var x = v
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                digits[i] = UInt8(0x30 + x % 10)
+                x /= 10
+            }
+            b.append(contentsOf: digits)
+        }
+        put(Int(tmv.tm_year) + 1900, 4)
+        b.append(0x2D)
+        put(Int(tmv.tm_mon) + 1, 2)
+        b.append(0x2D)
+        put(Int(tmv.tm_mday), 2)
+        b.append(0x54)
+        put(Int(tmv.tm_hour), 2)
+        b.append(0x3A)
+        put(Int(tmv.tm_min), 2)
+        b.append(0x3A)
+        put(Int(tmv.tm_sec), 2)
+        b.append(0x2E)
+        put(ms, 3)
+        b.append(0x5A)
+        return String(decoding: b, as: UTF8.self)
     }
 
     public static func parse(_ s: String) -> Date? {
