@@ -247,6 +247,7 @@ public struct PlanService: Sendable {
 
     // MARK: plan.rollup.*
 
+    /// The roll-up of a node's children, and whether it has children not all done.
     static func preview(_ tx: Tx, parent: GraphNodeRecord) throws -> (JSON, Bool) {
         let children = try GraphNodeRecord.children(tx, of: parent.id)
         var counts = JSONObject()
@@ -259,7 +260,7 @@ public struct PlanService: Sendable {
             .obj([
                 "parent_node_id": parent.id, "parent": parent.json, "child_count": children.count,
                 "status_counts": counts, "children": JSON.array(children.map(\.json)), "all_done": allDone,
-            ]), allDone
+            ]), !children.isEmpty && !allDone
         )
     }
 
@@ -290,7 +291,7 @@ public struct PlanService: Sendable {
             }
             try node.status.checkMove(to: .inReview, entity: "node \(node.id)")
             try node.approvalState.checkMove(to: .pending, entity: "approval of node \(node.id)")
-            let (_, allDone) = try Self.preview(tx, parent: node)
+            let (_, unfinished) = try Self.preview(tx, parent: node)
             let snap = try SnapshotRecord.insert(
                 tx, nodeId: node.id, type: "rollup", summary: p.string("summary"), affectedFiles: files,
                 nextAction: p.string("next_action"))
@@ -302,7 +303,7 @@ public struct PlanService: Sendable {
             var out = JSON.obj([
                 "snapshot": snap.json, "node": updated.json, "preview": try Self.preview(tx, parent: updated).0,
             ])
-            if !allDone {
+            if unfinished {
                 out = out.merging(["warnings": ["not all children of node \(node.id) are done"] as [String]])
             }
             return out
