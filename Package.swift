@@ -33,7 +33,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CodestratorCoreTests",
-            dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP"]
+            dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP"],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

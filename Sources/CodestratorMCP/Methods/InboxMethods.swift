@@ -1,17 +1,43 @@
 import CodestratorCore
 
-/// orch_inbox (methods.md §8). Registered; built by a later issue (answers `not_implemented`).
+/// orch_inbox (methods.md §8).
 enum InboxMethods {
-    static let owner = "the inbox issue"
+    static let statuses = ["pending", "delivered", "all"]
+
     static let all: [MethodDefinition] = [
         method(
             "inbox.send", .inbox, "Send a message to a thread of the session, optionally into its pane", roles: "WVPD",
-            ownedBy: owner),
+            params: [
+                ParamSpec("receiver_thread_id", .id, required: true, doc: "a thread of the sender's session"),
+                ParamSpec(
+                    "message", .text(maxBytes: 65_536), required: true,
+                    doc: "non-blank; pane text with deliver_to_pane"),
+                ParamSpec(
+                    "sender_thread_id", .id, doc: "root: default the receiver session's root thread; children: own"),
+                ParamSpec("deliver_to_pane", .bool, default: false, doc: "the receiver needs a live pane"),
+                ParamSpec("kind", .enumeration(["note", "question", "answer", "report"]), default: "note"),
+            ]
+        ) { env, p in try await InboxService(env: env).send(p) },
         method(
-            "inbox.pending", .inbox, "Undelivered messages of a thread", readOnly: true, roles: "WVPD", ownedBy: owner),
+            "inbox.pending", .inbox, "Undelivered messages of a thread", readOnly: true, roles: "WVPD",
+            params: [
+                ParamSpec("receiver_thread_id", .id, doc: "root: this or session_id; children: own"),
+                ParamSpec("session_id", .id, doc: "root: the session's root thread"),
+                ParamSpec("limit", .int(min: 1, max: 500), default: 100, doc: "page size"),
+            ]
+        ) { env, p in try await InboxService(env: env).pending(p) },
         method(
-            "inbox.list", .inbox, "A thread's sent and received messages", readOnly: true, roles: "WVPD", ownedBy: owner
-        ),
-        method("inbox.deliver", .inbox, "Mark a received message as delivered", roles: "WVPD", ownedBy: owner),
+            "inbox.list", .inbox, "A thread's sent and received messages", readOnly: true, roles: "WVPD",
+            params: [
+                ParamSpec("thread_id", .id, doc: "root: this or session_id; children: own"),
+                ParamSpec("session_id", .id, doc: "root: all messages of the session"),
+                ParamSpec("direction", .enumeration(["sent", "received", "all"]), default: "all"),
+                ParamSpec("status", .enumeration(statuses), default: "all"),
+            ] + CommonParams.list
+        ) { env, p in try await InboxService(env: env).list(p) },
+        method(
+            "inbox.deliver", .inbox, "Mark a received message as delivered", roles: "WVPD",
+            params: [ParamSpec("message_id", .id, required: true, doc: "a pending message you received")]
+        ) { env, p in try await InboxService(env: env).deliver(p) },
     ]
 }
