@@ -76,7 +76,7 @@ async def test_unimplemented_method_reports_not_implemented(ws):
         is_error, sc = await call(c, "orch_system", probe, {})
         if not is_error:
             pytest.skip(f"{probe} is implemented in this build; no unimplemented method to probe")
-        assert probe in tools["orch_system"].inputSchema["properties"]["method"]["enum"]
+        assert probe in tools["orch_system"].input_schema["properties"]["method"]["enum"]
         assert sc["error"]["code"] == "not_implemented", sc
         assert sc["error"]["message"].startswith(f"{probe}: "), sc["error"]["message"]
 
