@@ -136,6 +136,14 @@ public struct Dispatcher: Sendable {
                     expected: "a later codestrator (\(def.ownedBy ?? "a later issue") builds it)")
             }
             let (p, warnings) = try ParamValidator.validate(params, specs: specs)
+            if env.caller.isChild, let tid = env.caller.threadId, def.name != "work.report" {
+                // A child's own MCP calls count as activity (runtime.md §5.1a).
+                try? await env.store.write { tx in
+                    try tx.execute(
+                        "INSERT INTO thread_events (thread_id, source, event, provider_status, created_at) VALUES (?, 'mcp', 'activity', 'processing', ?)",
+                        [tid, tx.now])
+                }
+            }
             var result = try await handler(env, p)
             if !warnings.isEmpty {
                 let existing = result["warnings"]?.arrayValue ?? []

@@ -30,13 +30,13 @@ public struct ServerOptions: Sendable {
 public actor EnvironmentProvider {
     let options: ServerOptions
     let git: any GitClient
-    let tmux: any TmuxProbe
+    let tmux: any TmuxClient
     public let heartbeats = HeartbeatRegistry()
     var built: ServiceEnvironment?
     /// The built environment, readable without an actor hop on every call.
     nonisolated let ready = ReadyBox()
 
-    public init(options: ServerOptions, git: any GitClient = CLIGitClient(), tmux: any TmuxProbe = CLITmuxProbe()) {
+    public init(options: ServerOptions, git: any GitClient = CLIGitClient(), tmux: any TmuxClient = CLITmuxClient()) {
         self.options = options
         self.git = git
         self.tmux = tmux
@@ -82,6 +82,27 @@ public actor EnvironmentProvider {
         built = env
         ready.set(env)
         return env
+    }
+
+    /// One round of the background poller (runtime.md §5.4): live threads and threads with queued
+    /// directives of the sessions this process heartbeats, least recently observed first, at most 64.
+    public func pollOnce() async {
+        guard let env = built, env.caller.role == .root else { return }
+        let ids = await heartbeats.sessionIds
+        guard !ids.isEmpty else { return }
+        let placeholders = ids.map { _ in "?" }.joined(separator: ",")
+        let threads: [Int] =
+            (try? await env.store.read { tx in
+                try tx.ints(
+                    """
+                    SELECT t.id FROM threads t WHERE t.session_id IN (\(placeholders)) AND t.role <> 'session-root'
+                      AND t.tmux_pane_id IS NOT NULL AND (t.status IN ('initializing','running','idle','waiting_user_answer')
+                      OR EXISTS (SELECT 1 FROM thread_directives d WHERE d.thread_id = t.id AND d.state = 'queued'))
+                    ORDER BY t.status_observed_at LIMIT 64
+                    """, ids.map { $0 as any SQLArgument })
+            }) ?? []
+        guard !threads.isEmpty else { return }
+        _ = try? await ThreadObserver(env: env).observe(threads, capture: true)
     }
 
     /// A heartbeat of every session this process keeps alive (every 20 s while serving).

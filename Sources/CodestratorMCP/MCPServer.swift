@@ -100,8 +100,23 @@ public final class MCPServer: Sendable {
         }
         let key = id.serialized()
         let params = obj["params"]
+        let progressToken = params?["_meta"]?["progressToken"]
         let task = Task {
-            let reply = await self.respond(method: methodName, id: id, params: params)
+            // Long calls report progress when the request carries a progress token (protocol.md §10).
+            let reporter: (@Sendable (String) async -> Void)? = progressToken.map { token in
+                let counter = ProgressCounter()
+                return { message in
+                    let n = await counter.next()
+                    await self.send(
+                        .obj([
+                            "jsonrpc": "2.0", "method": "notifications/progress",
+                            "params": JSON.obj(["progressToken": token, "progress": n, "message": message]),
+                        ]), framed: framed)
+                }
+            }
+            let reply = await CallProgress.$reporter.withValue(reporter) {
+                await self.respond(method: methodName, id: id, params: params)
+            }
             // The reply is written before the call counts as finished, so EOF never exits ahead of it.
             if let reply, await !self.state.isCancelled(key) { await self.send(reply, framed: framed) }
             await self.state.finish(key)
@@ -211,4 +226,13 @@ actor ConnectionState {
     }
 
     var runningCount: Int { running.count }
+}
+
+/// Progress values must increase.
+actor ProgressCounter {
+    var n = 0
+    func next() -> Int {
+        n += 1
+        return n
+    }
 }

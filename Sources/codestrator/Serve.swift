@@ -34,11 +34,14 @@ struct Serve: AsyncParsableCommand {
         let dispatcher = Dispatcher(provider: provider, role: options.role)
         let server = MCPServer(dispatcher: dispatcher, transport: StdioTransport(), options: options)
         Log.debug("serving role \(options.role.rawValue) for \(options.repo)")
-        // Heartbeat the sessions this process opened, resumed or heartbeated (every 20 s).
+        // Poll children every 2 s and heartbeat the sessions this process opened, resumed or heartbeated (every 20 s).
         let heartbeat = Task {
+            var round = 0
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 20_000_000_000)
-                await provider.heartbeatOnce()
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                round += 1
+                await provider.pollOnce()
+                if round % 10 == 0 { await provider.heartbeatOnce() }
             }
         }
         await server.run()

@@ -5,12 +5,6 @@ import Testing
 @testable import CodestratorMCP
 @testable import CodestratorRuntime
 
-/// tmux as the services see it before the thread runtime exists: present, no server running.
-struct FakeTmux: TmuxProbe {
-    func version() async -> String? { "3.4" }
-    func sessionNames(socket: String?) async -> [String]? { nil }
-}
-
 /// A temporary git repository named `repo` with a root dispatcher over the real registry, so calls
 /// go through validation, roles and handlers exactly as over MCP.
 struct Harness {
@@ -30,7 +24,7 @@ struct Harness {
             let r = try await ProcessRunner.run(["git"] + args)
             #expect(r.ok, "git \(args)")
         }
-        let provider = EnvironmentProvider(options: ServerOptions(repo: repo, oneShot: true), tmux: FakeTmux())
+        let provider = EnvironmentProvider(options: ServerOptions(repo: repo, tmuxSocket: "cs-unit-\(UUID().uuidString.prefix(8))", oneShot: true))
         let env = try await provider.environment()
         return Harness(dir: dir, repo: env.layout.root, root: Dispatcher(provider: provider, role: .root), env: env)
     }
@@ -40,7 +34,7 @@ struct Harness {
     /// A dispatcher of a child role acting as `thread`.
     func child(_ role: ProcessRole, thread: Int) -> Dispatcher {
         let provider = EnvironmentProvider(
-            options: ServerOptions(repo: repo, role: role, threadId: thread, oneShot: true), tmux: FakeTmux())
+            options: ServerOptions(repo: repo, role: role, threadId: thread, tmuxSocket: "cs-unit-none", oneShot: true))
         return Dispatcher(provider: provider, role: role)
     }
 

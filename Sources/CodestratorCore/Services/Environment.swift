@@ -49,7 +49,7 @@ public actor HeartbeatRegistry {
 public final class ServiceEnvironment: Sendable {
     public let store: Store
     public let git: any GitClient
-    public let tmux: any TmuxProbe
+    public let tmux: any TmuxClient
     public let layout: RepositoryLayout
     public let caller: Caller
     /// A one-shot `codestrator call` records no server process on sessions and heartbeats nothing.
@@ -62,7 +62,7 @@ public final class ServiceEnvironment: Sendable {
     public let gitWrites = AsyncMutex()
 
     public init(
-        store: Store, git: any GitClient, tmux: any TmuxProbe, layout: RepositoryLayout, caller: Caller,
+        store: Store, git: any GitClient, tmux: any TmuxClient, layout: RepositoryLayout, caller: Caller,
         oneShot: Bool, heartbeats: HeartbeatRegistry, tmuxSocket: String?, dbPath: String
     ) {
         self.store = store

@@ -138,7 +138,7 @@ public struct SessionService: Sendable {
             return try Self.openOutput(tx, session: s, resumed: true, socket: s.tmuxSocket ?? socketDefault)
         }
         if !env.oneShot { await env.heartbeats.add(sid) }
-        return result
+        return try await withViewer(sessionId: sid, output: result)
     }
 
     static func supersede(_ tx: Tx, _ requester: Int, by target: Int) throws {
@@ -355,12 +355,38 @@ public struct SessionService: Sendable {
             return (try Self.openOutput(tx, session: s, resumed: false, socket: socket), sid)
         }
         if !env.oneShot { await env.heartbeats.add(result.1) }
-        var out = result.0
-        out = out.merging([
-            "warnings": [
-                "viewer tmux session \(viewer) is not created by this build yet (child panes arrive with the thread runtime)"
-            ] as [String]
-        ])
+        return try await withViewer(sessionId: result.1, output: result.0)
+    }
+
+    /// Step 5 of session.open (and resume): the viewer tmux session. It never fails the call: without a
+    /// usable tmux the session's `runtime_state` becomes `tmux_manual_required` and a warning says so.
+    func withViewer(sessionId: Int, output: JSON) async throws -> JSON {
+        let viewer = Viewer(env: env)
+        let (ready, version) = await viewer.tmuxReady()
+        var warning: String?
+        var state = "tmux_ready"
+        if ready {
+            do {
+                let s = try await env.store.read { tx in try SessionRecord.load(tx, sessionId)! }
+                try await viewer.ensure(session: s)
+            } catch let e as CodestratorError {
+                warning = "the viewer tmux session could not be created (\(e.what)); run runtime.tmux.ensure"
+                state = "tmux_manual_required"
+            }
+        } else {
+            warning =
+                "tmux ≥ 3.0 is not available (found \(version ?? "none")); children cannot be spawned until runtime.tmux.ensure reports ready"
+            state = "tmux_manual_required"
+        }
+        let socket = env.tmuxSocket
+        let resumed = output["resumed"]?.boolValue ?? false
+        let runtimeState = state
+        var out: JSON = try await env.store.write { tx in
+            try tx.execute("UPDATE sessions SET runtime_state = ? WHERE id = ?", [runtimeState, sessionId])
+            let s = try SessionRecord.load(tx, sessionId)!
+            return try Self.openOutput(tx, session: s, resumed: resumed, socket: s.tmuxSocket ?? socket)
+        }
+        if let warning { out = out.merging(["warnings": [warning]]) }
         return out
     }
 
@@ -436,6 +462,47 @@ public struct SessionService: Sendable {
 
     public func cleanup(_ p: Params) async throws -> JSON {
         let caller = env.caller
+        let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        // Steps 2–3: stop children with panes (in parallel), then kill the marked viewer session.
+        var tmuxErrors: [String] = []
+        var stopped = 0
+        let withPanes = try await env.store.read { tx in
+            try tx.ints("SELECT id FROM threads WHERE session_id = ? AND tmux_pane_id IS NOT NULL", [session.id])
+        }
+        let service = ThreadService(env: env)
+        try await withThrowingTaskGroup(of: String?.self) { group in
+            for id in withPanes {
+                group.addTask {
+                    do {
+                        _ = try await service.stopThread(id, terminatePane: true, wait: 3)
+                        return nil
+                    } catch let e as CodestratorError {
+                        return "thread \(id): \(e.what)"
+                    }
+                }
+            }
+            for try await e in group {
+                if let e { tmuxErrors.append(e) } else { stopped += 1 }
+            }
+        }
+        var killed = false
+        if let name = session.tmuxSessionName,
+            (try? await env.tmux.sessionOption(
+                socket: session.tmuxSocket, session: name, name: "@codestrator_session_id"))
+                == String(session.id),
+            (try? await env.tmux.sessionOption(socket: session.tmuxSocket, session: name, name: "@codestrator_repo"))
+                == env.layout.root
+        {
+            do {
+                try await env.tmux.killSession(socket: session.tmuxSocket, name: name)
+                killed = true
+            } catch let e as CodestratorError {
+                tmuxErrors.append(e.what)
+            }
+        }
+        let errors = tmuxErrors
+        let stoppedByPane = stopped
+        let killedViewer = killed
         let out: JSON = try await env.store.write { tx in
             let s = try Access(tx: tx, caller: caller).requireSession(p)
             // Threads that never got a pane (or whose pane is gone) become stopped; live panes are the
@@ -496,9 +563,10 @@ public struct SessionService: Sendable {
             ).map { WorktreeRecord($0).json }
             return .obj([
                 "result": "cleaned_up", "session": try SessionRecord.load(tx, s.id)!.json(now: tx.now),
-                "threads_stopped": stopping.count, "session_killed": false, "locks_released": locksReleased,
+                "threads_stopped": stopping.count + stoppedByPane, "session_killed": killedViewer,
+                "locks_released": locksReleased,
                 "main_lock_released": mainLock, "queue_items_cancelled": items, "review_jobs_cancelled": jobs,
-                "worktrees_kept": JSON.array(kept), "repairs": [JSON](), "tmux_errors": [JSON](),
+                "worktrees_kept": JSON.array(kept), "repairs": [JSON](), "tmux_errors": errors,
             ])
         }
         if let id = out["session"]?["id"]?.intValue { await env.heartbeats.remove(id) }

@@ -196,7 +196,7 @@ public final class Tx {
 ///
 /// Values are copied into a dictionary once: GRDB's by-name lookup compares names case-insensitively
 /// column by column, which made decoding a wide row quadratic.
-public struct SQLRow {
+public struct SQLRow: @unchecked Sendable {
     let values: [String: DatabaseValue]
 
     init(_ row: Row) {

@@ -31,3 +31,14 @@ public enum ShellQuote {
 
     public static func join(_ argv: [String]) -> String { argv.map(quote).joined(separator: " ") }
 }
+
+extension ProcessIdentity {
+    /// The absolute path of the running binary (children and hooks run the same one).
+    public static let executablePath: String = {
+        if let r = realpath("/proc/self/exe", nil) {
+            defer { free(r) }
+            return String(decoding: UnsafeRawBufferPointer(start: r, count: strlen(r)), as: UTF8.self)
+        }
+        return CommandLine.arguments[0]
+    }()
+}

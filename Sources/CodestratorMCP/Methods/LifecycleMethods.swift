@@ -21,6 +21,13 @@ enum LifecycleMethods {
         ) { env, p in try await LifecycleService(env: env).ack(p) },
         method(
             "work.report", .lifecycle, "Report done, blocked or failed to the parent thread", roles: "WVPD",
-            ownedBy: "the child-agents issue"),
+            params: [
+                ParamSpec("outcome", .enumeration(["done", "blocked", "failed"]), required: true),
+                ParamSpec("summary", .text(maxBytes: 65_536), required: true), ParamSpec("case_id", .id),
+                ParamSpec("question", .text(maxBytes: 65_536)),
+                ParamSpec("artifacts", .array(.text(maxBytes: 4096), maxCount: 200)), ParamSpec("details", .object),
+                ParamSpec("session_id", .id),
+            ]
+        ) { env, p in try await LifecycleService(env: env).report(p) },
     ]
 }

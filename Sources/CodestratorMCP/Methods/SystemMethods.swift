@@ -11,7 +11,8 @@ enum SystemMethods {
     static let all: [MethodDefinition] = [
         method(
             "runtime.tmux.ensure", .system, "Check tmux; install it only when `auto_install` is true",
-            ownedBy: "the child-agents issue"),
+            params: [ParamSpec("session_id", .id), ParamSpec("auto_install", .bool, default: false)]
+        ) { env, p in try await ThreadService(env: env).ensureTmux(p) },
         method(
             "runtime.bundle.info", .system, "Binary, versions, client configs and installed skills", readOnly: true,
             roles: "PD", ownedBy: "the install issue"),

@@ -1,26 +1,92 @@
 import CodestratorCore
 
-/// orch_thread (methods.md §5). Registered; built by a later issue (answers `not_implemented`).
+/// orch_thread (methods.md §5).
 enum ThreadMethods {
-    static let owner = "the child-agents issue"
+    static let roles = ["worker", "merge-reviewer", "plan-architect", "doc-mirror-manager"]
+    static let threadId = ParamSpec("thread_id", .id, required: true)
+
     static let all: [MethodDefinition] = [
         method(
-            "thread.child.spawn", .thread, "Start a child agent in a new tmux pane (and worktree)", ownedBy: owner),
+            "thread.child.spawn", .thread, "Start a child agent in a new tmux pane (and worktree)",
+            params: [
+                ParamSpec("session_id", .id, required: true), ParamSpec("role", .enumeration(roles), default: "worker"),
+                ParamSpec("title", .title(maxChars: 300)), ParamSpec("objective", .text(maxBytes: 65_536)),
+                ParamSpec("parent_thread_id", .id), ParamSpec("worktree_id", .id), ParamSpec("create_worktree", .bool),
+                ParamSpec("provider", .enumeration(Providers.all)),
+                ParamSpec("runner_kind", .enumeration(Providers.runners)),
+                ParamSpec("launch_argv", .array(.text(maxBytes: 4096), maxCount: 200)),
+                ParamSpec("launch_command", .text(maxBytes: 8192)), ParamSpec("codex_command", .path),
+                ParamSpec("agent_override", .object), ParamSpec("agent_guide_path", .path),
+                ParamSpec("initial_prompt", .paneText(maxBytes: 65_536)), ParamSpec("task_spec", .object),
+                ParamSpec("scope_task_ids", .array(.id, maxCount: 200)),
+                ParamSpec("scope_case_ids", .array(.id, maxCount: 200)),
+                ParamSpec("scope_node_ids", .array(.id, maxCount: 200)),
+                ParamSpec("interaction_mode", .enumeration(["view_only"]), default: "view_only"),
+                ParamSpec("tmux_window_name", .name(maxChars: 32)),
+                ParamSpec("tmux_session_name", .name(maxChars: 100)),
+                ParamSpec("max_concurrent_children", .int(min: 1, max: 32)),
+                ParamSpec("ensure_tmux", .bool, default: true),
+                ParamSpec("auto_install", .bool, default: false), ParamSpec("launch_codex", .bool, default: true),
+                ParamSpec("skip_ready_check", .bool, default: false),
+                ParamSpec("ready_timeout_seconds", .int(min: 1, max: 120), default: 30),
+                ParamSpec("split_direction", .ignored),
+            ]
+        ) { env, p in
+            if let w = p.string("tmux_window_name"),
+                !w.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) || !w.allSatisfy(\.isASCII)
+            {
+                throw CodestratorError(
+                    .invalidParams, "field \"tmux_window_name\" is \(quoted(w))", expected: "a name of [a-z0-9-]{1,32}",
+                    field: "tmux_window_name")
+            }
+            return try await ThreadService(env: env).spawn(p)
+        },
         method(
             "thread.child.directive", .thread,
-            "Send a directive: interrupt_patch, queue, restart, or an answer to a question", ownedBy: owner),
+            "Send a directive: interrupt_patch, queue, restart, or an answer to a question",
+            params: [
+                threadId, ParamSpec("directive", .paneText(maxBytes: 65_536)),
+                ParamSpec(
+                    "mode", .enumeration(["interrupt_patch", "queue", "restart", "answer"]), default: "interrupt_patch"),
+                ParamSpec("keys", .array(.name(maxChars: 10), maxCount: 10)),
+                ParamSpec("wait_idle_seconds", .int(min: 1, max: 30), default: 10),
+            ]
+        ) { env, p in try await ThreadService(env: env).directive(p) },
         method(
-            "thread.child.list", .thread, "A session's threads with observed status", readOnly: true, ownedBy: owner),
-        method("thread.child.interrupt", .thread, "Interrupt a child's current turn", ownedBy: owner),
-        method("thread.child.stop", .thread, "Ask a child to exit, then close its pane", ownedBy: owner),
+            "thread.child.list", .thread, "A session's threads with observed status", readOnly: true,
+            params: [
+                ParamSpec("session_id", .id, required: true), ParamSpec("parent_thread_id", .id),
+                ParamSpec("status", .json),
+                ParamSpec("role", .enumeration(["session-root"] + roles)),
+                ParamSpec("include_root", .bool, default: false),
+                ParamSpec("refresh", .bool, default: true),
+            ]
+        ) { env, p in try await ThreadService(env: env).list(p) },
+        method("thread.child.interrupt", .thread, "Interrupt a child's current turn", params: [threadId]) { env, p in
+            try await ThreadService(env: env).interrupt(p)
+        },
+        method(
+            "thread.child.stop", .thread, "Ask a child to exit, then close its pane",
+            params: [
+                threadId, ParamSpec("terminate_pane", .bool, default: true),
+                ParamSpec("wait_seconds", .int(min: 1, max: 30), default: 5),
+            ]
+        ) { env, p in try await ThreadService(env: env).stop(p) },
         method(
             "thread.child.status", .thread, "Observe one child: pane, provider status, last response", readOnly: true,
-            ownedBy: owner),
+            params: [threadId, ParamSpec("capture_lines", .int(min: 1, max: 2000), default: 200)]
+        ) { env, p in try await ThreadService(env: env).status(p) },
         method(
             "thread.child.wait_status", .thread, "Wait (bounded) until a child reaches one of the given statuses",
-            readOnly: true, ownedBy: owner),
+            readOnly: true,
+            params: [
+                threadId, ParamSpec("target_statuses", .array(.name(maxChars: 40), maxCount: 16), required: true),
+                ParamSpec("timeout_seconds", .int(min: 1, max: 600), default: 60),
+            ]
+        ) { env, p in try await ThreadService(env: env).waitStatus(p) },
         method(
             "thread.attach_info", .thread, "Read-only tmux attach commands for a session or thread", readOnly: true,
-            ownedBy: owner),
+            params: [ParamSpec("session_id", .id, required: true), ParamSpec("thread_id", .id)]
+        ) { env, p in try await ThreadService(env: env).attachInfo(p) },
     ]
 }

@@ -1,0 +1,57 @@
+/// One pane as `list-panes -a` reports it.
+public struct PaneInfo: Sendable, Equatable {
+    public var session: String
+    public var paneId: String
+    public var dead: Bool
+    public var deadStatus: Int?
+    public var pid: Int?
+    public var width: Int
+    public var height: Int
+
+    public init(session: String, paneId: String, dead: Bool, deadStatus: Int?, pid: Int?, width: Int, height: Int) {
+        self.session = session
+        self.paneId = paneId
+        self.dead = dead
+        self.deadStatus = deadStatus
+        self.pid = pid
+        self.width = width
+        self.height = height
+    }
+}
+
+/// Everything Codestrator asks of tmux (runtime.md §3). Every call names its socket (`nil`: the
+/// user's default server); targets are exact (`=session`, `=session:=window`, `%pane`). Arguments
+/// reach tmux as argv, text only through buffers.
+public protocol TmuxClient: TmuxProbe {
+    func hasSession(socket: String?, name: String) async throws -> Bool
+    /// A session option (`@codestrator_repo`…), nil when unset or the session is missing.
+    func sessionOption(socket: String?, session: String, name: String) async throws -> String?
+    /// `new-session -d` with its first pane running `argv`; returns that pane's id.
+    func newSession(
+        socket: String?, name: String, window: String, width: Int, height: Int, cwd: String, argv: [String]
+    ) async throws -> String
+    func newWindow(socket: String?, session: String, window: String, cwd: String, argv: [String]) async throws -> String
+    func hasWindow(socket: String?, session: String, window: String) async throws -> Bool
+    func setSessionOption(socket: String?, session: String, name: String, value: String) async throws
+    func setWindowOptions(socket: String?, session: String, window: String, options: [(String, String)]) async throws
+    /// Panes of one window.
+    func listPanes(socket: String?, session: String, window: String) async throws -> [PaneInfo]
+    /// Panes of every session on the socket (nil when no server runs).
+    func listAllPanes(socket: String?) async throws -> [PaneInfo]?
+    /// `split-window -d` of `target` running `argv` directly; returns the new pane id.
+    func splitWindow(
+        socket: String?, target: String, horizontal: Bool, cwd: String, env: [(String, String)], argv: [String]
+    ) async throws -> String
+    func tile(socket: String?, session: String, window: String) async throws
+    func setPaneTitle(socket: String?, pane: String, title: String) async throws
+    /// `pipe-pane -o` appending to `logPath` (nil: stop piping).
+    func pipePane(socket: String?, pane: String, logPath: String?) async throws
+    /// `load-buffer` + `paste-buffer -p -r -d`: text reaches the pane only through a buffer.
+    func paste(socket: String?, pane: String, text: String, bufferName: String) async throws
+    func sendKeys(socket: String?, pane: String, keys: [String]) async throws
+    func capture(socket: String?, pane: String, lines: Int) async throws -> String
+    func killPane(socket: String?, pane: String) async throws
+    func killSession(socket: String?, name: String) async throws
+    /// A one-shot program (installer checks of runtime.tmux.ensure): exit status and combined output.
+    func runCommand(_ argv: [String], timeout: Double) async throws -> (Int, String)
+}

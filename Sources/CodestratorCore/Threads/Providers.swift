@@ -1,0 +1,198 @@
+import Foundation
+
+/// How one child is launched and driven: the provider table of runtime.md §4.1, as data.
+public struct LaunchPlan: Sendable {
+    public var argv: [String]
+    public var env: [(String, String)]
+    public var interruptKeys: [String]
+    public var exitKeys: [String]
+    /// Text typed to exit (`/exit`), sent as a paste followed by Enter; nil for key-only exits.
+    public var exitText: String?
+}
+
+/// What a spawn needs to build a launch plan.
+public struct LaunchContext: Sendable {
+    public var provider: String
+    public var runnerKind: String
+    public var role: ThreadRole
+    public var threadId: Int
+    public var sessionId: Int
+    public var workdir: String
+    public var repo: String
+    public var db: String?
+    public var socket: String?
+    public var gitCommonDir: String
+    public var codexCommand: String
+    public var override: JSON
+    public var launchArgv: [String]?
+}
+
+public enum Providers {
+    public static let all = ["codex", "claude_code", "generic", "sim"]
+    public static let runners = ["agents_sdk_codex_mcp", "claude_code", "command", "sim"]
+
+    public static func defaultRunner(_ provider: String) -> String {
+        switch provider {
+        case "codex": return "agents_sdk_codex_mcp"
+        case "claude_code": return "claude_code"
+        case "sim": return "sim"
+        default: return "command"
+        }
+    }
+
+    public static func defaultSimScenario(_ role: ThreadRole) -> String {
+        switch role {
+        case .mergeReviewer: return "reviewer-approve"
+        case .planArchitect: return "planner-basic"
+        case .docMirrorManager: return "mirror-basic"
+        default: return "worker-basic"
+        }
+    }
+
+    /// The child's own server: `codestrator serve --repo … --role … --thread-id …`.
+    static func serverArgs(_ c: LaunchContext) -> [String] {
+        var a = ["serve", "--repo", c.repo, "--role", c.role.rawValue, "--thread-id", String(c.threadId)]
+        if let db = c.db { a += ["--db", db] }
+        if let s = c.socket { a += ["--tmux-socket", s] }
+        return a
+    }
+
+    static func jsonLiteral(_ s: String) -> String { JSON.string(s).serialized() }
+
+    public static func plan(_ c: LaunchContext) throws -> LaunchPlan {
+        let exe = ProcessIdentity.executablePath
+        let o = c.override.objectValue ?? JSONObject()
+        let extra = o["extra_args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let model = o["model"]?.stringValue
+        var env: [(String, String)] = [
+            ("CODESTRATOR_ROLE", c.role.rawValue), ("CODESTRATOR_THREAD_ID", String(c.threadId)),
+            ("CODESTRATOR_SESSION_ID", String(c.sessionId)), ("CODESTRATOR_REPO", c.repo),
+        ]
+        if let db = c.db { env.append(("CODESTRATOR_DB", db)) }
+        if let s = c.socket { env.append(("CODESTRATOR_TMUX_SOCKET", s)) }
+        if let e = o["env"]?.objectValue {
+            for (k, v) in e.pairs {
+                if let s = v.stringValue { env.append((k, s)) }
+            }
+        }
+        var argv: [String]
+        var interrupt = ["Escape"]
+        var exit: [String] = []
+        var exitText: String? = "/exit"
+        if c.runnerKind == "command" {
+            argv = c.launchArgv ?? []
+            if argv.count == 1 { argv = ["env", "--"] + argv }
+            if c.provider == "generic" {
+                interrupt = o["interrupt_keys"]?.arrayValue?.compactMap(\.stringValue) ?? ["C-c"]
+                exit = o["exit_keys"]?.arrayValue?.compactMap(\.stringValue) ?? ["C-d"]
+                exitText = nil
+            }
+            return LaunchPlan(argv: argv, env: env, interruptKeys: interrupt, exitKeys: exit, exitText: exitText)
+        }
+        switch c.provider {
+        case "sim":
+            argv = [exe, "sim-agent"]
+            if let script = o["sim_script"]?.stringValue {
+                argv += ["--script", script]
+            } else {
+                argv += ["--scenario", o["sim_scenario"]?.stringValue ?? defaultSimScenario(c.role)]
+            }
+            argv += ["--repo", c.repo, "--role", c.role.rawValue, "--thread-id", String(c.threadId)]
+            if let speed = o["sim_speed"]?.intValue ?? nil { argv += ["--speed", String(speed)] }
+        case "codex":
+            let serverArgs = JSON.array(serverArgs(c).map(JSON.string)).serialized()
+            let notify = JSON.array(
+                [exe, "hook", "codex-notify", "--thread-id", String(c.threadId)].map(JSON.string)
+            ).serialized()
+            argv = [
+                c.codexCommand, "--no-alt-screen", "--cd", c.workdir, "--sandbox", "workspace-write",
+                "--ask-for-approval", "never", "--add-dir", c.gitCommonDir,
+                "-c", "mcp_servers.codestrator.command=\(jsonLiteral(exe))",
+                "-c", "mcp_servers.codestrator.args=\(serverArgs)",
+                "-c", "mcp_servers.codestrator.tool_timeout_sec=660",
+                "-c", "mcp_servers.codestrator.startup_timeout_sec=30",
+                "-c", "notify=\(notify)",
+            ]
+            if let model { argv += ["--model", model] }
+            argv += extra
+        case "claude_code":
+            let run = c.repo + "/.codestrator/run"
+            let mcpFile = "\(run)/thread_\(c.threadId).mcp.json"
+            let settingsFile = "\(run)/thread_\(c.threadId).settings.json"
+            let mcp = JSON.obj([
+                "mcpServers": JSON.obj([
+                    "codestrator": JSON.obj([
+                        "type": "stdio", "command": exe, "args": JSON.array(serverArgs(c).map(JSON.string)),
+                    ])
+                ])
+            ])
+            func hook(_ event: String) -> JSON {
+                .array([
+                    .obj([
+                        "hooks": [
+                            JSON.obj([
+                                "type": "command",
+                                "command": ShellQuote.join([
+                                    exe, "hook", "claude", "--event", event, "--thread-id", String(c.threadId),
+                                ]),
+                            ])
+                        ]
+                    ])
+                ])
+            }
+            var notification = hook("Notification")
+            if case .array(var a) = notification, case .object(var first) = a[0] {
+                first["matcher"] = "permission_prompt|elicitation_dialog|idle_prompt"
+                a[0] = .object(first)
+                notification = .array(a)
+            }
+            let settings = JSON.obj([
+                "hooks": JSON.obj([
+                    "UserPromptSubmit": hook("UserPromptSubmit"), "Stop": hook("Stop"), "Notification": notification,
+                    "SessionStart": JSON.array([
+                        JSON.obj([
+                            "matcher": "compact|resume",
+                            "hooks": [
+                                JSON.obj([
+                                    "type": "command", "command": ShellQuote.join([exe, "hook", "session-start"]),
+                                ])
+                            ],
+                        ])
+                    ]),
+                ])
+            ])
+            try writePrivate(mcpFile, mcp.serialized())
+            try writePrivate(settingsFile, settings.serialized())
+            let readOnly = c.role != .worker
+            let tools =
+                readOnly
+                ? [
+                    "mcp__codestrator", "Read", "Glob", "Grep", "Bash(git diff *)", "Bash(git log *)",
+                    "Bash(git show *)",
+                ]
+                : ["mcp__codestrator", "Bash", "Read", "Edit", "Write", "Glob", "Grep"]
+            argv =
+                [
+                    "claude", "--mcp-config", mcpFile, "--strict-mcp-config", "--settings", settingsFile,
+                    "--permission-mode", readOnly ? "default" : "acceptEdits", "--allowedTools",
+                ] + tools + ["--add-dir", c.gitCommonDir]
+            if let model { argv += ["--model", model] }
+            argv += extra
+        default:
+            throw CodestratorError(
+                .invalidParams, "provider \(quoted(c.provider)) needs runner_kind command with launch_argv",
+                expected: "launch_argv", field: "launch_argv")
+        }
+        return LaunchPlan(argv: argv, env: env, interruptKeys: interrupt, exitKeys: exit, exitText: exitText)
+    }
+
+    static func writePrivate(_ path: String, _ text: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CodestratorError(.externalFailed, "cannot write \(path)", expected: "a writable .codestrator/run")
+        }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,291 @@
+import Foundation
+
+/// One observation of child threads (runtime.md §5.1): pane state, then the agent's own hook events,
+/// then the log tail (fast tier), then a pane capture (full tier); the mapped status is persisted,
+/// and a queued directive is delivered when the child is idle.
+public struct ThreadObserver: Sendable {
+    let env: ServiceEnvironment
+    public init(env: ServiceEnvironment) { self.env = env }
+
+    public struct Observation: Sendable {
+        public var threadId: Int
+        public var dbStatus: String
+        public var status: String
+        public var paneExists: Bool
+        public var paneDead: Bool
+        public var exitStatus: Int?
+        public var providerStatus: String?
+        public var tier: String
+        public var lastResponse: String?
+        public var captureError: String?
+        public var deliveryError: String?
+    }
+
+    /// Panes per socket, listed once per observation round.
+    actor PaneCache {
+        var bySocket: [String: [PaneInfo]?] = [:]
+        func get(_ socket: String?, _ tmux: any TmuxClient) async -> [PaneInfo]? {
+            let key = socket ?? ""
+            if let v = bySocket[key] { return v }
+            let v = try? await tmux.listAllPanes(socket: socket)
+            bySocket[key] = .some(v ?? nil)
+            return v ?? nil
+        }
+    }
+
+    public func observe(_ ids: [Int], capture: Bool, captureLines: Int = 200, deliver: Bool = true) async throws
+        -> [Observation]
+    {
+        let cache = PaneCache()
+        var out: [Observation] = []
+        for id in ids {
+            if let o = try await observeOne(id, cache: cache, capture: capture, lines: captureLines, deliver: deliver) {
+                out.append(o)
+            }
+        }
+        return out
+    }
+
+    static let liveStatuses: Set<ThreadStatus> = [.initializing, .running, .idle, .waitingUserAnswer]
+
+    func lastLogLines(_ path: String?, count: Int) -> String {
+        guard let path, let data = FileManager.default.contents(atPath: path) else { return "" }
+        let text = String(decoding: data.suffix(64 * 1024), as: UTF8.self)
+        return ScreenText.prepare(text).suffix(count).joined(separator: "\n")
+    }
+
+    func observeOne(_ id: Int, cache: PaneCache, capture: Bool, lines: Int, deliver: Bool) async throws -> Observation?
+    {
+        guard let t = try await env.store.read({ tx in try ThreadRecord.load(tx, id) }) else { return nil }
+        var obs = Observation(
+            threadId: id, dbStatus: t.status.rawValue, status: t.status.rawValue, paneExists: false, paneDead: false,
+            exitStatus: t.exitStatus, providerStatus: t.providerStatus, tier: "none", lastResponse: nil,
+            captureError: nil, deliveryError: nil)
+        guard let paneId = t.tmuxPaneId, t.role != .sessionRoot else { return obs }
+        let extra = try await env.store.read { tx in
+            try tx.row(
+                "SELECT stop_requested_at, log_offset, last_response, screen_hash, screen_changed_at, last_paste_at FROM threads WHERE id = ?",
+                [id])
+        }
+        let stopRequested = extra?.optString("stop_requested_at") != nil
+        let panes = await cache.get(t.tmuxSocket, env.tmux)
+        let pane = panes?.first { $0.paneId == paneId && $0.session == t.tmuxSessionName }
+        obs.lastResponse = extra?.optString("last_response")
+
+        // 1. Pane state.
+        guard let pane else {
+            let next: ThreadStatus? =
+                t.status.isLive ? (stopRequested ? .stopped : .failed) : nil
+            try await settle(t, to: next, reason: next == .failed ? "pane vanished" : nil, exit: nil, clearPane: true)
+            obs.status = next?.rawValue ?? t.status.rawValue
+            return obs
+        }
+        obs.paneExists = true
+        if pane.dead {
+            obs.paneDead = true
+            obs.exitStatus = pane.deadStatus
+            var next: ThreadStatus?
+            if t.status.isLive {
+                next = stopRequested ? .stopped : (pane.deadStatus == 0 ? .completed : .failed)
+            } else if t.status == .completed, (pane.deadStatus ?? 0) != 0, !stopRequested {
+                next = .failed
+            }
+            let reason = next == .failed ? lastLogLines(t.logFilePath, count: 40) : nil
+            try await settle(t, to: next, reason: reason, exit: pane.deadStatus, clearPane: false)
+            obs.status = next?.rawValue ?? t.status.rawValue
+            return obs
+        }
+
+        // 2–3. What the program says: hook events first, then the log tail, then the screen.
+        let provider = t.providerType ?? "generic"
+        let classifier = try classifier(for: t)
+        var status = ProviderStatus.unknown
+        var response: String?
+        var tier = "none"
+        var screenHash = extra?.optString("screen_hash")
+        var screenChangedAt = extra?.optString("screen_changed_at")
+        let now = Timestamp.format(env.store.clock.now())
+        let lastPaste = extra?.optString("last_paste_at")
+        let event = try await env.store.read { tx in
+            try tx.row(
+                "SELECT * FROM thread_events WHERE thread_id = ? AND provider_status IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [id])
+        }
+        if let e = event, e.string("created_at") > (screenChangedAt ?? ""), e.string("created_at") > (lastPaste ?? "") {
+            status = ProviderStatus(rawValue: e.string("provider_status")) ?? .unknown
+            response = e.optString("message")
+            tier = "hook"
+        }
+        var logOffset = extra?.int("log_offset") ?? 0
+        if status == .unknown, let path = t.logFilePath {
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            let grew = size != logOffset
+            let recent = t.statusObservedAt.map { Self.seconds(from: $0, to: now) < 30 } ?? false
+            if !grew && recent && provider != "codex" && provider != "claude_code" {
+                status = ProviderStatus(rawValue: t.providerStatus ?? "") ?? .unknown
+                tier = "fast"
+            } else if provider == "sim" || provider == "generic" {
+                let text = Self.tail(path, bytes: 16 * 1024)
+                let (s, r) = classifier.classify(ScreenText.prepare(text))
+                if s != .unknown {
+                    status = s
+                    response = r
+                    tier = "fast"
+                }
+            }
+            if grew {
+                // New output: hook events older than it no longer speak for the screen.
+                screenChangedAt = now
+            }
+            logOffset = size
+        }
+        if status == .unknown || ((provider == "codex" || provider == "claude_code") && tier != "hook"), capture {
+            do {
+                let screen = try await env.tmux.capture(socket: t.tmuxSocket, pane: paneId, lines: lines)
+                let prepared = ScreenText.prepare(screen)
+                let hash = String(prepared.joined(separator: "\n").hashValue)
+                if hash != screenHash {
+                    screenHash = hash
+                    screenChangedAt = now
+                }
+                let (s, r) = classifier.classify(prepared)
+                // Debounce: a processing screen reads as idle only after 1.5 s without change.
+                if s == .idle, t.providerStatus == ProviderStatus.processing.rawValue,
+                    let changed = screenChangedAt, Self.seconds(from: changed, to: now) < 1.5
+                {
+                    status = .processing
+                } else {
+                    status = s
+                }
+                response = r ?? response
+                tier = "full"
+            } catch let e as CodestratorError {
+                obs.captureError = e.what
+            }
+        }
+        obs.tier = tier
+        obs.providerStatus = status == .unknown ? t.providerStatus : status.rawValue
+        if let response { obs.lastResponse = ScreenText.cut(response) }
+
+        // Auto-trust: the folder-trust screen of a worktree Codestrator created is answered once.
+        if status == .waitingUserAnswer, t.agentOverride["auto_trust"]?.boolValue ?? true,
+            let q = response, q.contains("trust"), provider == "codex" || provider == "claude_code"
+        {
+            try? await env.tmux.sendKeys(socket: t.tmuxSocket, pane: paneId, keys: ["Enter"])
+        }
+
+        // 4. Map and persist.
+        let mapped = try await persist(
+            t, providerStatus: status, response: obs.lastResponse, logOffset: logOffset, screenHash: screenHash,
+            screenChangedAt: screenChangedAt, now: now, lastPaste: lastPaste)
+        obs.status = mapped.rawValue
+
+        // 5. Deliver a queued directive to an idle child.
+        if deliver, status == .idle || status == .completed {
+            obs.deliveryError = try await DirectiveDelivery(env: env).deliverNext(threadId: id)
+            if let fresh = try await env.store.read({ tx in try ThreadRecord.load(tx, id) }) {
+                obs.status = fresh.status.rawValue
+            }
+        }
+        return obs
+    }
+
+    func classifier(for t: ThreadRecord) throws -> Classifier {
+        let provider = t.providerType ?? "generic"
+        guard provider == "generic" else { return Classifier.forProvider(provider) }
+        let pats = t.agentOverride["patterns"]?.objectValue
+        func list(_ k: String) throws -> [NSRegularExpression] {
+            let raw =
+                pats?[k].flatMap { v in v.stringValue.map { [$0] } ?? v.arrayValue?.compactMap(\.stringValue) } ?? []
+            return try Classifier.compile(raw, field: "agent_override.patterns.\(k)")
+        }
+        return Classifier.generic(
+            waiting: try list("waiting_user_answer"), processing: try list("processing"), idle: try list("idle"))
+    }
+
+    static func tail(_ path: String, bytes: Int) -> String {
+        guard let fh = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? fh.close() }
+        let size = (try? fh.seekToEnd()) ?? 0
+        try? fh.seek(toOffset: size > UInt64(bytes) ? size - UInt64(bytes) : 0)
+        return String(decoding: fh.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    static func seconds(from a: String, to b: String) -> Double {
+        guard let x = Timestamp.parse(a), let y = Timestamp.parse(b) else { return .infinity }
+        return y.timeIntervalSince(x)
+    }
+
+    /// Pane gone or dead: the thread settles (and its pane id is cleared when the pane is gone).
+    func settle(_ t: ThreadRecord, to next: ThreadStatus?, reason: String?, exit: Int?, clearPane: Bool) async throws {
+        guard next != nil || clearPane else { return }
+        try await env.store.write { tx in
+            guard let cur = try ThreadRecord.load(tx, t.id) else { return }
+            if let next, next != cur.status, cur.status.canMove(to: next) {
+                try tx.execute(
+                    """
+                    UPDATE threads SET status = ?, status_source = 'observation', status_changed_at = ?, updated_at = ?,
+                      completed_at = COALESCE(completed_at, ?), exit_status = COALESCE(?, exit_status),
+                      failure_reason = COALESCE(?, failure_reason) WHERE id = ?
+                    """, [next.rawValue, tx.now, tx.now, tx.now, exit, reason, t.id])
+                try tx.execute(
+                    "UPDATE locks SET state = 'released', released_at = ? WHERE thread_id = ? AND state = 'active'",
+                    [tx.now, t.id])
+                tx.bumpVersion()
+            } else if let exit {
+                try tx.execute("UPDATE threads SET exit_status = ? WHERE id = ?", [exit, t.id])
+            }
+            if clearPane {
+                try tx.execute("UPDATE threads SET tmux_pane_id = NULL, updated_at = ? WHERE id = ?", [tx.now, t.id])
+            }
+        }
+    }
+
+    static let sticky: Set<String> = ["report", "case_complete", "review_submit"]
+
+    /// Maps the provider status onto the thread status, respecting sticky statuses (data-model.md §3).
+    func persist(
+        _ t: ThreadRecord, providerStatus p: ProviderStatus, response: String?, logOffset: Int, screenHash: String?,
+        screenChangedAt: String?, now: String, lastPaste: String?
+    ) async throws -> ThreadStatus {
+        try await env.store.write { tx in
+            guard let cur = try ThreadRecord.load(tx, t.id) else { return t.status }
+            var next: ThreadStatus? = nil
+            switch p {
+            case .processing: next = .running
+            case .idle, .completed, .error: next = .idle
+            case .waitingUserAnswer: next = .waitingUserAnswer
+            case .unknown: next = nil
+            }
+            var isSticky =
+                Self.sticky.contains(cur.statusSource)
+                && [.completed, .waitingUserAnswer, .failed].contains(cur.status)
+            if isSticky {
+                let submitted =
+                    try tx.int(
+                        "SELECT COUNT(*) FROM thread_events WHERE thread_id = ? AND event = 'prompt_submit' AND created_at > ?",
+                        [t.id, cur.statusChangedAt]) ?? 0
+                if (lastPaste ?? "") > cur.statusChangedAt || submitted > 0 { isSticky = false }
+            }
+            if isSticky { next = nil }
+            try tx.execute(
+                """
+                UPDATE threads SET provider_status = COALESCE(?, provider_status), status_observed_at = ?, log_offset = ?,
+                  last_response = COALESCE(?, last_response), screen_hash = ?, screen_changed_at = ? WHERE id = ?
+                """,
+                [
+                    p == .unknown ? nil : p.rawValue, tx.now, logOffset, response, screenHash, screenChangedAt, t.id,
+                ])
+            if let next, next != cur.status, cur.status.canMove(to: next) {
+                try tx.execute(
+                    """
+                    UPDATE threads SET status = ?, status_source = 'observation', status_changed_at = ?, updated_at = ?
+                    WHERE id = ?
+                    """, [next.rawValue, tx.now, tx.now, t.id])
+                tx.bumpVersion()
+                return next
+            }
+            return cur.status
+        }
+    }
+}

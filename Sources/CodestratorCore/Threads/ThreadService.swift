@@ -1,0 +1,629 @@
+import Foundation
+
+/// orch_thread: child agents in tmux panes (methods.md §5, runtime.md §3–§6).
+public struct ThreadService: Sendable {
+    let env: ServiceEnvironment
+    public init(env: ServiceEnvironment) { self.env = env }
+
+    var caller: Caller { env.caller }
+
+    // MARK: spawn
+
+    struct SpawnPlan: Sendable {
+        var session: SessionRecord
+        var role: ThreadRole
+        var provider: String
+        var runner: String
+        var title: String
+        var parentThreadId: Int
+        var worktree: WorktreeRecord?
+        var createWorktree: Bool
+        var cases: [TaskRecord]
+        var scopeTaskIds: [Int]
+        var scopeNodeIds: [Int]
+        var window: String
+        var capacity: Int
+        var agentOverride: JSON
+        var taskSpec: JSON
+        var guide: String?
+        var launchArgv: [String]?
+        var reviewJobId: Int?
+    }
+
+    static let liveSQL = "('initializing','running','idle','waiting_user_answer')"
+
+    /// Capacity counts rows: children that are live or still hold a pane, plus launches in flight.
+    static func countCapacity(_ tx: Tx, sessionId: Int, excluding: Int? = nil) throws -> Int {
+        try tx.int(
+            """
+            SELECT COUNT(*) FROM threads WHERE session_id = ? AND role <> 'session-root' AND id <> ?
+              AND (status IN \(liveSQL) OR tmux_pane_id IS NOT NULL OR launching_since IS NOT NULL)
+            """, [sessionId, excluding ?? 0]) ?? 0
+    }
+
+    public func spawn(_ p: Params, reviewJobId: Int? = nil) async throws -> JSON {
+        let plan = try await validateSpawn(p, reviewJobId: reviewJobId)
+        // Settle threads whose panes are gone, and recycle panes of terminal threads if room is needed.
+        try await settleAndRecycle(
+            session: plan.session, capacity: plan.capacity, launching: p.bool("launch_codex") ?? true)
+
+        var createdWorktree: WorktreeRecord?
+        if plan.createWorktree {
+            var wp = Params(values: ["session_id": .int(plan.session.id), "slug": .string(plan.title)])
+            wp.values["reason"] = .string(plan.title)
+            let wt = try await WorkspaceService(env: env).spawn(wp)
+            createdWorktree = WorktreeRecord.loadFromJSON(wt)
+        }
+        let worktree = createdWorktree ?? plan.worktree
+        let launch = p.bool("launch_codex") ?? true
+        let threadId: Int
+        do {
+            threadId = try await insertThread(plan, p: p, worktree: worktree, launch: launch)
+        } catch {
+            if let w = createdWorktree { await removeWorktree(w) }
+            throw error
+        }
+        guard launch else {
+            return try await spawnOutput(threadId, tmux: nil, worktree: worktree, delivery: nil, warnings: [])
+        }
+        do {
+            let (tmux, _) = try await launchPane(threadId: threadId, plan: plan, restartOf: nil)
+            return try await readyAndPrompt(threadId, p: p, tmux: tmux, worktree: worktree)
+        } catch let e as SpawnExit {
+            // The program started and exited during readiness: the thread and worktree stay.
+            throw e.error
+        } catch {
+            await undoSpawn(threadId: threadId, worktree: createdWorktree)
+            throw error
+        }
+    }
+
+    struct SpawnExit: Error { let error: CodestratorError }
+
+    func validateSpawn(_ p: Params, reviewJobId: Int?) async throws -> SpawnPlan {
+        let caller = self.caller
+        let role = ThreadRole(rawValue: p.string("role") ?? "worker") ?? .worker
+        let root = env.layout.root
+        var plan: SpawnPlan = try await env.store.read { tx in
+            let access = Access(tx: tx, caller: caller)
+            let s = try access.requireSession(p)
+            guard s.status == .active else {
+                throw CodestratorError(
+                    .invalidState, "session \(s.id) is \(s.status.rawValue)", expected: "an active session",
+                    field: "session_id")
+            }
+            let provider =
+                p.string("provider")
+                ?? (s.agentRole == "sim" ? "sim" : s.agentRole == "claude_code" ? "claude_code" : "codex")
+            let runner = p.string("runner_kind") ?? Providers.defaultRunner(provider)
+            if runner != "command" && runner != Providers.defaultRunner(provider) {
+                throw CodestratorError(
+                    .invalidParams, "runner_kind \(quoted(runner)) does not run provider \(quoted(provider))",
+                    expected: "\(Providers.defaultRunner(provider)) or command", field: "runner_kind")
+            }
+            if provider == "generic" && runner != "command" {
+                throw CodestratorError(
+                    .invalidParams, "provider generic needs runner_kind command", expected: "runner_kind command",
+                    field: "runner_kind")
+            }
+            var parent = s.rootThreadId ?? 0
+            if let pid = p.int("parent_thread_id") {
+                let t = try access.thread(pid, field: "parent_thread_id")
+                guard t.sessionId == s.id else {
+                    throw CodestratorError.notFound(
+                        "thread", pid, expected: "a thread of session \(s.id)", field: "parent_thread_id")
+                }
+                parent = pid
+            }
+            var worktree: WorktreeRecord?
+            if let wid = p.int("worktree_id") {
+                guard let w = try WorktreeRecord.load(tx, wid), w.status == .active,
+                    w.ownerSessionId == s.id || w.id == s.sessionRootWorktreeId
+                else {
+                    throw CodestratorError.notFound(
+                        "worktree", wid, expected: "an active worktree of session \(s.id)", field: "worktree_id")
+                }
+                worktree = w
+            }
+            let createWorktree = p.bool("create_worktree") ?? (role == .worker && worktree == nil)
+            if worktree == nil && !createWorktree { worktree = try WorktreeRecord.load(tx, s.sessionRootWorktreeId) }
+            var cases: [TaskRecord] = []
+            for cid in p.ints("scope_case_ids") ?? [] {
+                let c = try access.task(cid, field: "scope_case_ids")
+                guard c.sessionId == s.id else { throw CodestratorError.notFound("task", cid, field: "scope_case_ids") }
+                guard c.level == .case else {
+                    throw CodestratorError(
+                        .invalidParams, "task \(cid) is \(c.level.article) \(c.level.rawValue)", expected: "case ids",
+                        field: "scope_case_ids")
+                }
+                if role == .worker, let a = c.assigneeThreadId, let other = try ThreadRecord.load(tx, a),
+                    other.role != .sessionRoot, other.status.isLive || other.status == .planned
+                {
+                    throw CodestratorError(
+                        .conflict, "case \(cid) is assigned to thread \(a) (\(other.status.rawValue))",
+                        expected: "cases not held by another live thread", field: "scope_case_ids")
+                }
+                cases.append(c)
+            }
+            for tid in p.ints("scope_task_ids") ?? [] {
+                let t = try access.task(tid, field: "scope_task_ids")
+                guard t.sessionId == s.id else { throw CodestratorError.notFound("task", tid, field: "scope_task_ids") }
+            }
+            for nid in p.ints("scope_node_ids") ?? [] {
+                guard try tx.int("SELECT id FROM graph_nodes WHERE id = ?", [nid]) != nil else {
+                    throw CodestratorError.notFound("graph node", nid, field: "scope_node_ids")
+                }
+            }
+            let window = p.string("tmux_window_name") ?? Viewer.defaultWindow
+            if let given = p.string("tmux_session_name"), given != s.tmuxSessionName {
+                throw CodestratorError(
+                    .invalidParams, "tmux_session_name \(quoted(given)) is not the session's viewer",
+                    expected: s.tmuxSessionName ?? "the viewer session", field: "tmux_session_name")
+            }
+            let capacity = p.int("max_concurrent_children") ?? s.maxConcurrentChildren
+            if capacity > s.maxConcurrentChildren {
+                throw CodestratorError(
+                    .invalidParams, "field \"max_concurrent_children\" is \(capacity)",
+                    expected: "at most the session's max_concurrent_children (\(s.maxConcurrentChildren))",
+                    field: "max_concurrent_children")
+            }
+            let count =
+                try tx.int("SELECT COUNT(*) FROM threads WHERE session_id = ? AND role <> 'session-root'", [s.id]) ?? 0
+            let title = p.string("title") ?? cases.first?.title ?? "\(role.rawValue) \(count + 1)"
+            return SpawnPlan(
+                session: s, role: role, provider: provider, runner: runner, title: title, parentThreadId: parent,
+                worktree: worktree, createWorktree: createWorktree, cases: cases,
+                scopeTaskIds: p.ints("scope_task_ids") ?? [],
+                scopeNodeIds: p.ints("scope_node_ids") ?? [], window: window, capacity: capacity,
+                agentOverride: p.json("agent_override") ?? .null, taskSpec: p.json("task_spec") ?? .null, guide: nil,
+                launchArgv: nil, reviewJobId: reviewJobId)
+        }
+        try Self.checkOverride(plan.agentOverride)
+        // The program: launch_argv / launch_command for `command`, else the provider's executable.
+        if plan.runner == "command" {
+            var argv = p.strings("launch_argv")
+            if argv == nil, let cmd = p.string("launch_command") { argv = try CommandSplitter.split(cmd) }
+            guard let a = argv, let program = a.first else {
+                throw CodestratorError(
+                    .invalidParams, "runner_kind command needs launch_argv", expected: "launch_argv or launch_command",
+                    field: "launch_argv")
+            }
+            guard ProcessRunnerLookup.which(program) != nil else {
+                throw CodestratorError(
+                    .invalidParams, "program \(quoted(program)) not found on PATH",
+                    expected: "an absolute path or a program on PATH",
+                    field: "launch_argv")
+            }
+            plan.launchArgv = a
+        } else if plan.provider == "codex" {
+            let cmd = p.string("codex_command") ?? "codex"
+            guard ProcessRunnerLookup.which(cmd) != nil else {
+                throw CodestratorError(
+                    .unavailable, "program \(quoted(cmd)) not found on PATH",
+                    expected: "Codex CLI installed, or codex_command",
+                    field: "codex_command")
+            }
+        } else if plan.provider == "claude_code" {
+            guard ProcessRunnerLookup.which("claude") != nil else {
+                throw CodestratorError(
+                    .unavailable, "program \"claude\" not found on PATH", expected: "Claude Code installed",
+                    field: "provider")
+            }
+        }
+        if let guidePath = p.string("agent_guide_path") {
+            let rel = try RepoPath.normalize(guidePath, root: root, field: "agent_guide_path")
+            guard let data = FileManager.default.contents(atPath: root + "/" + rel), data.count <= 65_536 else {
+                throw CodestratorError(
+                    .invalidParams, "agent_guide_path \(quoted(guidePath)) is not a readable file of at most 64 KiB",
+                    expected: "a Markdown file inside the repository", field: "agent_guide_path")
+            }
+            plan.guide = PromptBuilder.sanitize(String(decoding: data, as: UTF8.self))
+        }
+        if p.bool("ensure_tmux") ?? true {
+            let (ok, v) = await Viewer(env: env).tmuxReady()
+            guard ok else {
+                throw CodestratorError(
+                    .unavailable, "tmux is \(v ?? "missing")", expected: "tmux ≥ 3.0 (runtime.tmux.ensure)",
+                    field: "ensure_tmux")
+            }
+        }
+        if p.bool("launch_codex") ?? true {
+            let s = plan.session
+            let used = try await env.store.read { tx in try Self.countCapacity(tx, sessionId: s.id) }
+            if used >= plan.capacity { throw Self.capacityError(s, used: used, max: plan.capacity) }
+        }
+        return plan
+    }
+
+    static func capacityError(_ s: SessionRecord, used: Int, max: Int) -> CodestratorError {
+        CodestratorError(
+            .conflict, "session \(s.id) has \(used) live children (max \(max))",
+            expected: "a child to stop first (the session's max_concurrent_children is \(s.maxConcurrentChildren))",
+            field: "max_concurrent_children")
+    }
+
+    static func checkOverride(_ o: JSON) throws {
+        guard let obj = o.objectValue else { return }
+        if let e = obj["env"]?.objectValue {
+            for (k, v) in e.pairs {
+                let validName =
+                    !k.isEmpty && k.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" })
+                    && !(k.first?.isNumber ?? true)
+                guard validName, !k.hasPrefix("CODESTRATOR_"), let s = v.stringValue, s.utf8.count <= 4096,
+                    !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                else {
+                    throw CodestratorError(
+                        .invalidParams, "agent_override.env \(quoted(k)) is not allowed",
+                        expected:
+                            "names [A-Z_][A-Z0-9_]* not starting with CODESTRATOR_, values ≤ 4 KiB without control characters",
+                        field: "agent_override")
+                }
+            }
+        }
+        let allowedKeys: Set<String> = ["Escape", "C-c", "C-d", "C-g", "C-\\", "Enter", "q", "y", "n"]
+        for field in ["interrupt_keys", "exit_keys"] {
+            for k in obj[field]?.arrayValue ?? [] where !allowedKeys.contains(k.stringValue ?? "") {
+                throw CodestratorError(
+                    .invalidParams, "agent_override.\(field) contains \(k.serialized())",
+                    expected: "key names from \(allowedKeys.sorted().joined(separator: "|"))", field: "agent_override")
+            }
+        }
+        for field in ["extra_args"] {
+            for a in obj[field]?.arrayValue ?? [] where a.stringValue == nil {
+                throw CodestratorError(
+                    .invalidParams, "agent_override.extra_args holds \(a.typeName)", expected: "strings",
+                    field: "agent_override")
+            }
+        }
+        if let pats = obj["patterns"]?.objectValue {
+            for (k, v) in pats.pairs {
+                let list = v.stringValue.map { [$0] } ?? v.arrayValue?.compactMap(\.stringValue) ?? []
+                _ = try Classifier.compile(list, field: "agent_override.patterns.\(k)")
+            }
+        }
+    }
+
+    func insertThread(_ plan: SpawnPlan, p: Params, worktree: WorktreeRecord?, launch: Bool) async throws -> Int {
+        let s = plan.session
+        let socket = s.tmuxSocket
+        return try await env.store.write { tx in
+            if launch {
+                let used = try Self.countCapacity(tx, sessionId: s.id)
+                if used >= plan.capacity { throw Self.capacityError(s, used: used, max: plan.capacity) }
+            }
+            let id = try tx.insert(
+                """
+                INSERT INTO threads (session_id, parent_thread_id, role, status, status_changed_at, status_source, title,
+                  objective, worktree_id, workdir, provider_type, runner_kind, interaction_mode, agent_guide_path,
+                  agent_override, task_spec, scope_task_ids, scope_case_ids, scope_node_ids, tmux_socket,
+                  tmux_session_name, tmux_window_name, launching_since, created_at, updated_at)
+                VALUES (?, ?, ?, 'planned', ?, 'spawn', ?, ?, ?, ?, ?, ?, 'view_only', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    s.id, plan.parentThreadId, plan.role.rawValue, tx.now, plan.title, p.string("objective"),
+                    worktree?.id,
+                    worktree?.path, plan.provider, plan.runner, p.string("agent_guide_path"), plan.agentOverride,
+                    plan.taskSpec, JSON.array(plan.scopeTaskIds.map(JSON.int)),
+                    JSON.array(plan.cases.map { .int($0.id) }),
+                    JSON.array(plan.scopeNodeIds.map(JSON.int)), socket, s.tmuxSessionName, plan.window,
+                    launch ? tx.now : nil, tx.now, tx.now,
+                ])
+            if plan.role == .worker {
+                for c in plan.cases where c.assigneeThreadId == nil || c.assigneeThreadId == s.rootThreadId {
+                    try tx.execute(
+                        "UPDATE tasks SET assignee_thread_id = ?, updated_at = ? WHERE id = ? AND status <> 'in_progress'",
+                        [id, tx.now, c.id])
+                }
+            }
+            if let job = plan.reviewJobId {
+                try tx.execute(
+                    "UPDATE review_jobs SET state = 'running', reviewer_thread_id = ?, updated_at = ? WHERE id = ? AND state = 'requested'",
+                    [id, tx.now, job])
+            }
+            tx.bumpVersion()
+            return id
+        }
+    }
+
+    /// Creates the pane and starts the program (spawn step 4, and restarts).
+    func launchPane(threadId: Int, plan: SpawnPlan, restartOf: Int?) async throws -> (JSON, String) {
+        let tmux = env.tmux
+        let viewer = Viewer(env: env)
+        let session = try await env.store.read { tx in try SessionRecord.load(tx, plan.session.id)! }
+        let (name, created) = try await viewer.ensure(session: session, window: plan.window)
+        let socket = session.tmuxSocket
+        let t = try await env.store.read { tx in try ThreadRecord.load(tx, threadId)! }
+        let gitCommon = try await env.git.infoExcludePath(repo: env.layout.root)
+        let commonDir = ((gitCommon as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        let launch = try Providers.plan(
+            LaunchContext(
+                provider: plan.provider, runnerKind: plan.runner, role: plan.role, threadId: threadId,
+                sessionId: session.id, workdir: t.workdir ?? env.layout.root, repo: env.layout.root,
+                db: env.dbPath == env.layout.defaultDatabasePath ? nil : env.dbPath, socket: socket,
+                gitCommonDir: commonDir, codexCommand: "codex", override: plan.agentOverride,
+                launchArgv: plan.launchArgv ?? t.launchArgvFromRow))
+        let logPath = env.layout.logsDir + "/thread_\(threadId).log"
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        if let k = restartOf {
+            if let fh = FileHandle(forWritingAtPath: logPath) {
+                fh.seekToEndOfFile()
+                fh.write(Data("[codestrator] restart \(k) at \(Timestamp.format(Date()))\n".utf8))
+                try? fh.close()
+            }
+        }
+        var panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
+        var paneId: String?
+        for attempt in 0..<2 {
+            guard let largest = panes.max(by: { $0.width * $0.height < $1.width * $1.height }) else { break }
+            do {
+                paneId = try await tmux.splitWindow(
+                    socket: socket, target: largest.paneId,
+                    horizontal: Double(largest.width) > 2.2 * Double(largest.height),
+                    cwd: t.workdir ?? env.layout.root, env: launch.env, argv: launch.argv)
+                break
+            } catch let e as CodestratorError where attempt == 0 && e.what.contains("no space") {
+                try await tmux.tile(socket: socket, session: name, window: plan.window)
+                panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
+            }
+        }
+        guard let pane = paneId else {
+            throw CodestratorError(
+                .externalFailed, "tmux could not split a pane in \(name)", expected: "room for a new pane")
+        }
+        try await tmux.tile(socket: socket, session: name, window: plan.window)
+        let slug = (t.workdir.map { ($0 as NSString).lastPathComponent }) ?? "root"
+        try await tmux.setPaneTitle(
+            socket: socket, pane: pane, title: "thread \(threadId) · \(plan.role.rawValue) · \(slug)")
+        try? await tmux.pipePane(socket: socket, pane: pane, logPath: logPath)
+        try await env.store.write { tx in
+            guard let cur = try ThreadRecord.load(tx, threadId) else { return }
+            try cur.status.checkMove(to: .initializing, entity: "thread \(threadId)")
+            try tx.execute(
+                """
+                UPDATE threads SET status = 'initializing', status_source = 'spawn', status_changed_at = ?, updated_at = ?,
+                  tmux_session_name = ?, tmux_pane_id = ?, log_file_path = ?, launch_argv = ?, launching_since = NULL,
+                  started_at = COALESCE(started_at, ?), stop_requested_at = NULL, provider_status = NULL,
+                  exit_status = NULL WHERE id = ?
+                """,
+                [tx.now, tx.now, name, pane, logPath, JSON.array(launch.argv.map(JSON.string)), tx.now, threadId])
+            tx.bumpVersion()
+        }
+        let info: JSON = .obj([
+            "socket": socket, "session": name, "window": plan.window, "pane_id": pane, "created_session": created,
+            "ready_check": nil, "ready_check_error": nil,
+        ])
+        return (info, pane)
+    }
+
+    /// Spawn step 5: wait (bounded) for readiness, then paste the prompt or queue it.
+    func readyAndPrompt(_ threadId: Int, p: Params, tmux: JSON, worktree: WorktreeRecord?) async throws -> JSON {
+        let prompt = try await buildPrompt(threadId, initialPrompt: p.string("initial_prompt"), restart: nil)
+        try await env.store.write { tx in
+            try tx.execute("UPDATE threads SET prompt = ? WHERE id = ?", [prompt, threadId])
+        }
+        var tmuxInfo = tmux
+        var delivery = "queued"
+        var warnings: [String] = []
+        var readyCheck = "skipped"
+        if p.bool("skip_ready_check") != true {
+            let timeout = Double(p.int("ready_timeout_seconds") ?? 30)
+            let deadline = Date().addingTimeInterval(timeout)
+            readyCheck = "timeout"
+            while Date() < deadline {
+                try Task.checkCancellation()
+                let o = try await ThreadObserver(env: env).observe([threadId], capture: true, deliver: false).first
+                if let o, o.paneDead || !o.paneExists {
+                    let t = try await env.store.read { tx in try ThreadRecord.load(tx, threadId) }
+                    var ctx = JSONObject()
+                    ctx["thread"] = t?.json ?? .null
+                    try? await env.tmux.killPane(socket: t?.tmuxSocket, pane: t?.tmuxPaneId ?? "")
+                    try await env.store.write { tx in
+                        try tx.execute("UPDATE threads SET tmux_pane_id = NULL WHERE id = ?", [threadId])
+                    }
+                    throw SpawnExit(
+                        error: CodestratorError(
+                            .externalFailed, "program exited with status \(o.exitStatus ?? -1) before it was ready",
+                            expected: "a program that starts (see failure_reason and the log)", context: ctx))
+                }
+                if o?.providerStatus == "idle" || o?.providerStatus == "completed" {
+                    readyCheck = "idle"
+                    break
+                }
+                if o?.providerStatus == "waiting_user_answer" {
+                    readyCheck = "waiting_user_answer"
+                    break
+                }
+                await CallProgress.report("waiting for thread \(threadId) to be ready: \(o?.status ?? "initializing")")
+                try await Task.sleep(nanoseconds: 250_000_000)
+            }
+        }
+        if readyCheck == "idle", let t = try await env.store.read({ tx in try ThreadRecord.load(tx, threadId) }) {
+            let directiveId = try await env.store.write { tx in
+                try tx.insert(
+                    """
+                    INSERT INTO thread_directives (thread_id, kind, mode, text, state, created_at, claimed_at)
+                    VALUES (?, 'prompt', 'queue', ?, 'delivering', ?, ?)
+                    """, [threadId, prompt, tx.now, tx.now])
+            }
+            let outcome = await DirectiveDelivery(env: env).paste(t, text: prompt)
+            if let err = try await DirectiveDelivery(env: env).record(
+                directiveId: directiveId, threadId: threadId, outcome: outcome)
+            {
+                warnings.append("the prompt was not taken: \(err)")
+                tmuxInfo = tmuxInfo.merging(["ready_check_error": err])
+            } else {
+                delivery = "pasted"
+            }
+        } else {
+            _ = try await env.store.write { tx in
+                try tx.insert(
+                    "INSERT INTO thread_directives (thread_id, kind, mode, text, state, created_at) VALUES (?, 'prompt', 'queue', ?, 'queued', ?)",
+                    [threadId, prompt, tx.now])
+            }
+        }
+        tmuxInfo = tmuxInfo.merging(["ready_check": readyCheck])
+        return try await spawnOutput(
+            threadId, tmux: tmuxInfo, worktree: worktree, delivery: delivery, warnings: warnings)
+    }
+
+    func buildPrompt(_ threadId: Int, initialPrompt: String?, restart: (Int, String)?) async throws -> String {
+        let root = env.layout.root
+        return try await env.store.read { tx in
+            let t = try ThreadRecord.load(tx, threadId)!
+            if let restart, let original = try tx.string("SELECT prompt FROM threads WHERE id = ?", [threadId]) {
+                return PromptBuilder.sanitize(original + "\n\n## Directive (restart \(restart.0))\n" + restart.1)
+            }
+            let wt = try WorktreeRecord.load(tx, t.worktreeId)
+            var cases: [(Int, String, [String])] = []
+            var caseIds = t.scopeCaseIds
+            for id in try tx.ints(
+                "SELECT id FROM tasks WHERE assignee_thread_id = ? AND level = 'case' ORDER BY priority DESC, id",
+                [threadId])
+            where !caseIds.contains(id) {
+                caseIds.append(id)
+            }
+            for id in caseIds {
+                guard let c = try TaskRecord.load(tx, id) else { continue }
+                cases.append((c.id, c.title, try StepRecord.all(tx, caseId: c.id).map(\.title)))
+            }
+            var guide: String?
+            if let g = t.agentGuidePath, let d = FileManager.default.contents(atPath: root + "/" + g) {
+                guide = String(decoding: d, as: UTF8.self)
+            }
+            var review: (mergeRequestId: Int, reviewJobId: Int, queueItemId: Int?, source: String, target: String)?
+            if let job = try tx.row(
+                "SELECT * FROM review_jobs WHERE reviewer_thread_id = ? ORDER BY id DESC LIMIT 1", [threadId])
+            {
+                let q = try job.optInt("queue_item_id").flatMap {
+                    try tx.row("SELECT * FROM merge_main_queue WHERE id = ?", [$0])
+                }
+                review = (
+                    job.int("merge_request_id"), job.int("id"), job.optInt("queue_item_id"),
+                    q?.string("source_branch") ?? wt?.branch ?? "", q?.string("target_branch") ?? ""
+                )
+            }
+            return PromptBuilder.build(
+                PromptBuilder.Input(
+                    threadId: t.id, role: t.role, sessionId: t.sessionId, parentThreadId: t.parentThreadId,
+                    worktreeId: t.worktreeId, workdir: t.workdir ?? root, branch: wt?.branch, guide: guide,
+                    initialPrompt: initialPrompt, objective: t.objective, cases: cases, taskIds: t.scopeTaskIds,
+                    nodeIds: t.scopeNodeIds, taskSpec: t.taskSpec, review: review))
+        }
+    }
+
+    func spawnOutput(_ threadId: Int, tmux: JSON?, worktree: WorktreeRecord?, delivery: String?, warnings: [String])
+        async throws -> JSON
+    {
+        let version = await env.tmux.version()
+        var out: JSON = try await env.store.read { tx in
+            let t = try ThreadRecord.load(tx, threadId)!
+            let s = try SessionRecord.load(tx, t.sessionId)!
+            let wt = try WorktreeRecord.load(tx, worktree?.id)
+            return .obj([
+                "thread": t.json,
+                "attach_info": Viewer.attachInfo(
+                    session: s.tmuxSessionName, socket: s.tmuxSocket, available: t.tmuxPaneId != nil,
+                    window: t.tmuxWindowName, pane: t.tmuxPaneId, tmuxVersion: version),
+                "tmux": tmux, "worktree": wt?.json, "prompt_delivery": delivery,
+            ])
+        }
+        if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
+        return out
+    }
+
+    func removeWorktree(_ w: WorktreeRecord) async {
+        await env.gitWrites.run {
+            try? await env.git.worktreeRemove(repo: env.layout.root, path: w.path, force: true)
+            if let b = w.branch { try? await env.git.deleteBranch(repo: env.layout.root, branch: b, force: true) }
+        }
+        _ = try? await env.store.write { tx in try tx.execute("DELETE FROM worktrees WHERE id = ?", [w.id]) }
+    }
+
+    /// Undo of a spawn that failed before its program started: pane, log pipe, rows, worktree.
+    func undoSpawn(threadId: Int, worktree: WorktreeRecord?) async {
+        if let t = try? await env.store.read({ tx in try ThreadRecord.load(tx, threadId) }), let pane = t.tmuxPaneId {
+            try? await env.tmux.pipePane(socket: t.tmuxSocket, pane: pane, logPath: nil)
+            try? await env.tmux.killPane(socket: t.tmuxSocket, pane: pane)
+            if let name = t.tmuxSessionName {
+                try? await env.tmux.tile(
+                    socket: t.tmuxSocket, session: name, window: t.tmuxWindowName ?? Viewer.defaultWindow)
+            }
+        }
+        _ = try? await env.store.write { tx in
+            try tx.execute("UPDATE review_jobs SET reviewer_thread_id = NULL WHERE reviewer_thread_id = ?", [threadId])
+            try tx.execute("UPDATE tasks SET assignee_thread_id = NULL WHERE assignee_thread_id = ?", [threadId])
+            try tx.execute("DELETE FROM thread_directives WHERE thread_id = ?", [threadId])
+            try tx.execute("DELETE FROM thread_events WHERE thread_id = ?", [threadId])
+            try tx.execute("DELETE FROM current_refs WHERE thread_id = ?", [threadId])
+            try tx.execute("DELETE FROM threads WHERE id = ?", [threadId])
+        }
+        if let worktree { await removeWorktree(worktree) }
+    }
+
+    /// Threads whose panes are gone are settled; panes of terminal threads are closed when room is needed.
+    func settleAndRecycle(session s: SessionRecord, capacity: Int, launching: Bool) async throws {
+        let ids = try await env.store.read { tx in
+            try tx.ints("SELECT id FROM threads WHERE session_id = ? AND tmux_pane_id IS NOT NULL", [s.id])
+        }
+        _ = try await ThreadObserver(env: env).observe(ids, capture: false, deliver: false)
+        guard launching else { return }
+        let (used, recyclable) = try await env.store.read { tx in
+            (
+                try Self.countCapacity(tx, sessionId: s.id),
+                try tx.rows(
+                    """
+                    SELECT id, tmux_socket, tmux_pane_id, tmux_session_name, tmux_window_name FROM threads
+                    WHERE session_id = ? AND tmux_pane_id IS NOT NULL AND status IN ('completed','stopped','failed')
+                    ORDER BY status_changed_at
+                    """, [s.id])
+            )
+        }
+        var over = used - capacity + 1
+        for r in recyclable where over > 0 {
+            let pane = r.string("tmux_pane_id")
+            try? await env.tmux.pipePane(socket: r.optString("tmux_socket"), pane: pane, logPath: nil)
+            try? await env.tmux.killPane(socket: r.optString("tmux_socket"), pane: pane)
+            if let name = r.optString("tmux_session_name") {
+                try? await env.tmux.tile(
+                    socket: r.optString("tmux_socket"), session: name,
+                    window: r.optString("tmux_window_name") ?? Viewer.defaultWindow)
+            }
+            let id = r.int("id")
+            try await env.store.write { tx in
+                try tx.execute("UPDATE threads SET tmux_pane_id = NULL, updated_at = ? WHERE id = ?", [tx.now, id])
+            }
+            over -= 1
+        }
+    }
+}
+
+/// PATH lookup for validation (the runtime's ProcessRunner does the same at launch).
+enum ProcessRunnerLookup {
+    static func which(_ program: String) -> String? {
+        if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let c = "\(dir)/\(program)"
+            if access(c, X_OK) == 0 { return c }
+        }
+        return nil
+    }
+}
+
+extension WorktreeRecord {
+    /// Reads back a Worktree shape produced by `WorkspaceService`.
+    static func loadFromJSON(_ j: JSON) -> WorktreeRecord? {
+        guard let id = j["id"]?.intValue else { return nil }
+        var w = WorktreeRecord.placeholder(id: id)
+        w.path = j["path"]?.stringValue ?? ""
+        w.branch = j["branch"]?.stringValue
+        w.parentWorktreeId = j["parent_worktree_id"]?.intValue
+        w.ownerSessionId = j["owner_session_id"]?.intValue
+        return w
+    }
+}
+
+extension ThreadRecord {
+    var launchArgvFromRow: [String]? { launchArgv }
+}
