@@ -19,10 +19,11 @@ let package = Package(
         ),
         .target(name: "CodestratorRuntime", dependencies: ["CodestratorCore"]),
         .target(name: "CodestratorMCP", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
+        .target(name: "SimAgent", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
         .executableTarget(
             name: "codestrator",
             dependencies: [
-                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP",
+                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "SimAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,6 +37,7 @@ let package = Package(
             dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "SimAgentTests", dependencies: ["SimAgent", "CodestratorCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

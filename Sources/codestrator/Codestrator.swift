@@ -9,7 +9,9 @@ struct Codestrator: AsyncParsableCommand {
         commandName: "codestrator",
         abstract: "Turn your coding-agent CLI into the orchestrator of parallel child agents in one git repository.",
         version: "codestrator \(CodestratorVersion.current)",
-        subcommands: [Serve.self, Call.self, Status.self, Version.self, Reference.self]
+        subcommands: [
+            Serve.self, Call.self, Status.self, SimAgentCommand.self, Hook.self, Version.self, Reference.self,
+        ]
     )
 }
 
