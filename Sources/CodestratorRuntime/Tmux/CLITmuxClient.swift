@@ -40,7 +40,7 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func sessionOption(socket: String?, session: String, name: String) async throws -> String? {
-        let r = try await run(socket, ["show-options", "-v", "-q", "-t", "=" + session, name], check: false)
+        let r = try await run(socket, ["show-options", "-v", "-q", "-t", "=\(session):", name], check: false)
         guard r.ok else { return nil }
         let v = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
         return v.isEmpty ? nil : v
@@ -73,7 +73,8 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func setSessionOption(socket: String?, session: String, name: String, value: String) async throws {
-        try await run(socket, ["set-option", "-t", "=" + session, name, value])
+        // Options need the `=name:` form; tmux 3.3 does not resolve a bare `=name` there.
+        try await run(socket, ["set-option", "-t", "=\(session):", name, value])
     }
 
     public func setWindowOptions(socket: String?, session: String, window: String, options: [(String, String)])
