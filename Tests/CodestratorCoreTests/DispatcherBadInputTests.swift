@@ -10,6 +10,8 @@ struct TestRepo {
     let path: String
     let dispatcher: Dispatcher
     let provider: EnvironmentProvider
+    /// A private tmux socket: anything a test spawns lives there and is killed by `cleanUp`.
+    let socket: String
 
     static func make(role: ProcessRole = .root, threadId: Int? = nil, at existing: String? = nil) async throws
         -> TestRepo
@@ -25,10 +27,11 @@ struct TestRepo {
                 #expect(r.ok, "git \(args) failed: \(r.err)")
             }
         }
+        let socket = "cs-unit-\(UUID().uuidString.prefix(8))"
         let provider = EnvironmentProvider(
-            options: ServerOptions(
-                repo: path, role: role, threadId: threadId, tmuxSocket: "cs-unit-none", oneShot: true))
-        return TestRepo(path: path, dispatcher: Dispatcher(provider: provider, role: role), provider: provider)
+            options: ServerOptions(repo: path, role: role, threadId: threadId, tmuxSocket: socket, oneShot: true))
+        return TestRepo(
+            path: path, dispatcher: Dispatcher(provider: provider, role: role), provider: provider, socket: socket)
     }
 
     func call(_ method: String, _ params: JSONObject = [:]) async -> CallOutcome {
@@ -56,7 +59,10 @@ struct TestRepo {
         }
     }
 
-    func cleanUp() { try? FileManager.default.removeItem(atPath: path) }
+    func cleanUp() {
+        killTmuxServer(socket)
+        try? FileManager.default.removeItem(atPath: path)
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible { let description: String }
@@ -190,4 +196,11 @@ extension CodestratorError {
         #expect(got["description"] == .string(text))
         #expect(got["title"] == .string("t $(x) `y`"))
     }
+}
+
+/// Kills the private tmux server of a test (synchronously; errors ignored).
+func killTmuxServer(_ socket: String?) {
+    guard let socket else { return }
+    _ = try? ProcessRunner.runBlocking(
+        ["tmux", "-L", socket, "kill-server"], environment: nil, timeout: 10, outputLimit: 4096, stdin: nil)
 }

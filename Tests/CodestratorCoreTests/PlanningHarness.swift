@@ -24,12 +24,16 @@ struct Harness {
             let r = try await ProcessRunner.run(["git"] + args)
             #expect(r.ok, "git \(args)")
         }
-        let provider = EnvironmentProvider(options: ServerOptions(repo: repo, tmuxSocket: "cs-unit-\(UUID().uuidString.prefix(8))", oneShot: true))
+        let provider = EnvironmentProvider(
+            options: ServerOptions(repo: repo, tmuxSocket: "cs-unit-\(UUID().uuidString.prefix(8))", oneShot: true))
         let env = try await provider.environment()
         return Harness(dir: dir, repo: env.layout.root, root: Dispatcher(provider: provider, role: .root), env: env)
     }
 
-    func cleanup() { try? FileManager.default.removeItem(atPath: dir) }
+    func cleanup() {
+        killTmuxServer(env.tmuxSocket)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
 
     /// A dispatcher of a child role acting as `thread`.
     func child(_ role: ProcessRole, thread: Int) -> Dispatcher {

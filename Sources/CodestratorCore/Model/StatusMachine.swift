@@ -165,3 +165,44 @@ public enum AgentRole: String, Sendable, CaseIterable { case codex, claudeCode =
 public enum SessionIntent: String, Sendable, CaseIterable {
     case newWork = "new_work", resumeWork = "resume_work", auto
 }
+
+/// merge_requests.status.
+public enum MergeRequestStatus: String, StatusMachine {
+    case requested, reviewing, approved, blocked, merged, cancelled
+    public static let transitions: [Self: Set<Self>] = [
+        .requested: [.reviewing, .cancelled],
+        .reviewing: [.approved, .blocked, .requested, .cancelled],
+        .approved: [.merged, .requested, .cancelled],
+        .blocked: [.requested],
+        .merged: [],
+        .cancelled: [],
+    ]
+}
+
+/// review_jobs.state.
+public enum ReviewJobState: String, StatusMachine {
+    case requested, running, completed, failed, cancelled
+    public static let transitions: [Self: Set<Self>] = [
+        .requested: [.running, .completed, .failed, .cancelled],
+        .running: [.completed, .failed, .cancelled],
+        .completed: [], .failed: [], .cancelled: [],
+    ]
+}
+
+/// merge_main_queue.state.
+public enum QueueItemState: String, StatusMachine {
+    case queued, reviewing, approved, blocked, merged, failed, cancelled
+    public static let transitions: [Self: Set<Self>] = [
+        .queued: [.reviewing, .cancelled],
+        .reviewing: [.approved, .blocked, .queued, .cancelled],
+        .approved: [.merged, .failed, .queued, .cancelled],
+        .blocked: [], .merged: [], .failed: [], .cancelled: [],
+    ]
+    public var isOpen: Bool { [.queued, .reviewing, .approved].contains(self) }
+}
+
+/// merge_main_lock.state.
+public enum MainLockState: String, StatusMachine {
+    case unlocked, locked
+    public static let transitions: [Self: Set<Self>] = [.unlocked: [.locked], .locked: [.unlocked, .locked]]
+}

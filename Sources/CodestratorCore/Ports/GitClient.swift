@@ -8,7 +8,7 @@ public enum WorktreeAddOutcome: Sendable, Equatable {
 /// Everything Codestrator asks of git. The CLI implementation lives in CodestratorRuntime; unit
 /// tests may use a fake. Arguments are validated before they get here; implementations pass them
 /// as argv, never through a shell.
-public protocol GitClient: GitWorktreeOps {
+public protocol GitClient: GitWorktreeOps, GitReviewOps {
     /// `git --version`, parsed (`2.39.5`).
     func version() async throws -> String
     /// The main worktree of the repository containing `dir`, or nil when `dir` is not inside a work tree.
@@ -55,4 +55,18 @@ public protocol GitWorktreeOps: Sendable {
     func changedFiles(worktree: String, from a: String, to b: String) async throws -> [String]
     /// Entries of `git worktree list` (path, branch or nil).
     func worktrees(repo: String) async throws -> [(path: String, branch: String?)]
+}
+
+/// Read-only git for review contexts and the main merge (runtime.md §2.5–§2.6).
+public protocol GitReviewOps: Sendable {
+    func mergeBase(repo: String, _ a: String, _ b: String) async throws -> String?
+    /// Commits of `range` newest first: (sha, subject, author, ISO date), at most `max`.
+    func log(repo: String, range: String, max: Int) async throws -> [(String, String, String, String)]
+    /// `diff --name-status -z -M` rows: (status letter, path, old path).
+    func nameStatus(repo: String, from a: String, to b: String) async throws -> [(String, String, String?)]
+    /// `diff --numstat -z -M`: path → (insertions, deletions), nil counts for binary files.
+    func numstat(repo: String, from a: String, to b: String) async throws -> [String: (Int?, Int?)]
+    func diffStat(repo: String, from a: String, to b: String) async throws -> String
+    /// The unified diff cut at `maxBytes` on a line boundary; also returns the full size.
+    func diff(repo: String, from a: String, to b: String, maxBytes: Int) async throws -> (String, Int, Bool)
 }

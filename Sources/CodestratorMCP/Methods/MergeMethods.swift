@@ -1,32 +1,85 @@
 import CodestratorCore
 
-/// orch_merge (methods.md §7). Registered; built by a later issue (answers `not_implemented`).
+/// orch_merge (methods.md §7).
 enum MergeMethods {
-    static let owner = "the merge-queue issue"
+    static let spawnSettings: [ParamSpec] = [
+        ParamSpec("provider", .enumeration(Providers.all)), ParamSpec("runner_kind", .enumeration(Providers.runners)),
+        ParamSpec("agent_guide_path", .path), ParamSpec("agent_override", .object),
+        ParamSpec("max_concurrent_children", .int(min: 1, max: 32)), ParamSpec("ensure_tmux", .bool, default: true),
+        ParamSpec("auto_install", .bool, default: false),
+    ]
+
     static let all: [MethodDefinition] = [
-        method("merge.request", .merge, "Record what is to be reviewed: a task and a worktree", ownedBy: owner),
+        method(
+            "merge.request", .merge, "Record what is to be reviewed: a task and a worktree",
+            params: [
+                ParamSpec("feature_task_id", .id, required: true), ParamSpec("session_id", .id),
+                ParamSpec("worktree_id", .id),
+                ParamSpec("reviewer_session", .name(maxChars: 100)), ParamSpec("notes_json", .json),
+            ]
+        ) { env, p in try await MergeService(env: env).request(p) },
         method(
             "merge.review_context", .merge, "Everything a reviewer needs: branches, diff, commits, case evidence",
-            readOnly: true, roles: "V", ownedBy: owner),
+            readOnly: true, roles: "V",
+            params: [
+                ParamSpec("merge_request_id", .id, required: true),
+                ParamSpec("diff_max_bytes", .int(min: 1024, max: 204_800), default: 204_800),
+            ]
+        ) { env, p in try await MergeService(env: env).reviewContext(p) },
         method(
-            "merge.review.request_auto", .merge, "Dispatch a reviewer child under the main merge lock", ownedBy: owner),
+            "merge.review.request_auto", .merge, "Dispatch a reviewer child under the main merge lock",
+            params: [
+                ParamSpec("session_id", .id, required: true), ParamSpec("merge_request_id", .id, required: true),
+                ParamSpec("queue_item_id", .id),
+                ParamSpec("reviewer_role", .enumeration(["merge-reviewer"]), default: "merge-reviewer"),
+            ] + spawnSettings
+        ) { env, p in try await MergeService(env: env).requestAuto(p) },
         method(
             "merge.review.thread_status", .merge, "A review job, its reviewer's status and the verdict", roles: "V",
-            ownedBy: owner),
+            params: [ParamSpec("review_job_id", .id), ParamSpec("merge_request_id", .id)]
+        ) { env, p in try await MergeService(env: env).threadStatus(p) },
         method(
-            "merge.review.submit", .merge, "Record a verdict APPROVE or BLOCK with findings", roles: "V", ownedBy: owner
-        ),
+            "merge.review.submit", .merge, "Record a verdict APPROVE or BLOCK with findings", roles: "V",
+            params: [
+                ParamSpec("review_job_id", .id),
+                ParamSpec("verdict", .enumeration(["APPROVE", "BLOCK"], upperCase: true), required: true),
+                ParamSpec("summary", .text(maxBytes: 65_536), required: true),
+                ParamSpec("findings", .array(.object, maxCount: 200)),
+            ]
+        ) { env, p in try await MergeService(env: env).submit(p) },
         method(
-            "merge.main.request", .merge, "Queue a session root for merging into the target branch", ownedBy: owner),
-        method("merge.main.next", .merge, "The head of the merge queue", readOnly: true, roles: "V", ownedBy: owner),
+            "merge.main.request", .merge, "Queue a session root for merging into the target branch",
+            params: [
+                ParamSpec("session_id", .id, required: true), ParamSpec("from_worktree_id", .id),
+                ParamSpec("target_branch", .branch), ParamSpec("merge_request_id", .id),
+                ParamSpec("auto_review", .bool, default: true),
+                ParamSpec("reviewer_role", .enumeration(["merge-reviewer"]), default: "merge-reviewer"),
+                ParamSpec("agent_guide_path", .path), ParamSpec("provider", .enumeration(Providers.all)),
+                ParamSpec("agent_override", .object),
+            ]
+        ) { env, p in try await MergeService(env: env).mainRequest(p) },
+        method(
+            "merge.main.next", .merge, "The head of the merge queue", readOnly: true, roles: "V",
+            params: [ParamSpec("target_branch", .branch)]
+        ) { env, p in try await MergeService(env: env).next(p) },
         method(
             "merge.main.status", .merge, "One queue item, or the whole queue, with the lock", readOnly: true,
-            roles: "V", ownedBy: owner),
+            roles: "V", params: [ParamSpec("request_id", .id)]
+        ) { env, p in try await MergeService(env: env).status(p) },
         method(
             "merge.main.acquire_lock", .merge, "Take the main merge lock for the queue head and dispatch its review",
-            ownedBy: owner),
+            params: [
+                ParamSpec("session_id", .id, required: true),
+                ParamSpec("ttl_seconds", .int(min: 60, max: 3600), default: 600),
+                ParamSpec("dispatch_review", .bool, default: true),
+            ]
+        ) { env, p in try await MergeService(env: env).acquireLock(p) },
         method(
             "merge.main.release_lock", .merge, "Merge the approved head into the target branch, then release the lock",
-            ownedBy: owner),
+            params: [
+                ParamSpec("session_id", .id, required: true), ParamSpec("force", .bool, default: false),
+                ParamSpec("merge", .bool, default: true),
+            ]
+        ) { env, p in try await MergeService(env: env).releaseLock(p) },
     ]
 }

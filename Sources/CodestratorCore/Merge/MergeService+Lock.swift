@@ -1,0 +1,240 @@
+import Foundation
+
+extension MergeService {
+    // MARK: merge.main.acquire_lock
+
+    public func acquireLock(_ p: Params) async throws -> JSON {
+        let caller = self.caller
+        let ttl = p.int("ttl_seconds") ?? 600
+        let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        let granted: (JSON, Bool, SQLRow) = try await env.store.write { tx in
+            let head = try Self.head(tx)
+            guard
+                let mine = try tx.row(
+                    "SELECT * FROM merge_main_queue WHERE session_id = ? AND state IN \(Self.openItem) ORDER BY id LIMIT 1",
+                    [session.id])
+            else {
+                throw CodestratorError(
+                    .invalidState, "session \(session.id) has no open queue item", expected: "merge.main.request first")
+            }
+            if let head, head.int("id") != mine.int("id") {
+                throw CodestratorError(
+                    .conflict,
+                    "item \(head.int("id")) of session \(head.int("session_id")) is ahead (position 1)",
+                    expected: "to wait until it is merged or cancelled")
+            }
+            let lock = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1")!
+            let holder = lock.optInt("holder_session_id")
+            let lapsed = (lock.optString("lease_until") ?? "") <= tx.now
+            var reentered = false
+            if lock.string("state") == "locked" && holder == session.id {
+                reentered = true
+            } else if lock.string("state") == "locked" && !lapsed {
+                throw CodestratorError(
+                    .conflict, "main merge lock held by session \(holder ?? 0) until \(lock.string("lease_until"))",
+                    expected: "the holder to release it or its lease to expire")
+            }
+            let until = LockService.lease(tx.now, plus: ttl)
+            try tx.execute(
+                """
+                UPDATE merge_main_lock SET state = 'locked', holder_session_id = ?, queue_item_id = ?, lease_until = ?,
+                  acquired_at = CASE WHEN ? THEN acquired_at ELSE ? END, updated_at = ? WHERE id = 1
+                """, [session.id, mine.int("id"), until, reentered, tx.now, tx.now])
+            try tx.execute(
+                "UPDATE merge_main_queue SET started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?",
+                [tx.now, tx.now, mine.int("id")])
+            tx.bumpVersion()
+            return (try MergeShapes.lock(tx), reentered, try MergeShapes.item(tx, mine.int("id"))!)
+        }
+        let (_, reentered, item) = granted
+        var dispatch: JSON = .null
+        if p.bool("dispatch_review") ?? true, item.bool("auto_review"), item.string("state") == "queued" {
+            var sp = Params()
+            if let prov = item.optString("provider") { sp.values["provider"] = .string(prov) }
+            if let g = item.optString("agent_guide_path") { sp.values["agent_guide_path"] = .string(g) }
+            let o = item.json("agent_override")
+            if !o.isNull { sp.values["agent_override"] = o }
+            do {
+                let r = try await dispatchReview(
+                    session: session, mergeRequestId: item.int("merge_request_id"), queueItemId: item.int("id"),
+                    settings: sp,
+                    ttl: ttl)
+                dispatch = .obj(["review_job": r["review_job"], "thread": r["thread"], "attach_info": r["attach_info"]])
+            } catch {
+                if !reentered {
+                    let sid = session.id
+                    try await env.store.write { tx in
+                        try tx.execute(
+                            """
+                            UPDATE merge_main_lock SET state = 'unlocked', holder_session_id = NULL, queue_item_id = NULL,
+                              lease_until = NULL, acquired_at = NULL, updated_at = ? WHERE id = 1 AND holder_session_id = ?
+                            """, [tx.now, sid])
+                        tx.bumpVersion()
+                    }
+                }
+                throw error
+            }
+        }
+        let itemId = item.int("id")
+        let dispatched = dispatch
+        return try await env.store.read { tx in
+            try MergeShapes.lock(tx).merging([
+                "item": try MergeShapes.queueItem(tx, try MergeShapes.item(tx, itemId)!), "reentered": reentered,
+                "review_dispatch": dispatched,
+            ])
+        }
+    }
+
+    // MARK: merge.main.release_lock
+
+    static func unlock(_ tx: Tx) throws {
+        try tx.execute(
+            """
+            UPDATE merge_main_lock SET state = 'unlocked', holder_session_id = NULL, queue_item_id = NULL, lease_until = NULL,
+              acquired_at = NULL, updated_at = ? WHERE id = 1
+            """, [tx.now])
+    }
+
+    public func releaseLock(_ p: Params) async throws -> JSON {
+        let caller = self.caller
+        let repo = env.layout.root
+        let force = p.bool("force") ?? false
+        let (session, item, job) = try await env.store.read { tx in
+            let s = try Access(tx: tx, caller: caller).requireSession(p)
+            let lock = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1")!
+            guard lock.string("state") == "locked", lock.optInt("holder_session_id") == s.id else {
+                throw CodestratorError(
+                    .forbidden,
+                    lock.string("state") == "locked"
+                        ? "main merge lock is held by session \(lock.int("holder_session_id"))"
+                        : "main merge lock is not held",
+                    expected: "the holder's session", field: "session_id")
+            }
+            let item = try MergeShapes.item(tx, lock.optInt("queue_item_id"))
+            return (s, item, try MergeShapes.job(tx, item?.optInt("review_job_id")))
+        }
+        let state = item?.string("state") ?? "queued"
+        if state == "reviewing" && !force {
+            throw CodestratorError(
+                .invalidState, "review job \(job?.int("id") ?? 0) is still running",
+                expected: "its verdict, or force:true",
+                field: "force")
+        }
+        if state == "reviewing", let job {
+            if let tid = job.optInt("reviewer_thread_id") {
+                _ = try? await ThreadService(env: env).stopThread(tid, terminatePane: true, wait: 3)
+            }
+            return try await finishRelease(result: "released_review_cancelled", item: item) { tx in
+                try tx.execute(
+                    "UPDATE review_jobs SET state = 'cancelled', updated_at = ?, completed_at = ? WHERE id = ? AND state IN ('requested','running')",
+                    [tx.now, tx.now, job.int("id")])
+                try tx.execute(
+                    "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ? AND status = 'reviewing'",
+                    [tx.now, job.int("merge_request_id")])
+                if let i = item {
+                    try tx.execute(
+                        "UPDATE merge_main_queue SET state = 'queued', updated_at = ? WHERE id = ?",
+                        [tx.now, i.int("id")])
+                }
+            }
+        }
+        guard let item, state == "approved", p.bool("merge") ?? true else {
+            return try await finishRelease(result: state == "blocked" ? "blocked" : "released", item: item) { _ in }
+        }
+        // The real merge of the reviewed commit into the target branch, in the main worktree.
+        let target = item.string("target_branch")
+        let source = item.string("source_branch")
+        let git = env.git
+        return try await env.gitWrites.run {
+            guard try await git.currentBranch(worktree: repo) == target else {
+                throw CodestratorError(
+                    .invalidState,
+                    "main worktree is on branch \(try await git.currentBranch(worktree: repo) ?? "(detached)")",
+                    expected: "\(target) checked out there")
+            }
+            let dirty = try await git.dirtyFiles(worktree: repo, untracked: false)
+            guard dirty.isEmpty, !(try await git.operationInProgress(worktree: repo)) else {
+                throw CodestratorError(
+                    .invalidState,
+                    "main worktree has uncommitted changes (\(dirty.prefix(20).joined(separator: ", ")))",
+                    expected: "a clean main worktree")
+            }
+            let src = try await git.resolveCommit(repo: repo, rev: "refs/heads/" + source)
+            if src != item.optString("reviewed_commit") {
+                return try await finishRelease(result: "stale_review", item: item) { tx in
+                    try tx.execute(
+                        "UPDATE merge_main_queue SET state = 'queued', updated_at = ? WHERE id = ?",
+                        [tx.now, item.int("id")])
+                    try tx.execute(
+                        "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ?",
+                        [tx.now, item.int("merge_request_id")])
+                }
+            }
+            let targetTip = try await git.resolveCommit(repo: repo, rev: "HEAD") ?? ""
+            let ff = try await git.isAncestor(repo: repo, targetTip, of: src!)
+            let outcome = try await git.merge(
+                worktree: repo, commit: src!,
+                message:
+                    "Merge \(source) (codestrator session \(session.id), merge request \(item.int("merge_request_id")))",
+                fastForwardOnly: ff)
+            switch outcome {
+            case .merged:
+                let head = try await git.resolveCommit(repo: repo, rev: "HEAD") ?? ""
+                return try await finishRelease(result: "merged", item: item, mergeCommit: head, fastForward: ff) { tx in
+                    try MergeShapes.move(
+                        tx, table: "merge_main_queue", column: "state", id: item.int("id"), from: "approved",
+                        to: QueueItemState.merged, entity: "queue item \(item.int("id"))",
+                        extraSQL: ", merge_commit = ?, fast_forward = ?, completed_at = ?", extra: [head, ff, tx.now])
+                    try tx.execute(
+                        "UPDATE merge_requests SET status = 'merged', updated_at = ? WHERE id = ?",
+                        [tx.now, item.int("merge_request_id")])
+                    try tx.execute(
+                        """
+                        UPDATE worktrees SET merge_state = 'merged_to_main', merged_at = ?, merge_commit = ?
+                        WHERE id = ? AND merge_state IN ('active','merged_to_main')
+                        """, [tx.now, head, item.int("from_worktree_id")])
+                }
+            case .conflict(let files):
+                return try await finishRelease(result: "conflict", item: item, conflicting: files) { tx in
+                    try tx.execute(
+                        "UPDATE merge_main_queue SET state = 'failed', conflicting_files = ?, error_message = ?, updated_at = ?, completed_at = ? WHERE id = ?",
+                        [JSON.array(files.map(JSON.string)), "merge conflict", tx.now, tx.now, item.int("id")])
+                    try tx.execute(
+                        "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ?",
+                        [tx.now, item.int("merge_request_id")])
+                }
+            case .failed(let why):
+                return try await finishRelease(result: "failed", item: item) { tx in
+                    try tx.execute(
+                        "UPDATE merge_main_queue SET state = 'failed', error_message = ?, updated_at = ?, completed_at = ? WHERE id = ?",
+                        [why, tx.now, tx.now, item.int("id")])
+                    try tx.execute(
+                        "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ?",
+                        [tx.now, item.int("merge_request_id")])
+                }
+            }
+        }
+    }
+
+    func finishRelease(
+        result: String, item: SQLRow?, mergeCommit: String? = nil, fastForward: Bool? = nil,
+        conflicting: [String]? = nil,
+        _ body: @escaping @Sendable (Tx) throws -> Void
+    ) async throws -> JSON {
+        let itemId = item?.int("id")
+        return try await env.store.write { tx in
+            try body(tx)
+            try Self.unlock(tx)
+            tx.bumpVersion()
+            let fresh = try MergeShapes.item(tx, itemId)
+            let findings = try MergeShapes.job(tx, fresh?.optInt("review_job_id"))?.json("findings") ?? .array([])
+            return try MergeShapes.lock(tx).merging([
+                "result": result, "item": try fresh.map { try MergeShapes.queueItem(tx, $0) },
+                "merge_commit": mergeCommit,
+                "fast_forward": fastForward,
+                "conflicting_files": conflicting.map { $0.map(JSON.string) }.map(JSON.array),
+                "findings": findings,
+            ])
+        }
+    }
+}
