@@ -98,7 +98,6 @@ def _tmux(ws, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["tmux", "-L", ws.tmux_socket, *args], capture_output=True, text=True, timeout=15)
 
 
-@pytest.mark.xfail(strict=True, reason="the tmux viewer session is created by the thread runtime (issue 5); until then a warning")
 async def test_session_open_creates_viewer_tmux_session(ws):
     """session.open step 5 (methods.md §1) and runtime.md §3.1–§3.2: the viewer session `{repository}-{worktree}`
     on the configured socket, marked with the ownership options, with a `children` window."""
@@ -117,8 +116,8 @@ async def test_session_open_creates_viewer_tmux_session(ws):
         assert has.returncode == 0, f"no tmux session {name} on socket {ws.tmux_socket}: {has.stderr.strip()!r}"
         windows = _tmux(ws, "list-windows", "-t", f"={name}", "-F", "#{window_name}").stdout.split()
         assert "children" in windows, f"windows of {name}: {windows}"
-        marker_repo = _tmux(ws, "show-options", "-v", "-t", f"={name}", "@codestrator_repo").stdout.strip()
-        marker_sid = _tmux(ws, "show-options", "-v", "-t", f"={name}", "@codestrator_session_id").stdout.strip()
+        marker_repo = _tmux(ws, "show-options", "-v", "-t", f"={name}:", "@codestrator_repo").stdout.strip()
+        marker_sid = _tmux(ws, "show-options", "-v", "-t", f"={name}:", "@codestrator_session_id").stdout.strip()
         assert os.path.realpath(marker_repo) == os.path.realpath(ws.repo), f"@codestrator_repo {marker_repo!r}"
         assert marker_sid == str(sid), f"@codestrator_session_id {marker_sid!r}"
 
