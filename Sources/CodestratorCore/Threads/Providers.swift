@@ -98,7 +98,12 @@ public enum Providers {
                 argv += ["--scenario", o["sim_scenario"]?.stringValue ?? defaultSimScenario(c.role)]
             }
             argv += ["--repo", c.repo, "--role", c.role.rawValue, "--thread-id", String(c.threadId)]
-            if let speed = o["sim_speed"]?.intValue ?? nil { argv += ["--speed", String(speed)] }
+            // `sim_speed` (not in the spec's list; used by the demo) scales the sim's work time.
+            switch o["sim_speed"] {
+            case .int(let i)?: argv += ["--speed", String(i)]
+            case .double(let d)?: argv += ["--speed", String(d)]
+            default: break
+            }
         case "codex":
             let serverArgs = JSON.array(serverArgs(c).map(JSON.string)).serialized()
             let notify = JSON.array(
