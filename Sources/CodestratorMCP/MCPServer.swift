@@ -103,9 +103,9 @@ public final class MCPServer: Sendable {
         let progressToken = params?["_meta"]?["progressToken"]
         let task = Task {
             // Long calls report progress when the request carries a progress token (protocol.md §10).
-            let reporter: (@Sendable (String) async -> Void)? = progressToken.map { token in
+            let sink: ProgressSink? = progressToken.map { token in
                 let counter = ProgressCounter()
-                return { message in
+                return ProgressSink { message in
                     let n = await counter.next()
                     await self.send(
                         .obj([
@@ -114,8 +114,13 @@ public final class MCPServer: Sendable {
                         ]), framed: framed)
                 }
             }
-            let reply = await CallProgress.$reporter.withValue(reporter) {
-                await self.respond(method: methodName, id: id, params: params)
+            let reply: JSON?
+            if let sink {
+                reply = await CallProgress.$sink.withValue(sink) {
+                    await self.respond(method: methodName, id: id, params: params)
+                }
+            } else {
+                reply = await self.respond(method: methodName, id: id, params: params)
             }
             // The reply is written before the call counts as finished, so EOF never exits ahead of it.
             if let reply, await !self.state.isCancelled(key) { await self.send(reply, framed: framed) }
