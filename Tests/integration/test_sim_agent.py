@@ -15,7 +15,6 @@ import time
 import uuid
 from pathlib import Path
 
-
 from cs_harness import Workspace
 
 DEADLINE_SECONDS = 20.0
