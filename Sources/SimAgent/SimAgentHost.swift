@@ -54,6 +54,10 @@ public enum SimAgentHost {
         let root = (try? await CLIGitClient().mainWorktree(containing: o.repo)) ?? nil
         let layout = RepositoryLayout(root: root ?? o.repo)
         _ = try? layout.ensureDirectories()
+        if let root, let exclude = try? await CLIGitClient().infoExcludePath(repo: root) {
+            // The sim's `git add -A` in the main worktree must never pick up `.codestrator/`.
+            _ = try? RepositoryLayout.ensureExcluded(excludePath: exclude)
+        }
         let thread = o.threadId.map(String.init) ?? "0"
 
         let connection: any SimConnection
