@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The project's test command: builds, runs the Swift tests, then the integration tests that drive the
-# built binary through the official MCP Python SDK against throwaway git repositories.
+# built binary through the official MCP Python SDK against throwaway git repositories, and finally the
+# README's main job (the demo) from a release build, since that is what a new user runs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build
 swift test
 CODESTRATOR_BIN="$(swift build --show-bin-path)/codestrator" bash scripts/integration-tests.sh
+swift build -c release --product codestrator
+"$(swift build -c release --show-bin-path)/codestrator" demo
