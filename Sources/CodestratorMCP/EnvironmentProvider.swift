@@ -105,6 +105,12 @@ public actor EnvironmentProvider {
         _ = try? await ThreadObserver(env: env).observe(threads, capture: true)
     }
 
+    /// Reconciliation right after a root server starts (runtime.md §8), in the background.
+    public func reconcileAtStart() async {
+        guard options.role == .root, let env = try? await environment() else { return }
+        _ = try? await Reconciler(env: env).run()
+    }
+
     /// A heartbeat of every session this process keeps alive (every 20 s while serving).
     public func heartbeatOnce() async {
         guard let env = built else { return }

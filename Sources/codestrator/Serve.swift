@@ -1,6 +1,7 @@
 import ArgumentParser
 import CodestratorCore
 import CodestratorMCP
+import CodestratorRuntime
 import Foundation
 
 /// `codestrator serve`: the MCP server over stdio (protocol.md §3).
@@ -36,6 +37,9 @@ struct Serve: AsyncParsableCommand {
         Log.debug("serving role \(options.role.rawValue) for \(options.repo)")
         // Poll children every 2 s and heartbeat the sessions this process opened, resumed or heartbeated (every 20 s).
         let heartbeat = Task {
+            // Reconcile in the background once the repository is known, never delaying initialize; a
+            // server outside a repository creates nothing.
+            if (try? await ProcessRunnerCheck.isGitRepo(options.repo)) == true { await provider.reconcileAtStart() }
             var round = 0
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 2_000_000_000)
@@ -46,5 +50,12 @@ struct Serve: AsyncParsableCommand {
         }
         await server.run()
         heartbeat.cancel()
+    }
+}
+
+enum ProcessRunnerCheck {
+    /// Whether `dir` is inside a git work tree (reconciliation must not create `.codestrator/` elsewhere).
+    static func isGitRepo(_ dir: String) async throws -> Bool {
+        try await CLIGitClient().mainWorktree(containing: dir) != nil
     }
 }

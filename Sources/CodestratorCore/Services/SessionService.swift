@@ -463,6 +463,8 @@ public struct SessionService: Sendable {
     public func cleanup(_ p: Params) async throws -> JSON {
         let caller = env.caller
         let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        // Step 1: reconcile the session (runtime.md §8).
+        let repairs = (try? await Reconciler(env: env).run(sessionId: session.id)) ?? []
         // Steps 2–3: stop children with panes (in parallel), then kill the marked viewer session.
         var tmuxErrors: [String] = []
         var stopped = 0
@@ -503,6 +505,7 @@ public struct SessionService: Sendable {
         let errors = tmuxErrors
         let stoppedByPane = stopped
         let killedViewer = killed
+        let repaired = repairs
         let out: JSON = try await env.store.write { tx in
             let s = try Access(tx: tx, caller: caller).requireSession(p)
             // Threads that never got a pane (or whose pane is gone) become stopped; live panes are the
@@ -566,7 +569,7 @@ public struct SessionService: Sendable {
                 "threads_stopped": stopping.count + stoppedByPane, "session_killed": killedViewer,
                 "locks_released": locksReleased,
                 "main_lock_released": mainLock, "queue_items_cancelled": items, "review_jobs_cancelled": jobs,
-                "worktrees_kept": JSON.array(kept), "repairs": [JSON](), "tmux_errors": errors,
+                "worktrees_kept": JSON.array(kept), "repairs": repaired, "tmux_errors": errors,
             ])
         }
         if let id = out["session"]?["id"]?.intValue { await env.heartbeats.remove(id) }
