@@ -62,9 +62,7 @@ public final class Store: Sendable {
                     let tx = Tx(db: db, now: Timestamp.format(clock.now()), writable: true)
                     result = try body(tx)
                     if tx.versionBumped {
-                        try db.execute(
-                            sql: "UPDATE meta SET db_version = db_version + 1, updated_at = ? WHERE id = 1",
-                            arguments: [tx.now])
+                        try tx.execute("UPDATE meta SET db_version = db_version + 1, updated_at = ? WHERE id = 1", [tx.now])
                     }
                     return .commit
                 }
