@@ -62,7 +62,8 @@ public final class Store: Sendable {
                     let tx = Tx(db: db, now: Timestamp.format(clock.now()), writable: true)
                     result = try body(tx)
                     if tx.versionBumped {
-                        try tx.execute("UPDATE meta SET db_version = db_version + 1, updated_at = ? WHERE id = 1", [tx.now])
+                        try tx.execute(
+                            "UPDATE meta SET db_version = db_version + 1, updated_at = ? WHERE id = 1", [tx.now])
                     }
                     return .commit
                 }

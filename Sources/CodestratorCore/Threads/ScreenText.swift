@@ -129,7 +129,7 @@ public struct Classifier: Sendable {
     public func classify(_ allLines: [String]) -> (ProviderStatus, String?) {
         let lines = Array(allLines.suffix(60))
         if provider == "sim" { return Self.classifySim(lines) }
-        let yes = try! NSRegularExpression(pattern: "^\\s*[›>❯]?\\s*1\\.\\s+Yes", options: [])
+        let yes = try! NSRegularExpression(pattern: "^\\s*│?\\s*[›>❯]?\\s*1\\.\\s+Yes", options: [])
         let tail12 = lines.suffix(12)
         if waiting.contains(where: { r in lines.contains { Self.matches(r, $0) } }),
             !waitingNeedsYesOption || lines.contains(where: { Self.matches(yes, $0) })
