@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(
@@ -19,11 +20,18 @@ let package = Package(
         ),
         .target(name: "CodestratorRuntime", dependencies: ["CodestratorCore"]),
         .target(name: "CodestratorMCP", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
+        .target(
+            name: "CodestratorInstall",
+            dependencies: [
+                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         .target(name: "SimAgent", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
         .executableTarget(
             name: "codestrator",
             dependencies: [
-                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "SimAgent",
+                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorInstall", "SimAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -10,7 +10,8 @@ struct Codestrator: AsyncParsableCommand {
         abstract: "Turn your coding-agent CLI into the orchestrator of parallel child agents in one git repository.",
         version: "codestrator \(CodestratorVersion.current)",
         subcommands: [
-            Serve.self, Call.self, Status.self, Demo.self, SimAgentCommand.self, Hook.self, Version.self,
+            Serve.self, Call.self, Install.self, Status.self, Demo.self, Doctor.self, SimAgentCommand.self, Hook.self,
+            Version.self,
             Reference.self,
         ]
     )

@@ -8,7 +8,7 @@ import SimAgent
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record an agent's turn event in thread_events (runtime.md §5.1a); always exits 0.",
-        subcommands: [HookSim.self]
+        subcommands: [HookSessionStart.self, HookCodexNotify.self, HookClaude.self, HookSim.self]
     )
 }
 

@@ -1,0 +1,292 @@
+import ArgumentParser
+import CodestratorCore
+import CodestratorMCP
+import CodestratorRuntime
+import Foundation
+import SimAgent
+
+/// `codestrator hook session-start`: the SessionStart hook (matcher `compact|resume`) of Codex and Claude
+/// Code (install.md §1.1a). It prints the open session, the current ref, the case in progress with its next
+/// unchecked step and the pending inbox, so an agent whose conversation was compacted can continue. It
+/// prints nothing without an open session, never creates `.codestrator/`, and always exits 0.
+struct HookSessionStart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session-start", abstract: "Print the context block after a compaction or resume; always exits 0.")
+
+    @Option(help: "Any directory inside the repository (env CODESTRATOR_REPO; default: the working directory).")
+    var repo: String?
+    @Option(help: "Database file (env CODESTRATOR_DB).") var db: String?
+    @Option(name: .customLong("thread-id"), help: "The thread (env CODESTRATOR_THREAD_ID); default: the root.")
+    var threadId: String?
+    @Argument(parsing: .allUnrecognized, help: .hidden) var unrecognized: [String] = []
+
+    func run() async {
+        // Claude Code passes the event's JSON on stdin; nothing in it is needed, and it is not read so that
+        // a terminal on stdin never blocks the hook.
+        let outcome = await withDeadline(seconds: 1) { try await context() }
+        switch outcome {
+        case .none: hookLog("session-start", "gave up after 1 s (the database stayed busy)")
+        case .some(.failure(let e)): hookLog("session-start", "\(e)")
+        case .some(.success(let text?)): print(text)
+        case .some(.success(nil)): break
+        }
+    }
+
+    func context() async throws -> String? {
+        guard let dbPath = HookRepository.databasePath(db: db, repo: repo) else { return nil }
+        let env = ProcessInfo.processInfo.environment
+        let cwd = FileManager.default.currentDirectoryPath
+        let store = try Store(path: dbPath, busyTimeout: 0.5)
+        let thread = (threadId ?? env["CODESTRATOR_THREAD_ID"]).flatMap { Int($0) }
+        // Which session: the thread's, else the open session whose worktree holds the working directory,
+        // else the most recently seen open session of the repository.
+        let found: (Int, ProcessRole, String)? = try await store.read { tx in
+            if let thread, let row = try tx.row("SELECT session_id, role FROM threads WHERE id = ?", [thread]) {
+                let role = ProcessRole.allCases.first { $0.threadRole.rawValue == row.string("role") } ?? .root
+                let status = try tx.string("SELECT status FROM sessions WHERE id = ?", [row.int("session_id")]) ?? ""
+                return (row.int("session_id"), role, status)
+            }
+            let rows = try tx.rows(
+                """
+                SELECT s.id, s.status, w.path FROM sessions s LEFT JOIN worktrees w ON w.id = s.session_root_worktree_id
+                WHERE s.status IN ('active','awaiting_resume') ORDER BY s.last_seen_at DESC, s.id DESC
+                """)
+            let inside = rows.first { r in
+                guard let p = r.optString("path"), !p.isEmpty else { return false }
+                return cwd == p || cwd.hasPrefix(p + "/")
+            }
+            guard let r = inside ?? rows.first else { return nil }
+            return (r.int("id"), .root, r.string("status"))
+        }
+        guard let (sessionId, role, status) = found, status == "active" || status == "awaiting_resume" else {
+            return nil
+        }
+        let root = ((dbPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        let caller = Caller(role: role, threadId: role == .root ? nil : thread, sessionId: sessionId)
+        let service = ServiceEnvironment(
+            store: store, git: CLIGitClient(), tmux: CLITmuxClient(), layout: RepositoryLayout(root: root),
+            caller: caller, oneShot: true, heartbeats: HeartbeatRegistry(), tmuxSocket: nil, dbPath: dbPath)
+        let provider = EnvironmentProvider(options: ServerOptions(repo: root, db: dbPath, role: role, oneShot: true))
+        await provider.adopt(service)
+        let d = Dispatcher(provider: provider, role: role)
+        let scope: JSONObject = role == .root ? ["session_id": .int(sessionId)] : [:]
+        guard case .success(let next) = await d.callMethod("resume.next", params: scope) else { return nil }
+        let inbox: JSON? =
+            if case .success(let r) = await d.callMethod("inbox.pending", params: scope) { r } else { nil }
+        let session = try await store.read { tx in
+            try tx.row(
+                """
+                SELECT s.worktree_slug, w.path, w.branch FROM sessions s
+                LEFT JOIN worktrees w ON w.id = s.session_root_worktree_id WHERE s.id = ?
+                """, [sessionId])
+        }
+        return Self.render(
+            sessionId: sessionId, role: role, thread: thread, slug: session?.optString("worktree_slug"),
+            worktree: session?.optString("path"), branch: session?.optString("branch"), next: next, inbox: inbox)
+    }
+
+    static func render(
+        sessionId: Int, role: ProcessRole, thread: Int?, slug: String?, worktree: String?, branch: String?,
+        next: JSON, inbox: JSON?
+    ) -> String {
+        var out = ["# Codestrator: context restored after compaction or resume"]
+        var line = "Open session \(sessionId)"
+        if let slug { line += " (\(slug))" }
+        if role != .root, let thread { line += "; you are thread \(thread) (\(role.rawValue))" }
+        out.append(line + ".")
+        if let worktree { out.append("Work only in \(worktree)" + (branch.map { " (branch \($0))" } ?? "") + ".") }
+        if let ref = next["current_ref"], !ref.isNull {
+            var r = "Current ref: \(ref["node_type"]?.stringValue ?? "?") \(ref["node_id"]?.intValue ?? 0)"
+            r += " (version \(ref["version"]?.intValue ?? 0))"
+            if let a = ref["next_action"]?.stringValue, !a.isEmpty { r += "; next action: \(a)" }
+            if let s = ref["summary"]?.stringValue, !s.isEmpty { r += "; summary: \(s)" }
+            out.append(r + ".")
+        } else {
+            out.append("Current ref: none yet.")
+        }
+        let steps = next["steps"]?.arrayValue ?? []
+        if let task = next["task"], !task.isNull {
+            let done = steps.filter { $0["status"]?.stringValue != "todo" }.count
+            out.append(
+                "Case in progress: \(task["id"]?.intValue ?? 0) \"\(task["title"]?.stringValue ?? "")\" "
+                    + "(\(task["status"]?.stringValue ?? "?"), \(done)/\(steps.count) steps).")
+            for s in steps {
+                let mark = s["status"]?.stringValue == "todo" ? "[ ]" : "[x]"
+                out.append("  \(mark) \(s["title"]?.stringValue ?? "")")
+            }
+        } else {
+            out.append("Case in progress: none.")
+        }
+        let messages = inbox?["messages"]?.arrayValue ?? []
+        if !messages.isEmpty {
+            out.append("Pending inbox (\(messages.count)):")
+            for m in messages.prefix(5) {
+                let text = SimHookEvent.cut(m["message"]?.stringValue ?? "", toBytes: 200)
+                out.append(
+                    "  - message \(m["id"]?.intValue ?? 0) from thread \(m["sender_thread_id"]?.intValue ?? 0) "
+                        + "(\(m["kind"]?.stringValue ?? "note")): \(text.replacingOccurrences(of: "\n", with: " "))")
+            }
+        } else {
+            out.append("Pending inbox: none.")
+        }
+        if let step = next["next_step"], !step.isNull {
+            out.append(
+                "Next unchecked step: \(step["id"]?.intValue ?? 0) \"\(step["title"]?.stringValue ?? "")\". "
+                    + "Call work.current_ref, then resume.next, and continue with that step.")
+        } else {
+            out.append("Call work.current_ref, then resume.next, and continue with the next step in scope.")
+        }
+        return out.joined(separator: "\n")
+    }
+}
+
+/// `codestrator hook codex-notify --thread-id N <json>`: Codex's `notify` program, called with a JSON
+/// argument at the end of every turn (runtime.md §5.1a).
+struct HookCodexNotify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "codex-notify", abstract: "Record a Codex turn (agent-turn-complete); always exits 0.")
+
+    @Option(name: .customLong("thread-id"), help: "The thread (env CODESTRATOR_THREAD_ID).") var threadId: String?
+    @Option(help: "Any directory inside the repository (env CODESTRATOR_REPO).") var repo: String?
+    @Option(help: "Database file (env CODESTRATOR_DB).") var db: String?
+    @Argument(parsing: .allUnrecognized, help: "The notification JSON Codex appends.") var payload: [String] = []
+
+    func run() async {
+        let outcome = await withDeadline(seconds: 1) { try await record() }
+        switch outcome {
+        case .none: hookLog("codex-notify", "gave up after 1 s (the database stayed busy); event dropped")
+        case .some(.failure(let e)): hookLog("codex-notify", "\(e); event dropped")
+        case .some(.success): break
+        }
+    }
+
+    func record() async throws {
+        guard let text = payload.last(where: { $0.hasPrefix("{") }) else {
+            throw SimFailure("no notification JSON argument; expected Codex's agent-turn-complete object")
+        }
+        guard case .object(let o) = try JSON.parse(text) else {
+            throw SimFailure("the notification is not a JSON object")
+        }
+        guard o["type"]?.stringValue == "agent-turn-complete" else { return }
+        let message = o["last-assistant-message"]?.stringValue
+        try await AgentHookEvent(source: "codex-notify", event: "turn_complete", status: "idle", message: message)
+            .record(threadId: threadId, repo: repo, db: db)
+    }
+}
+
+/// `codestrator hook claude --event E --thread-id N`: the hooks of a Claude Code child's settings file, with
+/// the event's JSON on stdin (runtime.md §5.1a).
+struct HookClaude: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "claude", abstract: "Record a Claude Code hook event (UserPromptSubmit|Stop|Notification).")
+
+    @Option(help: "UserPromptSubmit, Stop or Notification.") var event: String?
+    @Option(name: .customLong("thread-id"), help: "The thread (env CODESTRATOR_THREAD_ID).") var threadId: String?
+    @Option(help: "Any directory inside the repository (env CODESTRATOR_REPO).") var repo: String?
+    @Option(help: "Database file (env CODESTRATOR_DB).") var db: String?
+    @Argument(parsing: .allUnrecognized, help: .hidden) var unrecognized: [String] = []
+
+    func run() async {
+        let outcome = await withDeadline(seconds: 1) { try await record() }
+        switch outcome {
+        case .none: hookLog("claude", "gave up after 1 s (the database stayed busy); event dropped")
+        case .some(.failure(let e)): hookLog("claude", "\(e); event dropped")
+        case .some(.success): break
+        }
+    }
+
+    func record() async throws {
+        let input = readStdin()
+        let o = (input.isEmpty ? nil : try? JSON.parse(input))?.objectValue ?? JSONObject()
+        let e: AgentHookEvent
+        switch event {
+        case "UserPromptSubmit":
+            e = AgentHookEvent(source: "claude-hook", event: "prompt_submit", status: "processing", message: nil)
+        case "Stop":
+            let text =
+                o["last_assistant_message"]?.stringValue
+                ?? o["transcript_path"]?.stringValue.flatMap(Self.lastAssistantText)
+            e = AgentHookEvent(source: "claude-hook", event: "stop", status: "idle", message: text)
+        case "Notification":
+            switch o["notification_type"]?.stringValue {
+            case "permission_prompt", "elicitation_dialog":
+                e = AgentHookEvent(
+                    source: "claude-hook", event: "notification", status: "waiting_user_answer",
+                    message: o["message"]?.stringValue)
+            case "idle_prompt":
+                e = AgentHookEvent(
+                    source: "claude-hook", event: "notification", status: "idle", message: o["message"]?.stringValue)
+            default: return
+            }
+        default:
+            throw SimFailure(
+                "--event \"\(event ?? "")\" is unknown; expected UserPromptSubmit|Stop|Notification")
+        }
+        try await e.record(threadId: threadId, repo: repo, db: db)
+    }
+
+    /// Stdin up to 1 MiB; empty when it is a terminal.
+    func readStdin() -> [UInt8] {
+        guard isatty(0) == 0 else { return [] }
+        let data = FileHandle.standardInput.readData(ofLength: 1 << 20)
+        return Array(data)
+    }
+
+    /// The text of the last assistant message in a Claude Code transcript (JSON lines), read from its end.
+    static func lastAssistantText(_ path: String) -> String? {
+        guard let fh = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? fh.close() }
+        let size = (try? fh.seekToEnd()) ?? 0
+        let window: UInt64 = 512 * 1024
+        try? fh.seek(toOffset: size > window ? size - window : 0)
+        let data = fh.readDataToEndOfFile()
+        for line in data.split(separator: 0x0A).reversed() {
+            guard let j = try? JSON.parse(Array(line)), j["type"]?.stringValue == "assistant" else { continue }
+            let content = j["message"]?["content"]
+            if let s = content?.stringValue { return s }
+            let texts = (content?.arrayValue ?? []).compactMap { c -> String? in
+                c["type"]?.stringValue == "text" ? c["text"]?.stringValue : nil
+            }
+            if !texts.isEmpty { return texts.joined(separator: "\n") }
+        }
+        return nil
+    }
+}
+
+/// One `thread_events` row reported by an agent CLI's hook (runtime.md §5.1a).
+struct AgentHookEvent: Sendable {
+    var source: String
+    var event: String
+    var status: String
+    var message: String?
+
+    func record(threadId: String?, repo: String?, db: String?) async throws {
+        guard let raw = threadId ?? ProcessInfo.processInfo.environment["CODESTRATOR_THREAD_ID"], let tid = Int(raw)
+        else { throw SimFailure("no thread id; expected --thread-id N or CODESTRATOR_THREAD_ID") }
+        guard let dbPath = HookRepository.databasePath(db: db, repo: repo) else {
+            throw SimFailure("no Codestrator database here; expected a repository where Codestrator runs")
+        }
+        let store = try Store(path: dbPath, busyTimeout: 0.5)
+        let e = self
+        let message = message.map { SimHookEvent.cut($0, toBytes: SimHookEvent.messageLimit) }
+        try await store.write { tx in
+            guard try tx.int("SELECT 1 FROM threads WHERE id = ?", [tid]) != nil else {
+                throw SimFailure("thread \(tid) does not exist; expected a thread id of this repository")
+            }
+            try tx.insert(
+                """
+                INSERT INTO thread_events (thread_id, source, event, provider_status, message, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, [tid, e.source, e.event, e.status, message, tx.now])
+            try tx.execute(
+                """
+                DELETE FROM thread_events WHERE thread_id = ? AND id <= (
+                  SELECT id FROM thread_events WHERE thread_id = ? ORDER BY id DESC LIMIT 1 OFFSET 200)
+                """, [tid, tid])
+        }
+    }
+}
+
+func hookLog(_ name: String, _ text: String) {
+    FileHandle.standardError.write(Data("codestrator hook \(name): \(text)\n".utf8))
+}
