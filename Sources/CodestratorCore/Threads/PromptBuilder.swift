@@ -14,34 +14,6 @@ public enum PromptBuilder {
             "Start with mirror.status; do the task; finish with work.report (outcome done, with the mirror path).",
     ]
 
-    /// The role guide built into the binary (used when no guide file or installed skill exists).
-    static let builtInGuides: [ThreadRole: String] = [
-        .worker: """
-        ## Role: worker
-        - Your tools are orch_task, orch_workspace, orch_lifecycle and orch_inbox (also through orchestrator_call).
-        - After a restart or a compaction, call work.current_ref first: it names your case and next step.
-        - case.begin your case, then for each planned step: do it, commit in your worktree, step.check it with
-          the result. Take a lock (lock.acquire) before editing files other workers may touch.
-        - case.complete when every step is checked, then work.report {outcome: "done", summary}.
-        - Blocked? work.report {outcome: "blocked", summary, question} and wait for a directive.
-        """,
-        .mergeReviewer: """
-        ## Role: merge-reviewer
-        - Read merge.review_context: branches, commits, changed files, the diff and the case evidence.
-        - Look for conflicts, missing changes, broken contracts and quality problems. Do not modify files.
-        - Finish with merge.review.submit {verdict: APPROVE|BLOCK, summary, findings}; BLOCK needs a blocking finding.
-        """,
-        .planArchitect: """
-        ## Role: plan-architect
-        - Plan with plan.bootstrap, plan.slice.generate (≤ 18,000 tokens and ≤ 12 files per slice) and task.create.
-        - Finish with work.report {outcome: "done", summary}.
-        """,
-        .docMirrorManager: """
-        ## Role: doc-mirror-manager
-        - Check mirror.status, refresh with mirror.refresh, finish with work.report {outcome: "done", summary}.
-        """,
-    ]
-
     public struct Input: Sendable {
         public var threadId: Int
         public var role: ThreadRole
@@ -123,7 +95,8 @@ public enum PromptBuilder {
         block["task_spec"] = i.taskSpec
         let json = JSON.obj(["codestrator_assignment": JSON.object(block)]).serialized()
         let tail = "\n```json\n\(json)\n```\n"
-        let guide = i.guide ?? builtInGuides[i.role] ?? ""
+        // The guide file given at spawn, else the role skill built into the binary (install.md §5).
+        let guide = i.guide ?? SkillText.forRole(i.role)?.body ?? ""
         var text = header + guide + "\n\n" + assignment + tail
         if text.utf8.count > maxBytes {
             header += "(The role guide is in the \(skillName(i.role)) skill.)\n\n"
