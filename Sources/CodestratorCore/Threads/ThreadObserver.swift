@@ -125,7 +125,11 @@ public struct ThreadObserver: Sendable {
                 status = ProviderStatus(rawValue: t.providerStatus ?? "") ?? .unknown
                 tier = "fast"
             } else if provider == "sim" || provider == "generic" {
-                let text = Self.tail(path, bytes: 16 * 1024)
+                var text = Self.tail(path, bytes: 16 * 1024)
+                // Only the current launch speaks: a relaunch appends a marker line to the same log.
+                if let r = text.range(of: "[codestrator] restart ", options: .backwards) {
+                    text = String(text[r.upperBound...])
+                }
                 let (s, r) = classifier.classify(ScreenText.prepare(text))
                 if s != .unknown {
                     status = s

@@ -385,9 +385,12 @@ public struct ThreadService: Sendable {
                 UPDATE threads SET status = 'initializing', status_source = 'spawn', status_changed_at = ?, updated_at = ?,
                   tmux_session_name = ?, tmux_pane_id = ?, log_file_path = ?, launch_argv = ?, launching_since = NULL,
                   started_at = COALESCE(started_at, ?), stop_requested_at = NULL, provider_status = NULL,
-                  exit_status = NULL WHERE id = ?
+                  exit_status = NULL, screen_changed_at = ?, status_observed_at = NULL WHERE id = ?
                 """,
-                [tx.now, tx.now, name, pane, logPath, JSON.array(launch.argv.map(JSON.string)), tx.now, threadId])
+                [
+                    tx.now, tx.now, name, pane, logPath, JSON.array(launch.argv.map(JSON.string)), tx.now, tx.now,
+                    threadId,
+                ])
             tx.bumpVersion()
         }
         let info: JSON = .obj([
