@@ -17,6 +17,8 @@ let usage = """
       --iterations N    timed calls per measure, after 50 warm-ups (default 2000)
       --cold-starts N   fresh spawns timed from spawn to the initialize reply (default 30)
       --json            print the figures as one JSON object instead of a table
+      --threads         also measure thread.child.list with 32 and 64 live sim children, and spawn
+                        latency (without readiness) next to the raw tmux commands
     """
 
 struct Options {
@@ -24,6 +26,7 @@ struct Options {
     var iterations = 2000
     var coldStarts = 30
     var json = false
+    var threads = false
 
     init(_ args: [String]) throws {
         var rest = args[...]
@@ -44,6 +47,7 @@ struct Options {
             case "--iterations": iterations = try count(arg)
             case "--cold-starts": coldStarts = try count(arg)
             case "--json": json = true
+            case "--threads": threads = true
             case "-h", "--help":
                 print(usage)
                 exit(0)
@@ -171,6 +175,10 @@ func runBench(_ options: Options) throws -> Report {
             toolLine(id: id, "orch_session", "session.heartbeat", sessionParams)
         }, check: "session.heartbeat")
     let create = try server.measure("task.create (write)", creates, check: "task.create")
+    var threadRounds: [Stats] = []
+    if options.threads {
+        threadRounds = try measureThreads(server, repo: repo, socket: socket, environment: environment)
+    }
     if !server.child.finish(grace: 10) {
         warnings.append("the server did not exit 0 within 10 s of stdin EOF")
     }
@@ -187,14 +195,17 @@ func runBench(_ options: Options) throws -> Report {
 
     return Report(
         binary: binary, serverVersion: serverVersion, iterations: options.iterations,
-        warmup: warmupCalls, floor: floor, ping: ping, rounds: [ping, list, beat, create],
+        warmup: warmupCalls, floor: floor, ping: ping, rounds: [ping, list, beat, create] + threadRounds,
         coldStart: cold,
         targets: [
             Target(label: "task.create p50", value: create.p50, limit: 0.8, unit: "ms"),
             Target(
                 label: "task.create p50 / ping p50", value: create.p50 / ping.p50, limit: 3, unit: "x"),
             Target(label: "cold start p50", value: cold.p50, limit: 25, unit: "ms"),
-        ],
+        ]
+            + threadRounds.filter { $0.name.hasPrefix("thread.child.list") }.map {
+                Target(label: "\($0.name) p50", value: $0.p50, limit: 25, unit: "ms")
+            },
         warnings: warnings)
 }
 
@@ -219,4 +230,61 @@ struct CodestratorBench {
             exit(1)
         }
     }
+}
+
+/// Spawns `count` sim children (scenario echo, no readiness wait) in a new session; returns the spawn
+/// latencies in nanoseconds and the session id.
+func spawnChildren(_ server: Connection, count: Int, name: String) throws -> ([UInt64], Int) {
+    let opened = try server.tool(
+        "orch_session", "session.open",
+        #"{"intent":"new_work","user_request":"\#(name)","agent_role":"sim","max_concurrent_children":32}"#)
+    guard let sid = ((opened["session_context"] as? [String: Any])?["session"] as? [String: Any])?["id"] as? Int else {
+        throw BenchError("session.open: no session id")
+    }
+    var nanos: [UInt64] = []
+    for _ in 0..<count {
+        let start = monotonicNanos()
+        _ = try server.tool(
+            "orch_thread", "thread.child.spawn",
+            #"{"session_id":\#(sid),"role":"worker","create_worktree":false,"skip_ready_check":true,"agent_override":{"sim_scenario":"echo"}}"#
+        )
+        nanos.append(monotonicNanos() - start)
+    }
+    return (nanos, sid)
+}
+
+/// thread.child.list with 32 live children in a session and with 64 across two, and spawn latency
+/// next to the raw tmux commands a spawn runs (split-window + select-layout), in the same run.
+func measureThreads(_ server: Connection, repo: String, socket: String, environment: [String]) throws -> [Stats] {
+    let (spawnNanos, first) = try spawnChildren(server, count: 32, name: "bench threads one")
+    // The raw floor: the same number of panes split and re-tiled in a plain tmux session.
+    try run([
+        "tmux", "-L", socket, "new-session", "-d", "-s", "bench-raw", "-x", "200", "-y", "50", "--", "sleep", "3600",
+    ])
+    var raw: [UInt64] = []
+    for _ in 0..<32 {
+        let start = monotonicNanos()
+        try run(["tmux", "-L", socket, "split-window", "-d", "-t", "=bench-raw:", "--", "sleep", "3600"])
+        try run(["tmux", "-L", socket, "select-layout", "-t", "=bench-raw:", "tiled"])
+        raw.append(monotonicNanos() - start)
+    }
+    let iterations = 200
+    let list32 = try server.measure(
+        "thread.child.list (32 children)",
+        server.requests(warmupCalls + iterations) { id, _ in
+            toolLine(id: id, "orch_thread", "thread.child.list", "{\"session_id\":\(first)}")
+        }, check: "thread.child.list")
+    let (_, second) = try spawnChildren(server, count: 32, name: "bench threads two")
+    let list64 = try server.measure(
+        "thread.child.list (64 in 2 sessions)",
+        server.requests(warmupCalls + iterations) { id, n in
+            toolLine(id: id, "orch_thread", "thread.child.list", "{\"session_id\":\(n % 2 == 0 ? first : second)}")
+        }, check: "thread.child.list")
+    for sid in [first, second] {
+        _ = try? server.tool("orch_session", "session.cleanup", "{\"session_id\":\(sid)}")
+    }
+    return [
+        Stats(name: "thread.child.spawn (no readiness)", nanos: spawnNanos),
+        Stats(name: "raw tmux split-window + tiled", nanos: raw), list32, list64,
+    ]
 }

@@ -30,10 +30,31 @@ def binary() -> str:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_tmux_default():
+    """Whatever a test starts without naming a socket still lands on a private tmux server, never on
+    the user's default one; that server is killed at the end of the run."""
+    import subprocess
+
+    socket = f"cs-test-default-{os.getpid()}"
+    previous = os.environ.get("CODESTRATOR_TMUX_SOCKET")
+    os.environ["CODESTRATOR_TMUX_SOCKET"] = socket
+    try:
+        yield socket
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        if previous is None:
+            os.environ.pop("CODESTRATOR_TMUX_SOCKET", None)
+        else:
+            os.environ["CODESTRATOR_TMUX_SOCKET"] = previous
+
+
 @pytest.fixture
-def ws(tmp_path: Path, binary: str):
+def ws(tmp_path: Path, binary: str, monkeypatch):
     """A throwaway git repository with one commit, a private tmux socket, and the server binary."""
     workspace = new_workspace(tmp_path)
+    # Subprocesses a test starts inherit the test's private socket.
+    monkeypatch.setenv("CODESTRATOR_TMUX_SOCKET", workspace.tmux_socket)
     try:
         yield workspace
     finally:

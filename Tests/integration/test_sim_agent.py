@@ -21,9 +21,8 @@ DEADLINE_SECONDS = 20.0
 
 
 def tmux_env(ws: Workspace) -> dict[str, str]:
-    env = ws.server_env()
-    env.pop("CODESTRATOR_TMUX_SOCKET", None)
-    return env
+    # Keeps the test's private socket: a session.open run from here must never reach the default server.
+    return ws.server_env()
 
 
 class SimPane:

@@ -25,6 +25,7 @@ HOSTILE = [
     "#{pane_id} #S #(touch pwned) %1 ## ${HOME} ${thread_id} $PATH ~ *",
     "-n --flag-looking text",
     "  leading and trailing spaces  ",
+    "ends with a newline\n",
 ]
 
 
@@ -47,8 +48,8 @@ async def test_hostile_prompt_and_directives_arrive_byte_exact(ws):
     assert 45 * 1024 <= len(BIG.encode()) <= 60 * 1024, len(BIG.encode())
     home = Path(os.environ.get("HOME", "/nonexistent"))
     watched = [ws.tmp, Path.cwd(), home]
-    before = pwned_files([ws.tmp]) + [str(p / "pwned") for p in watched if (p / "pwned").exists()]
-    assert before == [] or all(not p.startswith(str(ws.tmp)) for p in before), before
+    assert pwned_files([ws.tmp]) == [], "a pwned file exists before the test"
+    before = {str(p / "pwned") for p in watched if (p / "pwned").exists()}
 
     async with ws.client() as c:
         sid = await sim_session(c, "Hostile panes")
@@ -68,9 +69,16 @@ async def test_hostile_prompt_and_directives_arrive_byte_exact(ws):
             assert d["directive"] == text, f"directive echoed back changed: {d['directive'][:200]!r}"
             assert d["delivery_error"] is None, d
             sent.append(text)
+
+            async def recorded():
+                # An observation delivers a directive that was queued because the echo was still busy.
+                if len(sim_texts(ws, tid)) < 1 + len(sent):
+                    await ok(c, "thread.child.list", {"session_id": sid})
+                return len(sim_texts(ws, tid)) >= 1 + len(sent)
+
             await wait_until(
                 f"directive {len(sent)} recorded",
-                lambda: len(sim_texts(ws, tid)) >= 1 + len(sent),
+                recorded,
                 timeout=15,
                 detail=lambda: f"{[x[:60] for x in sim_texts(ws, tid)]}\n{screen(ws, pane, 20)}",
             )

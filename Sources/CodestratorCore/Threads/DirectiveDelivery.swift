@@ -129,6 +129,9 @@ public struct DirectiveDelivery: Sendable {
     /// A paste lifts any status to `running` (data-model.md §3).
     static func markRunning(_ tx: Tx, threadId: Int) throws {
         guard let t = try ThreadRecord.load(tx, threadId) else { return }
+        // A status set after the paste (a report made while delivery was being verified) stands.
+        let pastedAt = try tx.string("SELECT last_paste_at FROM threads WHERE id = ?", [threadId]) ?? ""
+        if t.statusChangedAt > pastedAt { return }
         if t.status != .running, t.status.canMove(to: .running) {
             try tx.execute(
                 """

@@ -272,6 +272,18 @@ public struct ThreadObserver: Sendable {
                 if (lastPaste ?? "") > cur.statusChangedAt || submitted > 0 { isSticky = false }
             }
             if isSticky { next = nil }
+            let cur2 = try tx.row(
+                "SELECT provider_status, log_offset, last_response, screen_hash, screen_changed_at FROM threads WHERE id = ?",
+                [t.id])
+            let unchanged =
+                (p == .unknown || cur2?.optString("provider_status") == p.rawValue)
+                && cur2?.int("log_offset") == logOffset
+                && (response == nil || cur2?.optString("last_response") == response)
+                && cur2?.optString("screen_hash") == screenHash
+                && cur2?.optString("screen_changed_at") == screenChangedAt
+            let statusChanges = next != nil && next != cur.status && cur.status.canMove(to: next!)
+            // Nothing new: the row is left alone (a list of many idle children stays read-only).
+            if unchanged && !statusChanges { return cur.status }
             try tx.execute(
                 """
                 UPDATE threads SET provider_status = COALESCE(?, provider_status), status_observed_at = ?, log_offset = ?,
