@@ -9,3 +9,4 @@ swift test
 CODESTRATOR_BIN="$(swift build --show-bin-path)/codestrator" bash scripts/integration-tests.sh
 swift build -c release --product codestrator
 "$(swift build -c release --show-bin-path)/codestrator" demo
+"$(swift build -c release --show-bin-path)/codestrator" demo --block

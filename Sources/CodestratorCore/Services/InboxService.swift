@@ -58,8 +58,8 @@ public struct InboxService: Sendable {
                 VALUES (?, ?, ?, ?, ?, 'pending', ?)
                 """, [receiver.sessionId, sender.id, receiver.id, kind, message, tx.now])
             if deliver {
-                // No tmux thread runtime pastes in this build: the message waits as a queued `inbox`
-                // directive, which the runtime delivers (and marks the message delivered) when it can.
+                // Queued as an `inbox` directive; the observation below pastes it at once when the
+                // receiver counts as idle (and marks the message delivered), otherwise it waits.
                 try tx.insert(
                     """
                     INSERT INTO thread_directives (thread_id, kind, inbox_message_id, mode, text, state, created_at)
@@ -70,12 +70,15 @@ public struct InboxService: Sendable {
             let m = try InboxMessageRecord.load(tx, id)!
             return (.obj(["message": m.json, "pane_delivery": deliver ? "queued" : nil]), deliver)
         }
-        guard result.1 else { return result.0 }
-        return result.0.merging([
-            "warnings": [
-                "the message is queued for the receiver's pane: this build has no tmux thread runtime to paste it now"
-            ] as [String]
-        ])
+        guard result.1, let messageId = result.0["message"]?["id"]?.intValue,
+            let receiverId = result.0["message"]?["receiver_thread_id"]?.intValue
+        else { return result.0 }
+        _ = try await ThreadObserver(env: env).observe([receiverId], capture: true)
+        return try await env.store.read { tx in
+            let m = try InboxMessageRecord.load(tx, messageId)!
+            let pasted = m.json["status"]?.stringValue == "delivered"
+            return .obj(["message": m.json, "pane_delivery": pasted ? "pasted" : "queued"])
+        }
     }
 
     /// With `deliver_to_pane` the receiver needs a live pane; the root thread never has one.

@@ -178,6 +178,11 @@ public struct ThreadService: Sendable {
                 agentOverride: p.json("agent_override") ?? .null, taskSpec: p.json("task_spec") ?? .null, guide: nil,
                 launchArgv: nil, reviewJobId: reviewJobId)
         }
+        // Per-repository provider settings (`.codestrator/providers.json`, keyed by provider) under the
+        // spawn's own agent_override: the spawn's keys win.
+        plan.agentOverride = try ProviderOverrides.merged(
+            repository: ProviderOverrides.load(env.layout.stateDir + "/providers.json")[plan.provider],
+            spawn: plan.agentOverride)
         try Self.checkOverride(plan.agentOverride)
         // The program: launch_argv / launch_command for `command`, else the provider's executable.
         if plan.runner == "command" {
