@@ -55,6 +55,8 @@ public protocol GitWorktreeOps: Sendable {
     func changedFiles(worktree: String, from a: String, to b: String) async throws -> [String]
     /// Entries of `git worktree list` (path, branch or nil).
     func worktrees(repo: String) async throws -> [(path: String, branch: String?)]
+    /// `git worktree prune`.
+    func prune(repo: String) async throws
 }
 
 /// Read-only git for review contexts and the main merge (runtime.md §2.5–§2.6).

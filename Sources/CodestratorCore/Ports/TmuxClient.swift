@@ -7,6 +7,7 @@ public struct PaneInfo: Sendable, Equatable {
     public var pid: Int?
     public var width: Int
     public var height: Int
+    public var title: String = ""
 
     public init(session: String, paneId: String, dead: Bool, deadStatus: Int?, pid: Int?, width: Int, height: Int) {
         self.session = session
@@ -26,9 +27,11 @@ public protocol TmuxClient: TmuxProbe {
     func hasSession(socket: String?, name: String) async throws -> Bool
     /// A session option (`@codestrator_repo`…), nil when unset or the session is missing.
     func sessionOption(socket: String?, session: String, name: String) async throws -> String?
-    /// `new-session -d` with its first pane running `argv`; returns that pane's id.
+    /// `new-session -d` with its first pane running `argv`, and the session options set in the same
+    /// tmux command (so a crash can never leave an unmarked viewer); returns the first pane's id.
     func newSession(
-        socket: String?, name: String, window: String, width: Int, height: Int, cwd: String, argv: [String]
+        socket: String?, name: String, window: String, width: Int, height: Int, cwd: String, argv: [String],
+        options: [(String, String)]
     ) async throws -> String
     func newWindow(socket: String?, session: String, window: String, cwd: String, argv: [String]) async throws -> String
     func hasWindow(socket: String?, session: String, window: String) async throws -> Bool

@@ -85,6 +85,8 @@ public struct Reconciler: Sendable {
             }
             repairs.append("worktree \(id): directory gone, marked removed")
         }
+        repairs += try await orphanWorktrees(cutoffDate: env.store.clock.now().addingTimeInterval(-Self.graceSeconds))
+        repairs += try await orphanPanes()
         // 4. Approved items whose reviewed commit already reached the target branch: the merge happened.
         let approved = try await env.store.read { tx in
             try tx.rows("SELECT * FROM merge_main_queue WHERE state = 'approved' AND updated_at < ?" + scope, [cutoff])
@@ -117,6 +119,93 @@ public struct Reconciler: Sendable {
         }
         for r in repairs { Log.reconcile(r) }
         return repairs
+    }
+
+    /// 3. Entries of `git worktree list` under `.codestrator/worktrees/` with no live row: removed with their
+    /// branch when they hold no uncommitted change and no commit missing from the main branch, else reported.
+    func orphanWorktrees(cutoffDate: Date) async throws -> [String] {
+        let repo = env.layout.root
+        let prefix = env.layout.worktreesDir + "/"
+        let live: Set<String> = Set(
+            try await env.store.read { tx in try tx.rows("SELECT path FROM worktrees WHERE status <> 'removed'") }
+                .map { $0.string("path") })
+        var out: [String] = []
+        let main = try await env.git.currentBranch(worktree: repo)
+        for (path, branch) in try await env.git.worktrees(repo: repo)
+        where path.hasPrefix(prefix) && !live.contains(path) {
+            let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+            if let m = attrs?[.modificationDate] as? Date, m > cutoffDate { continue }  // maybe in flight elsewhere
+            let dirty = (try? await env.git.dirtyFiles(worktree: path, untracked: true)) ?? []
+            var missing = 0
+            if let branch, let main,
+                let tip = try await env.git.resolveCommit(repo: repo, rev: "refs/heads/" + branch),
+                let mainTip = try await env.git.resolveCommit(repo: repo, rev: "refs/heads/" + main)
+            {
+                missing = try await env.git.countMissing(repo: repo, from: mainTip, in: tip)
+            }
+            if dirty.isEmpty && missing == 0 {
+                try await env.gitWrites.run {
+                    try await env.git.worktreeRemove(repo: repo, path: path, force: false)
+                    if let branch, branch.hasPrefix("codestrator/") {
+                        try? await env.git.deleteBranch(repo: repo, branch: branch, force: true)
+                    }
+                }
+                out.append("worktree \(path): no row; removed with its branch \(branch ?? "-")")
+            } else {
+                out.append(
+                    "worktree \(path): no row but holds work (\(dirty.count) changed files, \(missing) commits); kept")
+            }
+        }
+        try await env.git.prune(repo: repo)
+        return out
+    }
+
+    /// 2. Panes in marked viewer sessions of this repository that no thread records (but the status pane),
+    /// while no launch is in flight there; marked viewer sessions whose Codestrator session is closed.
+    func orphanPanes() async throws -> [String] {
+        let root = env.layout.root
+        let (sockets, recorded, launching): (Set<String>, Set<String>, Set<String>) = try await env.store.read { tx in
+            var sockets = Set(
+                try tx.rows("SELECT DISTINCT ifnull(tmux_socket, '') AS s FROM sessions").map { $0.string("s") })
+            sockets.insert(env.tmuxSocket ?? "")
+            let recorded = Set(
+                try tx.rows("SELECT tmux_session_name, tmux_pane_id FROM threads WHERE tmux_pane_id IS NOT NULL").map {
+                    $0.string("tmux_session_name") + " " + $0.string("tmux_pane_id")
+                })
+            let launching = Set(
+                try tx.rows(
+                    "SELECT DISTINCT tmux_session_name FROM threads WHERE launching_since IS NOT NULL AND tmux_session_name IS NOT NULL"
+                ).map { $0.string("tmux_session_name") })
+            return (sockets, recorded, launching)
+        }
+        var out: [String] = []
+        for socketName in sockets {
+            let socket: String? = socketName.isEmpty ? nil : socketName
+            guard let panes = try await env.tmux.listAllPanes(socket: socket) else { continue }
+            for name in Set(panes.map(\.session)) {
+                guard
+                    try await env.tmux.sessionOption(socket: socket, session: name, name: "@codestrator_repo") == root,
+                    let sid = try await env.tmux.sessionOption(
+                        socket: socket, session: name, name: "@codestrator_session_id"
+                    )
+                    .flatMap(Int.init)
+                else { continue }
+                let status = try await env.store.read { tx in try SessionRecord.load(tx, sid)?.status }
+                if status == nil || status == .closed || status == .superseded {
+                    try await env.tmux.killSession(socket: socket, name: name)
+                    out.append("tmux session \(name): its Codestrator session \(sid) is closed; killed")
+                    continue
+                }
+                if launching.contains(name) { continue }
+                for pane in panes where pane.session == name && !recorded.contains(name + " " + pane.paneId) {
+                    if pane.title == "codestrator status" { continue }
+                    try await env.tmux.pipePane(socket: socket, pane: pane.paneId, logPath: nil)
+                    try await env.tmux.killPane(socket: socket, pane: pane.paneId)
+                    out.append("pane \(pane.paneId) in \(name): no thread records it; killed")
+                }
+            }
+        }
+        return out
     }
 
     func statuses(_ ids: [Int]) async throws -> [Int: String] {

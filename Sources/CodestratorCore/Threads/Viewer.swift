@@ -81,11 +81,8 @@ public struct Viewer: Sendable {
             if env.dbPath != env.layout.defaultDatabasePath { argv += ["--db", env.dbPath] }
             let (w, h) = Self.size
             let first = try await tmux.newSession(
-                socket: socket, name: name, window: Self.defaultWindow, width: w, height: h, cwd: cwd, argv: argv)
-            try await tmux.setSessionOption(
-                socket: socket, session: name, name: "@codestrator_repo", value: env.layout.root)
-            try await tmux.setSessionOption(
-                socket: socket, session: name, name: "@codestrator_session_id", value: String(s.id))
+                socket: socket, name: name, window: Self.defaultWindow, width: w, height: h, cwd: cwd, argv: argv,
+                options: [("@codestrator_repo", env.layout.root), ("@codestrator_session_id", String(s.id))])
             try await tmux.setWindowOptions(
                 socket: socket, session: name, window: Self.defaultWindow, options: Self.windowOptions())
             try await tmux.setPaneTitle(socket: socket, pane: first, title: "codestrator status")

@@ -129,4 +129,8 @@ extension CLIGitClient {
         if let p = path { out.append((p, branch)) }
         return out
     }
+
+    public func prune(repo: String) async throws {
+        _ = try await run(["-C", repo, "worktree", "prune"])
+    }
 }

@@ -47,16 +47,19 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func newSession(
-        socket: String?, name: String, window: String, width: Int, height: Int, cwd: String, argv: [String]
+        socket: String?, name: String, window: String, width: Int, height: Int, cwd: String, argv: [String],
+        options: [(String, String)]
     ) async throws -> String {
-        let r = try await run(
-            socket,
+        var args =
             [
                 "new-session", "-d", "-s", name, "-n", window, "-x", String(width), "-y", String(height), "-c", cwd,
                 "-P",
                 "-F", "#{pane_id}", "--",
-            ] + argv)
-        return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+            ] + argv
+        // `;` as its own argument separates tmux commands: the marks land with the session, atomically.
+        for (k, v) in options { args += [";", "set-option", "-t", "=\(name):", k, v] }
+        let r = try await run(socket, args)
+        return r.out.split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
     }
 
     public func newWindow(socket: String?, session: String, window: String, cwd: String, argv: [String]) async throws
@@ -87,15 +90,17 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     static let paneFormat =
-        "#{session_name}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}\t#{pane_width}\t#{pane_height}"
+        "#{session_name}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}\t#{pane_width}\t#{pane_height}\t#{pane_title}"
 
     static func parsePanes(_ text: String) -> [PaneInfo] {
         text.split(separator: "\n").compactMap { line in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard f.count >= 7 else { return nil }
-            return PaneInfo(
+            var info = PaneInfo(
                 session: f[0], paneId: f[1], dead: f[2] == "1", deadStatus: Int(f[3]), pid: Int(f[4]),
                 width: Int(f[5]) ?? 0, height: Int(f[6]) ?? 0)
+            info.title = f.count > 7 ? f[7...].joined(separator: "\t") : ""
+            return info
         }
     }
 
