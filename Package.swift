@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -20,6 +23,15 @@ let package = Package(
         ),
         .target(name: "CodestratorRuntime", dependencies: ["CodestratorCore"]),
         .target(name: "CodestratorMCP", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
+        .target(
+            name: "CodestratorHTTP",
+            dependencies: [
+                "CodestratorCore", "CodestratorMCP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "CodestratorInstall",
             dependencies: [
@@ -31,7 +43,8 @@ let package = Package(
         .executableTarget(
             name: "codestrator",
             dependencies: [
-                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorInstall", "SimAgent",
+                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorHTTP", "CodestratorInstall",
+                "SimAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

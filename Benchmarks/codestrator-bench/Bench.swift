@@ -174,6 +174,10 @@ func runBench(_ options: Options) throws -> Report {
         server.requests(total) { id, _ in
             toolLine(id: id, "orch_session", "session.heartbeat", sessionParams)
         }, check: "session.heartbeat")
+    // The same reads over Streamable HTTP (a second server process on the same repository), before
+    // task.create adds rows, so task.list reads the same 20 tasks as over stdio.
+    let httpRounds = try measureHTTP(
+        binary: binary, repo: repo, session: session, iterations: options.iterations, environment: environment)
     let create = try server.measure("task.create (write)", creates, check: "task.create")
     var threadRounds: [Stats] = []
     if options.threads {
@@ -195,7 +199,7 @@ func runBench(_ options: Options) throws -> Report {
 
     return Report(
         binary: binary, serverVersion: serverVersion, iterations: options.iterations,
-        warmup: warmupCalls, floor: floor, ping: ping, rounds: [ping, list, beat, create] + threadRounds,
+        warmup: warmupCalls, floor: floor, ping: ping, rounds: [ping, list, beat, create] + httpRounds + threadRounds,
         coldStart: cold,
         targets: [
             Target(label: "task.create p50", value: create.p50, limit: 0.8, unit: "ms"),

@@ -1,12 +1,14 @@
 import ArgumentParser
 import CodestratorCore
+import CodestratorHTTP
 import CodestratorMCP
 import CodestratorRuntime
 import Foundation
 
 /// `codestrator serve`: the MCP server over stdio (protocol.md §3).
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the Codestrator tools over MCP (stdio).")
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the Codestrator tools over MCP (stdio, or Streamable HTTP with --http).")
 
     @OptionGroup var common: CommonOptions
 
@@ -16,8 +18,20 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "error, warn, info or debug (env CODESTRATOR_LOG_LEVEL).")
     var logLevel: String?
 
-    @Flag(help: "Streamable HTTP (not built yet).")
+    @Flag(help: "Serve MCP Streamable HTTP at /mcp instead of stdio.")
     var http = false
+
+    @Option(help: "HTTP listen address (default 127.0.0.1; a non-loopback host needs --token).")
+    var host: String?
+
+    @Option(help: "HTTP port (default 8765; 0 picks a free port).")
+    var port: Int?
+
+    @Option(help: "HTTP bearer token, at least 16 characters (env CODESTRATOR_TOKEN).")
+    var token: String?
+
+    @Option(name: .customLong("allow-origin"), help: "An extra browser origin allowed to call /mcp (repeatable).")
+    var allowOrigin: [String] = []
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -26,14 +40,20 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("unknown log level \"\(levelName)\"; expected one of error|warn|info|debug")
         }
         Log.level = level
+        var httpConfig: HTTPServerConfig?
         if http {
-            throw ValidationError("--http is not built yet; expected stdio (omit --http)")
+            let c = HTTPServerConfig(
+                host: host ?? "127.0.0.1", port: port ?? 8765, token: token ?? env["CODESTRATOR_TOKEN"],
+                allowedOrigins: allowOrigin)
+            if let problem = c.problem() { throw ValidationError(problem) }
+            httpConfig = c
+        } else if host != nil || port != nil || token != nil || !allowOrigin.isEmpty {
+            throw ValidationError("--host, --port, --token and --allow-origin need --http")
         }
         let options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
         let provider = EnvironmentProvider(options: options)
         try await checkIdentity(provider, options)
         let dispatcher = Dispatcher(provider: provider, role: options.role)
-        let server = MCPServer(dispatcher: dispatcher, transport: StdioTransport(), options: options)
         Log.debug("serving role \(options.role.rawValue) for \(options.repo)")
         // Poll children every 2 s and heartbeat the sessions this process opened, resumed or heartbeated (every 20 s).
         let heartbeat = Task {
@@ -48,7 +68,27 @@ struct Serve: AsyncParsableCommand {
                 if round % 10 == 0 { await provider.heartbeatOnce() }
             }
         }
-        await server.run()
+        if let httpConfig {
+            let server = MCPHTTPServer(
+                handler: RPCHandler(dispatcher: dispatcher, options: options), config: httpConfig)
+            let host =
+                httpConfig.host.contains(":") && !httpConfig.host.hasPrefix("[")
+                ? "[\(httpConfig.host)]" : httpConfig.host
+            do {
+                try await server.run { port in
+                    Log.info(
+                        "listening on http://\(host):\(port)/mcp (auth: \(httpConfig.token == nil ? "none" : "bearer token"))"
+                    )
+                }
+            } catch {
+                heartbeat.cancel()
+                Log.error("http: \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            let server = MCPServer(dispatcher: dispatcher, transport: StdioTransport(), options: options)
+            await server.run()
+        }
         heartbeat.cancel()
     }
 }

@@ -290,3 +290,87 @@ async def plan_case(client: Client, session_id: int, steps: list[str], prefix: s
         "case": case["id"],
         "steps": case["steps"],
     }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Streamable HTTP (protocol.md §11)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class HTTPServer:
+    """A running `codestrator serve --http` process started by this test."""
+
+    proc: subprocess.Popen
+    url: str
+    port: int
+    log_path: Path
+
+    @property
+    def base(self) -> str:
+        return self.url.rsplit("/mcp", 1)[0]
+
+    def stderr(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def start_http_server(ws: Workspace, *extra_args: str, host: str = "127.0.0.1", timeout: float = 20.0) -> HTTPServer:
+    """Starts the server on a free port and waits until it listens (its stderr names the address)."""
+    port = free_port()
+    log_path = ws.tmp / f"http-{len(ws.logs) + 1}.stderr.log"
+    ws.logs.append(log_path)
+    errlog = open(log_path, "w", encoding="utf-8")
+    proc = subprocess.Popen(
+        [ws.binary, "serve", "--repo", str(ws.repo), "--http", "--host", host, "--port", str(port), *extra_args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=errlog,
+        env=ws.server_env(),
+        cwd=str(ws.tmp),
+    )
+    errlog.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "listening on" in log_path.read_text(encoding="utf-8", errors="replace"):
+            return HTTPServer(proc=proc, url=f"http://127.0.0.1:{port}/mcp", port=port, log_path=log_path)
+        if proc.poll() is not None:
+            raise AssertionError(f"HTTP server exited with {proc.returncode}: {log_path.read_text()}")
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"HTTP server did not listen within {timeout}s: {log_path.read_text()}")
+
+
+def stop_http_server(server: HTTPServer) -> None:
+    if server.proc.poll() is None:
+        server.proc.terminate()
+        try:
+            server.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(timeout=10)
+
+
+@asynccontextmanager
+async def http_client(url: str, mode: str = "legacy", token: str | None = None) -> AsyncIterator[Client]:
+    """An SDK client over Streamable HTTP."""
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with create_mcp_http_client(headers=headers) as hc:
+        transport = streamable_http_client(url, http_client=hc)
+        try:
+            async with Client(transport, mode=mode, cache=None, read_timeout_seconds=CALL_TIMEOUT_SECONDS) as c:
+                yield c
+        except BaseExceptionGroup as group:
+            leaves = _leaves(group)
+            if len(leaves) == 1 and isinstance(leaves[0], Exception):
+                raise leaves[0] from None
+            raise

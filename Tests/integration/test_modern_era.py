@@ -10,7 +10,6 @@ from cs_harness import ok, open_session, session_id_of
 pytestmark = pytest.mark.anyio
 
 
-@pytest.mark.xfail(strict=True, reason="the 2026-07-28 era (server/discover) is issue 10; auto mode falls back to legacy")
 async def test_auto_mode_connects_in_modern_era_with_same_results(ws):
     async with ws.client() as legacy:
         sid = session_id_of(await open_session(legacy))
