@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CodestratorCoreTests",
-            dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP"],
+            dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorHTTP"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SimAgentTests", dependencies: ["SimAgent", "CodestratorCore"]),
