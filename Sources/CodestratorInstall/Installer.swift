@@ -423,24 +423,6 @@ public struct Installer: Sendable {
         return report
     }
 
-    /// A TOML basic string.
-    static func tomlString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    out += String(format: "\\u%04X", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A TOML basic string: JSON's string escapes are valid TOML, so the JSON writer renders it.
+    static func tomlString(_ s: String) -> String { JSON.string(s).serialized() }
 }

@@ -117,7 +117,7 @@ public struct Reconciler: Sendable {
             }
             repairs.append("queue item \(id): merge found in \(item.string("target_branch")), recorded")
         }
-        for r in repairs { Log.reconcile(r) }
+        for r in repairs { Log.info("reconcile: \(r)") }
         return repairs
     }
 
@@ -214,12 +214,5 @@ public struct Reconciler: Sendable {
             for id in ids { out[id] = try ThreadRecord.load(tx, id)?.status.rawValue }
             return out
         }
-    }
-}
-
-/// stderr lines for repairs (the MCP layer owns the logger; Core writes plain lines).
-enum Log {
-    static func reconcile(_ s: String) {
-        FileHandle.standardError.write(Data("\(Timestamp.format(Date())) INFO reconcile: \(s)\n".utf8))
     }
 }

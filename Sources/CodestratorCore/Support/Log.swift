@@ -1,4 +1,3 @@
-import CodestratorCore
 import Foundation
 
 /// stderr logging, one line per event: time, level, message (protocol.md §3: stdout is protocol only).
