@@ -19,7 +19,9 @@ let package = Package(
     targets: [
         .target(
             name: "CodestratorCore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(name: "CodestratorRuntime", dependencies: ["CodestratorCore"]),
         .target(name: "CodestratorMCP", dependencies: ["CodestratorCore", "CodestratorRuntime"]),

@@ -52,10 +52,12 @@ public struct Dispatcher: Sendable {
                 code: -32602,
                 message: "unknown tool: \(quoted(rawName)); expected one of \(names.joined(separator: ", "))")
         }
-        let toolMethods = group.map { catalog.methods(of: $0) } ?? catalog.allowedMethods
-        let expectedList = "one of " + toolMethods.map(\.name).joined(separator: "|")
+        let catalog = self.catalog
         func shapeError(_ what: String) -> JSON {
-            CallOutcome.failure(
+            // Built only on this path: listing the methods on every call cost more than the call's checks.
+            let toolMethods = group.map { catalog.methods(of: $0) } ?? catalog.allowedMethods
+            let expectedList = "one of " + toolMethods.map(\.name).joined(separator: "|")
+            return CallOutcome.failure(
                 method: name, CodestratorError(.invalidParams, what, expected: expectedList, field: "arguments")
             ).toolResult
         }

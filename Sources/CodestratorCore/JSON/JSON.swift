@@ -121,7 +121,7 @@ extension Optional: JSONConvertible where Wrapped: JSONConvertible {
     public var json: JSON { self?.json ?? .null }
 }
 extension Array: JSONConvertible where Element: JSONConvertible {
-    public var json: JSON { .array(map(\.json)) }
+    public var json: JSON { .array(map { $0.json }) }
 }
 
 extension JSON {

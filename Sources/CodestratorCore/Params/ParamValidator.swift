@@ -18,8 +18,8 @@ public enum ParamValidator {
         }
         var out = Params()
         var warnings: [String] = []
-        let known = Set(specs.map(\.name))
-        for key in params.keys where !known.contains(key) {
+        // Few specs and few keys: a scan is cheaper than building a set on every call.
+        for key in params.keys where !specs.contains(where: { $0.name == key }) {
             if let guess = closest(key, in: specs.map(\.name)) {
                 warnings.append("unknown parameter \"\(key)\" ignored (did you mean \"\(guess)\"?)")
             } else {
@@ -96,12 +96,12 @@ public enum ParamValidator {
             return v
         case .name(let maxChars):
             guard let s = v.stringValue else { throw wrong(field, v, kind) }
-            let t = s.trimmingCharacters(in: .whitespaces)
+            let t = s.trimmedWhitespace()
             try checkLine(t, field: field, kind: kind, maxChars: maxChars, allowEmpty: false)
             return .string(t)
         case .title(let maxChars):
             guard let s = v.stringValue else { throw wrong(field, v, kind) }
-            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            let t = s.trimmedWhitespace(newlines: true)
             try checkLine(t, field: field, kind: kind, maxChars: maxChars, allowEmpty: false)
             return .string(t)
         case .text(let maxBytes):
@@ -114,7 +114,7 @@ public enum ParamValidator {
             return v
         case .path:
             guard let s = v.stringValue else { throw wrong(field, v, kind) }
-            let t = s.trimmingCharacters(in: .whitespaces)
+            let t = s.trimmedWhitespace()
             guard !t.isEmpty, t.utf8.count <= 1024, !t.unicodeScalars.contains(where: isControl) else {
                 throw CodestratorError(
                     .invalidParams, "field \"\(field)\" is \(quoted(t))", expected: kind.expectation, field: field)
@@ -122,7 +122,7 @@ public enum ParamValidator {
             return .string(t)
         case .branch:
             guard let s = v.stringValue else { throw wrong(field, v, kind) }
-            let t = s.trimmingCharacters(in: .whitespaces)
+            let t = s.trimmedWhitespace()
             if let problem = BranchName.problem(t) {
                 throw CodestratorError(
                     .invalidParams, "field \"\(field)\" is \(quoted(t))", expected: "a branch name \(problem)",
@@ -131,7 +131,7 @@ public enum ParamValidator {
             return .string(t)
         case .enumeration(let values, let aliases, let upper):
             guard let s = v.stringValue else { throw wrong(field, v, kind) }
-            var t = s.trimmingCharacters(in: .whitespaces)
+            var t = s.trimmedWhitespace()
             if upper { t = t.uppercased() }
             if let a = aliases[t] { t = a }
             guard values.contains(t) else {

@@ -55,19 +55,25 @@ public final class Store: Sendable {
         let clock = self.clock
         do {
             return try pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
+                // BEGIN/COMMIT through the statement cache: GRDB's `inTransaction` re-parsed them and ran
+                // its observer bookkeeping on every write.
+                try Tx.run(db, "BEGIN IMMEDIATE TRANSACTION")
+                do {
                     // Read the clock once the write lock is held, so that timestamps follow the order
                     // in which transactions really ran (leases and lock history depend on it).
                     let tx = Tx(db: db, now: Timestamp.format(clock.now()), writable: true)
-                    result = try body(tx)
+                    let result = try body(tx)
                     if tx.versionBumped {
                         try tx.execute(
                             "UPDATE meta SET db_version = db_version + 1, updated_at = ? WHERE id = 1", [tx.now])
                     }
-                    return .commit
+                    try Tx.run(db, "COMMIT TRANSACTION")
+                    return result
+                } catch {
+                    // A failed statement or COMMIT (a deferred foreign key) leaves the transaction open.
+                    if Tx.isInsideTransaction(db) { try? Tx.run(db, "ROLLBACK TRANSACTION") }
+                    throw error
                 }
-                return result!
             }
         } catch {
             throw Store.translate(error)
@@ -99,128 +105,4 @@ public final class Store: Sendable {
         }
         return error
     }
-}
-
-/// A value bound to an SQL statement.
-public protocol SQLArgument: Sendable {
-    var sqlValue: SQLValue { get }
-}
-
-public enum SQLValue: Sendable {
-    case null, int(Int), double(Double), text(String)
-}
-
-extension Int: SQLArgument { public var sqlValue: SQLValue { .int(self) } }
-extension String: SQLArgument { public var sqlValue: SQLValue { .text(self) } }
-extension Bool: SQLArgument { public var sqlValue: SQLValue { .int(self ? 1 : 0) } }
-extension Double: SQLArgument { public var sqlValue: SQLValue { .double(self) } }
-extension JSON: SQLArgument {
-    /// JSON columns hold text; a JSON `null` parameter is SQL NULL.
-    public var sqlValue: SQLValue { isNull ? .null : .text(serialized()) }
-}
-extension Optional: SQLArgument where Wrapped: SQLArgument {
-    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
-}
-extension SQLValue: SQLArgument { public var sqlValue: SQLValue { self } }
-
-/// The handle a service gets inside one transaction.
-public final class Tx {
-    let db: Database
-    /// The transaction's time: every row it writes carries the same timestamp.
-    public let now: String
-    public let writable: Bool
-    var versionBumped = false
-
-    init(db: Database, now: String, writable: Bool) {
-        self.db = db
-        self.now = now
-        self.writable = writable
-    }
-
-    /// Marks this transaction as changing what the mirror shows (`meta.db_version` + 1 at commit).
-    public func bumpVersion() { versionBumped = true }
-
-    private func args(_ a: [any SQLArgument]) -> StatementArguments {
-        StatementArguments(
-            a.map { v -> DatabaseValue in
-                switch v.sqlValue {
-                case .null: return .null
-                case .int(let i): return i.databaseValue
-                case .double(let d): return d.databaseValue
-                case .text(let s): return s.databaseValue
-                }
-            })
-    }
-
-    /// Statements are prepared once per connection and reused: parsing and authorising SQL text
-    /// on every call was the largest part of a small write's cost.
-    private func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
-
-    public func execute(_ sql: String, _ arguments: [any SQLArgument] = []) throws {
-        try statement(sql).execute(arguments: args(arguments))
-    }
-
-    /// Runs an INSERT and returns the new row id.
-    @discardableResult
-    public func insert(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> Int {
-        try statement(sql).execute(arguments: args(arguments))
-        return Int(db.lastInsertedRowID)
-    }
-
-    /// Rows changed by the last statement.
-    public var changes: Int { db.changesCount }
-
-    public func rows(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> [SQLRow] {
-        try Row.fetchAll(statement(sql), arguments: args(arguments)).map(SQLRow.init)
-    }
-
-    public func row(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> SQLRow? {
-        try Row.fetchOne(statement(sql), arguments: args(arguments)).map(SQLRow.init)
-    }
-
-    public func int(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> Int? {
-        try Int.fetchOne(statement(sql), arguments: args(arguments))
-    }
-
-    public func ints(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> [Int] {
-        try Int.fetchAll(statement(sql), arguments: args(arguments))
-    }
-
-    public func string(_ sql: String, _ arguments: [any SQLArgument] = []) throws -> String? {
-        try String.fetchOne(statement(sql), arguments: args(arguments))
-    }
-}
-
-/// One fetched row, read by column name.
-///
-/// Values are copied into a dictionary once: GRDB's by-name lookup compares names case-insensitively
-/// column by column, which made decoding a wide row quadratic.
-public struct SQLRow: @unchecked Sendable {
-    let values: [String: DatabaseValue]
-
-    init(_ row: Row) {
-        var d: [String: DatabaseValue] = [:]
-        d.reserveCapacity(row.count)
-        for (name, value) in row where d[name] == nil { d[name] = value }
-        values = d
-    }
-
-    public func int(_ c: String) -> Int { optInt(c) ?? 0 }
-    public func optInt(_ c: String) -> Int? {
-        guard let v = values[c] else { return nil }
-        return Int.fromDatabaseValue(v)
-    }
-    public func string(_ c: String) -> String { optString(c) ?? "" }
-    public func optString(_ c: String) -> String? {
-        guard let v = values[c] else { return nil }
-        return String.fromDatabaseValue(v)
-    }
-    public func bool(_ c: String) -> Bool { (optInt(c) ?? 0) != 0 }
-    public func optBool(_ c: String) -> Bool? { optInt(c).map { $0 != 0 } }
-    /// A JSON column as a value (SQL NULL → `null`).
-    public func json(_ c: String) -> JSON {
-        guard let s = optString(c), let v = try? JSON.parse(s) else { return .null }
-        return v
-    }
-    public func hasColumn(_ c: String) -> Bool { values[c] != nil }
 }

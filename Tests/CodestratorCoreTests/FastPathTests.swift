@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@testable import CodestratorCore
+
+/// The hand-written fast paths must agree with what they replaced.
+@Suite struct FastPathTests {
+    @Test func trimmingAgreesWithFoundation() {
+        let samples = [
+            "", " ", "\t", "abc", "  abc  ", "\tabc\n", "\nabc\n", "a b", "\u{00A0}x\u{00A0}", "\u{2028}x\u{2029}",
+            "\u{3000}日本\u{3000}", "\r\n", " \u{85}é\u{85} ", "\u{200B}x", "x\u{0B}", "😀 ", "\u{1680}a", "\u{180E}a", "\u{2007}a\u{202F}", "\u{FEFF}a",
+        ]
+        for s in samples {
+            #expect(s.trimmedWhitespace() == s.trimmingCharacters(in: .whitespaces), "\(Array(s.unicodeScalars))")
+            #expect(
+                s.trimmedWhitespace(newlines: true) == s.trimmingCharacters(in: .whitespacesAndNewlines),
+                "\(Array(s.unicodeScalars))")
+        }
+    }
+
+    @Test func integersAndEscapesAreWrittenExactly() throws {
+        for i in [0, 1, -1, 9, 10, 99, 100, 12345, -98765, Int.max, Int.min] {
+            #expect(JSON.int(i).serialized() == String(i))
+        }
+        let text = "plain\"mid\\dle\u{0}\u{7F}\ttail é😀"
+        let written = JSON.string(text).serialized()
+        #expect(written == #""plain\"mid\\dle\u0000\u007f\ttail é😀""#)
+        #expect(try JSON.parse(written) == .string(text))
+    }
+
+    func store() throws -> (Store, String) {
+        let d = NSTemporaryDirectory() + "cs-fast-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return (try Store(path: d + "/state.db"), d)
+    }
+
+    @Test func textIsBoundWholeAndReadBackExactly() async throws {
+        let (s, d) = try store()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        for text in ["", "a\u{0}b", String(repeating: "é$(touch x)`;'\"", count: 5000)] {
+            let back = try await s.write { tx in
+                try tx.execute("UPDATE meta SET updated_at = ? WHERE id = 1", [text])
+                return try tx.row("SELECT updated_at, db_version FROM meta WHERE id = 1")
+            }
+            #expect(back?.optString("updated_at") == text)
+            #expect(back?.optInt("db_version") == 0)
+            #expect(back?.optString("db_version") == nil)  // a number is not a string
+            #expect(back?.hasColumn("nope") == false)
+        }
+        let asText = try await s.read { tx in try tx.string("SELECT db_version FROM meta") }
+        #expect(asText == "0")
+    }
+
+    @Test func wrongArgumentCountsAndFailedStatementsRollBack() async throws {
+        let (s, d) = try store()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        await #expect(throws: CodestratorError.self) {
+            try await s.write { tx in try tx.execute("UPDATE meta SET updated_at = ? WHERE id = ?", ["x"]) }
+        }
+        await #expect(throws: CodestratorError.self) {
+            try await s.write { tx in
+                try tx.execute("UPDATE meta SET updated_at = 'changed' WHERE id = 1")
+                try tx.execute("INSERT INTO meta (id) VALUES (1)")  // duplicate key
+            }
+        }
+        let kept = try await s.read { tx in try tx.string("SELECT updated_at FROM meta WHERE id = 1") }
+        #expect(kept != "changed")
+        // The connection is usable again after the rollback.
+        try await s.write { tx in try tx.execute("UPDATE meta SET updated_at = 'later' WHERE id = 1") }
+        #expect(try await s.read { tx in try tx.string("SELECT updated_at FROM meta WHERE id = 1") } == "later")
+    }
+}
