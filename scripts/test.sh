@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 swift build
 swift test
 CODESTRATOR_BIN="$(swift build --show-bin-path)/codestrator" bash scripts/integration-tests.sh
-swift build -c release --product codestrator
-"$(swift build -c release --show-bin-path)/codestrator" demo
-"$(swift build -c release --show-bin-path)/codestrator" demo --block
+# The release build the README runs (static Swift runtime, as documented in docs/getting-started.md).
+swift build -c release --static-swift-stdlib --product codestrator
+"$(swift build -c release --static-swift-stdlib --show-bin-path)/codestrator" demo
+"$(swift build -c release --static-swift-stdlib --show-bin-path)/codestrator" demo --block

@@ -8,7 +8,8 @@ import Testing
     @Test func trimmingAgreesWithFoundation() {
         let samples = [
             "", " ", "\t", "abc", "  abc  ", "\tabc\n", "\nabc\n", "a b", "\u{00A0}x\u{00A0}", "\u{2028}x\u{2029}",
-            "\u{3000}日本\u{3000}", "\r\n", " \u{85}é\u{85} ", "\u{200B}x", "x\u{0B}", "😀 ", "\u{1680}a", "\u{180E}a", "\u{2007}a\u{202F}", "\u{FEFF}a",
+            "\u{3000}日本\u{3000}", "\r\n", " \u{85}é\u{85} ", "\u{200B}x", "x\u{0B}", "😀 ", "\u{1680}a", "\u{180E}a",
+            "\u{2007}a\u{202F}", "\u{FEFF}a",
         ]
         for s in samples {
             #expect(s.trimmedWhitespace() == s.trimmingCharacters(in: .whitespaces), "\(Array(s.unicodeScalars))")

@@ -87,18 +87,15 @@ extension JSON {
             return
         }
         if i < 0 { out.append(0x2D) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var n = i.magnitude
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buf in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var start = 20
             while n > 0 {
-                buf[19 - count] = UInt8(0x30 + n % 10)
+                start -= 1
+                buf[start] = UInt8(0x30 + n % 10)
                 n /= 10
-                count += 1
             }
-            out.append(contentsOf: buf[(20 - count)...])
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[start...]))
         }
     }
 

@@ -397,7 +397,7 @@ public struct SessionService: Sendable {
         let pid = env.serverPid
         let host = env.serverHost
         let out: JSON = try await env.store.write { tx in
-            let s = try Access(tx: tx, caller: caller).requireSession(p)
+            var s = try Access(tx: tx, caller: caller).requireSession(p)
             guard s.status == .active || s.status == .awaitingResume else {
                 throw CodestratorError(
                     .invalidState, "session \(s.id) is \(s.status.rawValue)",
@@ -407,7 +407,11 @@ public struct SessionService: Sendable {
             try tx.execute(
                 "UPDATE sessions SET last_seen_at = ?, server_pid = ?, server_host = ? WHERE id = ?",
                 [tx.now, pid, host, s.id])
-            return try SessionRecord.load(tx, s.id)!.json(now: tx.now)
+            // The row as just written, without reading it back.
+            s.lastSeenAt = tx.now
+            s.serverPid = pid
+            s.serverHost = host
+            return s.json(now: tx.now)
         }
         if !env.oneShot, let id = out["id"]?.intValue { await env.heartbeats.add(id) }
         return out
