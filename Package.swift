@@ -57,7 +57,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CodestratorCoreTests",
-            dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorHTTP"],
+            dependencies: [
+                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorHTTP", "CodestratorInstall",
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SimAgentTests", dependencies: ["SimAgent", "CodestratorCore"]),

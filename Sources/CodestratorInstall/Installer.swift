@@ -128,46 +128,69 @@ public struct Installer: Sendable {
         \(ManagedEdit.markdownEnd)
         """
 
+    /// Where a client keeps Codestrator's parts in this scope (install.md §1.1).
+    public struct ClientLocation: Sendable, Equatable {
+        /// The file registering the server: `config.toml`, `.mcp.json`, or — Claude Code, user scope —
+        /// Claude Code's own `~/.claude.json`, which install never writes (`claude mcp add` does).
+        public var serverConfig: String
+        /// The file with the `SessionStart` hook entry.
+        public var hookFile: String
+        /// The folder holding one folder per skill.
+        public var skillsDir: String
+    }
+
+    /// The files and folders of `client` in this installer's scope; project scope needs `repo`.
+    public func location(_ client: InstallClient) -> ClientLocation {
+        let repo = self.repo ?? "."
+        switch (client, scope) {
+        case (.codex, .project):
+            return ClientLocation(
+                serverConfig: repo + "/.codex/config.toml", hookFile: repo + "/.codex/hooks.json",
+                skillsDir: repo + "/.agents/skills")
+        case (.codex, .user):
+            return ClientLocation(
+                serverConfig: codexHome + "/config.toml", hookFile: codexHome + "/hooks.json",
+                skillsDir: home + "/.agents/skills")
+        case (.claude, .project):
+            return ClientLocation(
+                serverConfig: repo + "/.mcp.json", hookFile: repo + "/.claude/settings.json",
+                skillsDir: repo + "/.claude/skills")
+        case (.claude, .user):
+            return ClientLocation(
+                serverConfig: home + "/.claude.json", hookFile: home + "/.claude/settings.json",
+                skillsDir: home + "/.claude/skills")
+        }
+    }
+
+    /// HOME and CODEX_HOME as every command resolves them (an empty CODEX_HOME means the default).
+    public static func homes(_ environment: [String: String]) -> (home: String, codexHome: String?) {
+        (environment["HOME"] ?? NSHomeDirectory(), environment["CODEX_HOME"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
     /// Every file of the selected clients and scope (install.md §1.1).
     func targets() -> [InstallTarget] {
         var out: [InstallTarget] = []
         for client in clients {
-            let base: String
-            let skillsDir: String
-            switch (client, scope) {
-            case (.codex, .project):
-                base = repo! + "/.codex"
-                skillsDir = repo! + "/.agents/skills"
-            case (.codex, .user):
-                base = codexHome
-                skillsDir = home + "/.agents/skills"
-            case (.claude, .project):
-                base = repo! + "/.claude"
-                skillsDir = repo! + "/.claude/skills"
-            case (.claude, .user):
-                base = home + "/.claude"
-                skillsDir = home + "/.claude/skills"
-            }
+            let loc = location(client)
             switch client {
             case .codex:
-                out.append(InstallTarget(client: client, path: base + "/config.toml", edit: .tomlBlock(codexTable)))
+                out.append(InstallTarget(client: client, path: loc.serverConfig, edit: .tomlBlock(codexTable)))
                 out.append(
-                    InstallTarget(
-                        client: client, path: base + "/hooks.json", edit: .sessionStartHook(command: hookCommand)))
+                    InstallTarget(client: client, path: loc.hookFile, edit: .sessionStartHook(command: hookCommand)))
             case .claude:
                 if scope == .project {
                     out.append(
-                        InstallTarget(client: client, path: repo! + "/.mcp.json", edit: .jsonServer(claudeEntry)))
+                        InstallTarget(client: client, path: loc.serverConfig, edit: .jsonServer(claudeEntry)))
                 }
                 out.append(
                     InstallTarget(
-                        client: client, path: base + "/settings.json", edit: .sessionStartHook(command: hookCommand)))
+                        client: client, path: loc.hookFile, edit: .sessionStartHook(command: hookCommand)))
             }
             for skill in SkillText.all {
                 for (rel, text) in SkillFiles.files(skill, version: version) {
                     out.append(
-                        InstallTarget(client: client, path: "\(skillsDir)/\(skill.name)/\(rel)", edit: .wholeFile(text))
-                    )
+                        InstallTarget(
+                            client: client, path: "\(loc.skillsDir)/\(skill.name)/\(rel)", edit: .wholeFile(text)))
                 }
             }
             if scope == .project {

@@ -31,15 +31,24 @@ public actor EnvironmentProvider {
     let options: ServerOptions
     let git: any GitClient
     let tmux: any TmuxClient
+    let programs: any ProgramProbe
+    let installation: (any InstallationInspector)?
     public let heartbeats = HeartbeatRegistry()
     var built: ServiceEnvironment?
     /// The built environment, readable without an actor hop on every call.
     nonisolated let ready = ReadyBox()
 
-    public init(options: ServerOptions, git: any GitClient = CLIGitClient(), tmux: any TmuxClient = CLITmuxClient()) {
+    /// `installation` is what `runtime.bundle.info` reports client configs and skills from; the
+    /// executable passes the installer's inspector (see InstallationInspector for why it is injected).
+    public init(
+        options: ServerOptions, git: any GitClient = CLIGitClient(), tmux: any TmuxClient = CLITmuxClient(),
+        programs: any ProgramProbe = CLIProgramProbe(), installation: (any InstallationInspector)? = nil
+    ) {
         self.options = options
         self.git = git
         self.tmux = tmux
+        self.programs = programs
+        self.installation = installation
     }
 
     public var role: ProcessRole { options.role }
@@ -78,7 +87,8 @@ public actor EnvironmentProvider {
         }
         let env = ServiceEnvironment(
             store: store, git: git, tmux: tmux, layout: layout, caller: caller, oneShot: options.oneShot,
-            heartbeats: heartbeats, tmuxSocket: options.tmuxSocket, dbPath: dbPath)
+            heartbeats: heartbeats, tmuxSocket: options.tmuxSocket, dbPath: dbPath, programs: programs,
+            installation: installation)
         built = env
         ready.set(env)
         return env

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CodestratorCore
+import CodestratorInstall
 import CodestratorMCP
 import Foundation
 
@@ -41,7 +42,8 @@ struct Call: AsyncParsableCommand {
         }
         let env = ProcessInfo.processInfo.environment
         let options = try common.serverOptions(oneShot: true, tmuxSocket: env["CODESTRATOR_TMUX_SOCKET"])
-        let provider = EnvironmentProvider(options: options)
+        // The installer's view of client configs and skills, for runtime.bundle.info (InstallationInspector).
+        let provider = EnvironmentProvider(options: options, installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)
         let dispatcher = Dispatcher(provider: provider, role: options.role)
         switch await dispatcher.callMethod(method, params: object) {

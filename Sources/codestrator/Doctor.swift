@@ -29,18 +29,20 @@ struct Doctor: AsyncParsableCommand {
         let cwd = FileManager.default.currentDirectoryPath
         let bin = absolute(binary ?? Install.executablePath(), cwd)
         var checks: [Check] = []
-        checks.append(Check(name: "binary", level: .ok, found: "codestrator \(CodestratorVersion.current) at \(bin)"))
 
-        // git
+        // git, tmux and the agent CLIs are probed concurrently, as runtime.bundle.info does.
+        let probe = CLIProgramProbe()
+        async let tmuxFacts = Toolchain.tmux(probe)
+        async let providerFacts = Toolchain.providers(probe, binary: bin)
+        let gitFacts = await Toolchain.git(probe)
         let git = CLIGitClient()
-        let gitVersion = await Self.version(["git", "--version"])
         var root: String?
-        if let v = gitVersion {
-            let ok = Self.atLeast(v, [2, 36])
+        if gitFacts.path != nil {
+            let v = gitFacts.version ?? "of unknown version"
             checks.append(
                 Check(
-                    name: "git", level: ok ? .ok : .fail, found: "git \(Self.versionString(v))",
-                    fix: ok ? nil : "install git 2.36 or later"))
+                    name: "git", level: gitFacts.ok ? .ok : .fail, found: "git \(v) at \(gitFacts.path!)",
+                    fix: gitFacts.ok ? nil : "install git 2.36 or later"))
             root = try? await git.mainWorktree(containing: absolute(repo ?? cwd, cwd))
             if let root {
                 let branch = try? await git.currentBranch(worktree: root)
@@ -77,22 +79,24 @@ struct Doctor: AsyncParsableCommand {
                 Check(name: "git", level: .fail, found: "git not found on PATH", fix: "install git 2.36 or later"))
         }
 
-        checks.append(await tmuxCheck())
+        // First in the list, once the repository (and so the project-scope configs) is known.
+        checks.insert(binaryCheck(bin, root: root, env: env), at: 0)
+        checks.append(await tmuxCheck(await tmuxFacts))
         if let root { checks += await databaseChecks(root: root, dbOverride: env["CODESTRATOR_DB"]) }
         checks += clientChecks(root: root, binary: bin, env: env)
-        for (name, argv) in [("codex", ["codex", "--version"]), ("claude", ["claude", "--version"])] {
-            if let r = try? await ProcessRunner.run(argv, timeout: 10), r.ok {
+        for (provider, program) in Toolchain.providerPrograms {
+            guard let p = await providerFacts.first(where: { $0.provider == provider }), p.found == true else {
                 checks.append(
                     Check(
-                        name: "provider \(name)", level: .ok,
-                        found: r.out.trimmingCharacters(in: .whitespacesAndNewlines)
-                            + (name == "codex" ? "; children run in worktrees of a repository Codex must trust" : "")))
-            } else {
-                checks.append(
-                    Check(
-                        name: "provider \(name)", level: .warn, found: "\(name) not found on PATH",
-                        fix: "install it to run \(name == "codex" ? "codex" : "claude_code") children"))
+                        name: "provider \(program)", level: .warn, found: "\(program) not found on PATH",
+                        fix: "install it to run \(provider) children"))
+                continue
             }
+            checks.append(
+                Check(
+                    name: "provider \(program)", level: .ok,
+                    found: "\(program) \(p.version ?? "of unknown version") at \(p.executable ?? program)"
+                        + (provider == "codex" ? "; children run in worktrees of a repository Codex must trust" : "")))
         }
         if let root {
             let prune = try? await ProcessRunner.run(
@@ -134,13 +138,31 @@ struct Doctor: AsyncParsableCommand {
         if checks.contains(where: { $0.level == .fail }) { throw ExitCode(1) }
     }
 
-    func tmuxCheck() async -> Check {
-        guard let v = await Self.version(["tmux", "-V"]) else {
+    /// This binary, and the client configs that register another one or one that is missing (read the
+    /// way runtime.bundle.info reads them, with the same notion of "this binary").
+    func binaryCheck(_ bin: String, root: String?, env: [String: String]) -> Check {
+        let found = "codestrator \(CodestratorVersion.current) at \(bin)"
+        let others = InstalledBundleInspector.fromEnvironment(env).inspect(repo: root).clientConfigs.filter {
+            $0.registered && !BundleService.sameExecutable($0.command ?? "", bin, locate: { ProcessRunner.which($0) })
+        }
+        guard let first = others.first else { return Check(name: "binary", level: .ok, found: found) }
+        let listed = others.map { c in
+            let command = c.command ?? "no command"
+            let missing = c.command.map { ProcessRunner.which($0) == nil } ?? true
+            return "\(c.path) registers \(command)\(missing ? " (missing)" : " (another binary)")"
+        }
+        return Check(
+            name: "binary", level: .warn, found: found + "; " + listed.joined(separator: "; "),
+            fix: "codestrator install --client \(first.client) --scope \(first.scope) (registers this binary)")
+    }
+
+    func tmuxCheck(_ facts: Toolchain.Program) async -> Check {
+        guard facts.path != nil else {
             return Check(name: "tmux", level: .fail, found: "tmux not found on PATH", fix: "install tmux 3.2 or later")
         }
-        guard Self.atLeast(v, [3, 0]) else {
-            return Check(
-                name: "tmux", level: .fail, found: "tmux \(Self.versionString(v))", fix: "install tmux 3.2 or later")
+        let v = facts.version ?? "of unknown version"
+        guard facts.ok else {
+            return Check(name: "tmux", level: .fail, found: "tmux \(v)", fix: "install tmux 3.2 or later")
         }
         let socket = "codestrator-doctor-\(getpid())"
         let made = try? await ProcessRunner.run(
@@ -150,13 +172,13 @@ struct Doctor: AsyncParsableCommand {
             return Check(
                 name: "tmux", level: .fail,
                 found:
-                    "tmux \(Self.versionString(v)) cannot start a server (\(made?.err.trimmingCharacters(in: .whitespacesAndNewlines) ?? "no result"))",
+                    "tmux \(v) cannot start a server (\(made?.err.trimmingCharacters(in: .whitespacesAndNewlines) ?? "no result"))",
                 fix: "check TMUX_TMPDIR and /tmp permissions")
         }
-        let old = !Self.atLeast(v, [3, 2])
+        let old = !Toolchain.atLeast(v, Toolchain.viewerTmux)
         return Check(
             name: "tmux", level: old ? .warn : .ok,
-            found: "tmux \(Self.versionString(v)); a private server starts and stops"
+            found: "tmux \(v); a private server starts and stops"
                 + (old ? "; below 3.2 viewers attach without -f ignore-size" : ""),
             fix: old ? "install tmux 3.2 or later" : nil)
     }
@@ -226,13 +248,12 @@ struct Doctor: AsyncParsableCommand {
     func clientChecks(root: String?, binary: String, env: [String: String]) -> [Check] {
         var out: [Check] = []
         var configured = false
-        let home = env["HOME"] ?? NSHomeDirectory()
+        let (home, codexHome) = Installer.homes(env)
         for scope in InstallScope.allCases {
             if scope == .project && root == nil { continue }
             for client in InstallClient.allCases {
                 let installer = Installer(
-                    clients: [client], scope: scope, repo: root, home: home,
-                    codexHome: env["CODEX_HOME"].flatMap { $0.isEmpty ? nil : $0 }, binary: binary)
+                    clients: [client], scope: scope, repo: root, home: home, codexHome: codexHome, binary: binary)
                 let statuses = installer.check()
                 guard statuses.contains(where: { $0.state != .missing && !($0.kind == .instructions) }) else {
                     continue
@@ -285,23 +306,5 @@ struct Doctor: AsyncParsableCommand {
                     fix: "codestrator install"))
         }
         return out
-    }
-
-    static func version(_ argv: [String]) async -> [Int]? {
-        guard let r = try? await ProcessRunner.run(argv, timeout: 10), r.ok else { return nil }
-        let text = r.out
-        guard let range = text.range(of: #"[0-9]+(\.[0-9]+)+"#, options: .regularExpression) else { return [0] }
-        return text[range].split(separator: ".").compactMap { Int($0) }
-    }
-
-    static func versionString(_ v: [Int]) -> String { v.map(String.init).joined(separator: ".") }
-
-    static func atLeast(_ v: [Int], _ min: [Int]) -> Bool {
-        for i in 0..<max(v.count, min.count) {
-            let a = i < v.count ? v[i] : 0
-            let b = i < min.count ? min[i] : 0
-            if a != b { return a > b }
-        }
-        return true
     }
 }

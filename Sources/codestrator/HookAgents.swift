@@ -65,7 +65,8 @@ struct HookSessionStart: AsyncParsableCommand {
         let caller = Caller(role: role, threadId: role == .root ? nil : thread, sessionId: sessionId)
         let service = ServiceEnvironment(
             store: store, git: CLIGitClient(), tmux: CLITmuxClient(), layout: RepositoryLayout(root: root),
-            caller: caller, oneShot: true, heartbeats: HeartbeatRegistry(), tmuxSocket: nil, dbPath: dbPath)
+            caller: caller, oneShot: true, heartbeats: HeartbeatRegistry(), tmuxSocket: nil, dbPath: dbPath,
+            programs: CLIProgramProbe())
         let provider = EnvironmentProvider(options: ServerOptions(repo: root, db: dbPath, role: role, oneShot: true))
         await provider.adopt(service)
         let d = Dispatcher(provider: provider, role: role)

@@ -42,9 +42,9 @@ struct Install: AsyncParsableCommand {
             }
             root = r
         }
+        let (home, codexHome) = Installer.homes(env)
         let installer = Installer(
-            clients: clients, scope: scope, repo: root, home: env["HOME"] ?? NSHomeDirectory(),
-            codexHome: env["CODEX_HOME"].flatMap { $0.isEmpty ? nil : $0 },
+            clients: clients, scope: scope, repo: root, home: home, codexHome: codexHome,
             binary: absolute(binary ?? Self.executablePath(), cwd))
         var report = uninstall ? installer.uninstall(dryRun: dryRun) : installer.install(dryRun: dryRun)
         if scope == .project, !dryRun, !uninstall, report.exitCode == 0, let root {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CodestratorCore
 import CodestratorHTTP
+import CodestratorInstall
 import CodestratorMCP
 import CodestratorRuntime
 import Foundation
@@ -51,7 +52,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--host, --port, --token and --allow-origin need --http")
         }
         let options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
-        let provider = EnvironmentProvider(options: options)
+        // The installer's view of client configs and skills, for runtime.bundle.info (InstallationInspector).
+        let provider = EnvironmentProvider(options: options, installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)
         let dispatcher = Dispatcher(provider: provider, role: options.role)
         Log.debug("serving role \(options.role.rawValue) for \(options.repo)")

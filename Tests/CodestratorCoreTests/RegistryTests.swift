@@ -3,6 +3,7 @@ import Testing
 
 @testable import CodestratorCore
 @testable import CodestratorMCP
+@testable import CodestratorRuntime
 
 @Suite struct RegistryTests {
     @Test func allSixtyNineMethodsAreRegisteredOnce() {
@@ -27,6 +28,28 @@ import Testing
         #expect(names.contains("case.begin"))
         #expect(!names.contains("resume.candidates.list"))
         #expect(!names.contains("merge.main.request"))
+    }
+
+    @Test func everyMethodOfThisBuildHasAHandler() {
+        #expect(MethodRegistry.standard.methods.filter { $0.handler == nil || $0.params == nil }.map(\.name) == [])
+    }
+
+    /// Every method of this build is built, so the `not_implemented` path is proven on a registry of its own.
+    @Test func aMethodRegisteredWithoutAHandlerAnswersNotImplemented() async throws {
+        let dir = NSTemporaryDirectory() + "cs-unbuilt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = try await ProcessRunner.run(["git", "init", "-q", "-b", "main", dir])
+        let registry = MethodRegistry([method("mirror.status", .system, "Unbuilt", readOnly: true, ownedBy: "issue 9")])
+        let d = Dispatcher(
+            registry: registry, provider: EnvironmentProvider(options: ServerOptions(repo: dir, oneShot: true)),
+            role: .root)
+        guard case .failure(let m, let e) = await d.callMethod("mirror.status", params: [:]) else {
+            Issue.record("an unbuilt method succeeded")
+            return
+        }
+        #expect(e.code == .notImplemented)
+        #expect(e.message(method: m).hasPrefix("mirror.status: not implemented in this build; expected"))
     }
 
     @Test func docsMethodsMarkdownIsCurrent() throws {

@@ -58,12 +58,18 @@ public final class ServiceEnvironment: Sendable {
     /// `--tmux-socket` / `CODESTRATOR_TMUX_SOCKET`, recorded on sessions this process opens.
     public let tmuxSocket: String?
     public let dbPath: String
+    /// Locates outside programs and asks their versions (`runtime.bundle.info`).
+    public let programs: any ProgramProbe
+    /// How Codestrator is installed for the agent CLIs, when the process was given an inspector
+    /// (InstallationInspector explains the seam).
+    public let installation: (any InstallationInspector)?
     /// Serialises git writes of this repository within the process.
     public let gitWrites = AsyncMutex()
 
     public init(
         store: Store, git: any GitClient, tmux: any TmuxClient, layout: RepositoryLayout, caller: Caller,
-        oneShot: Bool, heartbeats: HeartbeatRegistry, tmuxSocket: String?, dbPath: String
+        oneShot: Bool, heartbeats: HeartbeatRegistry, tmuxSocket: String?, dbPath: String, programs: any ProgramProbe,
+        installation: (any InstallationInspector)? = nil
     ) {
         self.store = store
         self.git = git
@@ -74,6 +80,8 @@ public final class ServiceEnvironment: Sendable {
         self.heartbeats = heartbeats
         self.tmuxSocket = tmuxSocket
         self.dbPath = dbPath
+        self.programs = programs
+        self.installation = installation
     }
 
     /// `server_pid` / `server_host` to record (NULL for a one-shot call).

@@ -1,8 +1,7 @@
 import CodestratorCore
 
-/// orch_system (methods.md §9): mirror and planning; the tmux runtime and bundle info come later.
+/// orch_system (methods.md §9): the tmux runtime, bundle info, the mirror and planning.
 enum SystemMethods {
-    static let owner = "the planning/mirror issue"
     static let text = ParamKind.text(maxBytes: 65_536)
     static let files = ParamSpec(
         "affected_files", .array(.path, maxCount: 200), doc: "repository paths; normalised, de-duplicated")
@@ -15,7 +14,8 @@ enum SystemMethods {
         ) { env, p in try await ThreadService(env: env).ensureTmux(p) },
         method(
             "runtime.bundle.info", .system, "Binary, versions, client configs and installed skills", readOnly: true,
-            roles: "PD", ownedBy: "the install issue"),
+            roles: "PD", params: []
+        ) { env, p in try await BundleService(env: env).info(p) },
         method(
             "mirror.status", .system, "The mirror file, its last refresh and whether it is outdated", readOnly: true,
             roles: "PD", params: []
