@@ -71,3 +71,28 @@ import Testing
         #expect(try await s.read { tx in try tx.string("SELECT updated_at FROM meta WHERE id = 1") } == "later")
     }
 }
+
+@Suite struct PartialIndexTests {
+    @Test func lookupsByParentAndAssigneeStillUseTheirIndexes() async throws {
+        let d = NSTemporaryDirectory() + "cs-plan-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let s = try Store(path: d + "/state.db")
+        let plans = try await s.read { tx in
+            try [
+                "SELECT id FROM tasks WHERE parent_id = ?",
+                "SELECT status, COUNT(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status",
+                "SELECT id FROM tasks WHERE assignee_thread_id = ? AND status = 'in_progress'",
+            ].map { sql in
+                try tx.rows("EXPLAIN QUERY PLAN " + sql, [1]).map { $0.string("detail") }.joined(separator: "; ")
+            }
+        }
+        #expect(plans[0].contains("tasks_parent"), "\(plans[0])")
+        #expect(plans[1].contains("tasks_parent"), "\(plans[1])")
+        #expect(plans[2].contains("tasks_assignee_status"), "\(plans[2])")
+        let partial = try await s.read { tx in
+            try tx.ints("SELECT COUNT(*) FROM pragma_index_list('tasks') WHERE partial = 1")
+        }
+        #expect(partial == [2])
+    }
+}

@@ -3,13 +3,25 @@ import GRDB
 
 /// Named, ordered migrations (data-model.md §1). Released migrations are never edited.
 enum Migrations {
-    static let names = ["v1_initial"]
+    static let names = ["v1_initial", "v2_partial_task_indexes"]
 
     static func migrator(now: String) -> DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1_initial") { db in
             for sql in SchemaV1.statements { try db.execute(sql: sql) }
             for sql in SchemaV1.seeds { try db.execute(sql: sql, arguments: [now]) }
+        }
+        // Epics have no parent and most tasks no assignee: indexing only the rows that have one keeps
+        // those inserts from writing two index pages they never need (every page a commit touches is a
+        // WAL frame written; docs/performance.md). Lookups by a parent or an assignee use them as before.
+        m.registerMigration("v2_partial_task_indexes") { db in
+            try db.execute(sql: "DROP INDEX tasks_parent")
+            try db.execute(sql: "CREATE INDEX tasks_parent ON tasks(parent_id) WHERE parent_id IS NOT NULL")
+            try db.execute(sql: "DROP INDEX tasks_assignee_status")
+            try db.execute(
+                sql:
+                    "CREATE INDEX tasks_assignee_status ON tasks(assignee_thread_id, status) WHERE assignee_thread_id IS NOT NULL"
+            )
         }
         return m
     }
