@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CodestratorCore
+import GRDBSQLite
 
 /// The hand-written fast paths must agree with what they replaced.
 @Suite struct FastPathTests {
@@ -94,5 +95,24 @@ import Testing
             try tx.ints("SELECT COUNT(*) FROM pragma_index_list('tasks') WHERE partial = 1")
         }
         #expect(partial == [2])
+    }
+}
+
+@Suite struct PageSizeTests {
+    @Test func newDatabasesUseSmallPagesAndExistingOnesKeepTheirs() async throws {
+        let d = NSTemporaryDirectory() + "cs-page-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let fresh = try Store(path: d + "/new.db")
+        #expect(try await fresh.read { tx in try tx.int("PRAGMA page_size") } == Store.newDatabasePageSize)
+        #expect(try await fresh.read { tx in try tx.string("PRAGMA journal_mode") } == "wal")
+        // A database made elsewhere with the default pages is opened as it is.
+        var c: OpaquePointer?
+        #expect(sqlite3_open(d + "/old.db", &c) == SQLITE_OK)
+        #expect(sqlite3_exec(c, "PRAGMA page_size = 4096; CREATE TABLE x(a);", nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(c)
+        let old = try Store(path: d + "/old.db")
+        #expect(try await old.read { tx in try tx.int("PRAGMA page_size") } == 4096)
+        #expect(try await old.read { tx in try tx.string("PRAGMA journal_mode") } == "wal")
     }
 }

@@ -84,6 +84,14 @@ public struct JSONObject: Sendable, Equatable {
         }
     }
 
+    mutating func reserve(_ n: Int) { pairs.reserveCapacity(n) }
+
+    /// Appends a key the object does not have yet.
+    mutating func appendDistinct(_ key: String, _ value: JSON) {
+        assert(!pairs.contains { $0.key == key }, "duplicate key \(key)")
+        pairs.append((key, value))
+    }
+
     public var keys: [String] { pairs.map(\.key) }
     public var isEmpty: Bool { pairs.isEmpty }
 
@@ -127,8 +135,11 @@ extension Array: JSONConvertible where Element: JSONConvertible {
 extension JSON {
     /// An ordered object from key/value pairs; `nil` values become `null` (never omitted).
     public static func obj(_ pairs: KeyValuePairs<String, (any JSONConvertible)?>) -> JSON {
+        // Literal keys are distinct (checked in debug builds), so they are appended without the
+        // duplicate scan of the subscript, which made a wide result quadratic.
         var o = JSONObject()
-        for (k, v) in pairs { o[k] = v?.json ?? .null }
+        o.reserve(pairs.count)
+        for (k, v) in pairs { o.appendDistinct(k, v?.json ?? .null) }
         return .object(o)
     }
 

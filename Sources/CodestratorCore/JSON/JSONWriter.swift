@@ -4,7 +4,7 @@ extension JSON {
     /// Compact JSON text: no indentation, no HTML escaping, keys in order.
     public func serialized() -> String {
         var out = [UInt8]()
-        out.reserveCapacity(256)
+        out.reserveCapacity(2048)
         write(to: &out, indent: nil, level: 0)
         return String(decoding: out, as: UTF8.self)
     }
@@ -12,7 +12,7 @@ extension JSON {
     /// Compact JSON as UTF-8 bytes.
     public func serializedBytes() -> [UInt8] {
         var out = [UInt8]()
-        out.reserveCapacity(256)
+        out.reserveCapacity(4096)
         write(to: &out, indent: nil, level: 0)
         return out
     }

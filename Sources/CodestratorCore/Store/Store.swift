@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The state database: one GRDB `DatabasePool` over `<repo>/.codestrator/state.db`.
 ///
@@ -26,12 +27,42 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
+            try Store.createIfMissing(path)
             pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrate(pool, lockPath: path + ".migrate-lock", now: Timestamp.format(clock.now()))
         } catch let e as CodestratorError {
             throw e
         } catch {
             throw Store.translate(error)
+        }
+    }
+
+    /// The page size of a new database. Every page a write touches is written whole to the WAL at
+    /// commit, so small pages make small writes cheaper: on the machine measured in
+    /// docs/performance.md a commit touching four pages took 0.074 ms with 4096-byte pages and
+    /// 0.038 ms with 1024-byte pages. Rows are small (a task is a few hundred bytes); large free text
+    /// moves to overflow pages. An existing database keeps the page size it was created with.
+    static let newDatabasePageSize = 1024
+
+    /// Creates the file with its page size and WAL mode before GRDB opens it: the page size can only be
+    /// chosen before the first page is written, and switching to WAL writes it. Two processes creating
+    /// the same database at once both ask for the same settings.
+    static func createIfMissing(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 && info.st_size > 0 { return }
+        var connection: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        defer { sqlite3_close(connection) }
+        guard sqlite3_open_v2(path, &connection, flags, nil) == SQLITE_OK, let connection else {
+            throw CodestratorError(
+                .unavailable, "cannot create the database at \(path)", expected: "a writable .codestrator folder")
+        }
+        sqlite3_busy_timeout(connection, 5000)
+        let sql = "PRAGMA page_size = \(newDatabasePageSize); PRAGMA journal_mode = WAL;"
+        guard sqlite3_exec(connection, sql, nil, nil, nil) == SQLITE_OK else {
+            throw CodestratorError(
+                .unavailable, "cannot prepare the database at \(path): \(String(cString: sqlite3_errmsg(connection)))",
+                expected: "a writable .codestrator folder")
         }
     }
 
