@@ -1,8 +1,8 @@
 import Foundation
+import GRDBSQLite
 import Testing
 
 @testable import CodestratorCore
-import GRDBSQLite
 
 /// The hand-written fast paths must agree with what they replaced.
 @Suite struct FastPathTests {
