@@ -12,13 +12,19 @@ import Foundation
 #endif
 
 let usage = """
-    usage: codestrator-bench [--binary PATH] [--iterations N] [--cold-starts N] [--json]
+    usage: codestrator-bench [--binary PATH] [--iterations N] [--cold-starts N] [--json] [--threads]
+                             [--no-scale] [--processes N] [--writes N] [--tasks N] [--worktrees N]
       --binary PATH     server to measure (default: codestrator next to this executable)
       --iterations N    timed calls per measure, after 50 warm-ups (default 2000)
       --cold-starts N   fresh spawns timed from spawn to the initialize reply (default 30)
       --json            print the figures as one JSON object instead of a table
       --threads         also measure thread.child.list with 32 and 64 live sim children, and spawn
                         latency (without readiness) next to the raw tmux commands
+      --no-scale        skip the scale figures below (concurrent writers, large session, worktrees)
+      --processes N     server processes writing at once, next to 1 alone (default 8)
+      --writes N        writes per process, one in flight at a time (default 1000)
+      --tasks N         tasks of the large session for task.list / resume.next (default 10000, >= 350)
+      --worktrees N     timed worktree.spawn + worktree.remove rounds next to raw git (default 30)
     """
 
 struct Options {
@@ -27,6 +33,11 @@ struct Options {
     var coldStarts = 30
     var json = false
     var threads = false
+    var scale = true
+    var processes = 8
+    var writes = 1000
+    var tasks = 10_000
+    var worktrees = 30
 
     init(_ args: [String]) throws {
         var rest = args[...]
@@ -48,6 +59,15 @@ struct Options {
             case "--cold-starts": coldStarts = try count(arg)
             case "--json": json = true
             case "--threads": threads = true
+            case "--no-scale": scale = false
+            case "--processes": processes = try count(arg)
+            case "--writes": writes = try count(arg)
+            case "--tasks":
+                tasks = try count(arg)
+                // 10 epics, 50 features and 250 testgroups come first, then cases: 4 of the first 40 are
+                // begun and 2 blocked.
+                guard tasks >= 350 else { throw BenchError("--tasks is \(tasks); expected at least 350") }
+            case "--worktrees": worktrees = try count(arg)
             case "-h", "--help":
                 print(usage)
                 exit(0)
@@ -183,6 +203,19 @@ func runBench(_ options: Options) throws -> Report {
     if options.threads {
         threadRounds = try measureThreads(server, repo: repo, socket: socket, environment: environment)
     }
+    // Issue #9: each figure next to a baseline of this run.
+    var comparisons: [Comparison] = []
+    var lists: ListFigures?
+    var writes: WriteFigures?
+    if options.scale {
+        comparisons += try measureWorktrees(server, repo: repo, rounds: options.worktrees)
+        let listed = try measureLists(server, tasks: options.tasks, iterations: min(options.iterations, 500))
+        comparisons = listed.comparisons + comparisons
+        lists = listed
+        writes = try measureConcurrentWrites(
+            processes: options.processes, writes: options.writes, argv: serverArgv, environment: environment,
+            warnings: &warnings)
+    }
     if !server.child.finish(grace: 10) {
         warnings.append("the server did not exit 0 within 10 s of stdin EOF")
     }
@@ -197,7 +230,7 @@ func runBench(_ options: Options) throws -> Report {
     let cold = try measureColdStarts(
         options.coldStarts, argv: serverArgv, environment: environment, warnings: &warnings)
 
-    return Report(
+    var report = Report(
         binary: binary, serverVersion: serverVersion, iterations: options.iterations,
         warmup: warmupCalls, floor: floor, ping: ping, rounds: [ping, list, beat, create] + httpRounds + threadRounds,
         coldStart: cold,
@@ -211,6 +244,33 @@ func runBench(_ options: Options) throws -> Report {
                 Target(label: "\($0.name) p50", value: $0.p50, limit: 25, unit: "ms")
             },
         warnings: warnings)
+    report.comparisons = comparisons
+    report.writes = writes
+    if let lists {
+        report.notes.append(
+            "seeding the \(grouped(lists.tasks))-task session through task.create, case.begin, step.check, "
+                + "case.complete took \(String(format: "%.1f", lists.seedSeconds)) s")
+        report.targets.append(Target(label: "\(lists.large.name) p50", value: lists.large.p50, limit: 10, unit: "ms"))
+    }
+    if let writes {
+        let w = writes.together
+        report.targets.append(
+            Target(
+                label: "\(w.processes) processes x \(w.writesEach) writes: errors", value: Double(w.errorCount),
+                limit: 0, unit: "errors", digits: 0))
+    }
+    return report
+}
+
+/// 10000 -> "10,000".
+func grouped(_ n: Int) -> String {
+    let digits = Array(String(n))
+    var out = ""
+    for (i, d) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+        out.append(d)
+    }
+    return out
 }
 
 @main

@@ -11,6 +11,7 @@ struct Stats {
     let p99: Double
     let mean: Double
     let min: Double
+    let max: Double
 
     init(name: String, nanos: [UInt64]) {
         let sorted = nanos.sorted().map { Double($0) / 1e6 }
@@ -23,6 +24,7 @@ struct Stats {
         p99 = rank(0.99)
         mean = sorted.reduce(0, +) / Double(sorted.count)
         min = sorted[0]
+        max = sorted[sorted.count - 1]
     }
 
     /// Sequential throughput: one call in flight at a time.
@@ -34,6 +36,7 @@ struct Target {
     let value: Double
     let limit: Double
     let unit: String
+    var digits = 3
     var pass: Bool { value <= limit }
 }
 
@@ -46,8 +49,12 @@ struct Report {
     let ping: Stats
     let rounds: [Stats]  // ping, read, writes: everything compared with the floor and ping
     let coldStart: Stats
-    let targets: [Target]
+    var targets: [Target]
     let warnings: [String]
+    /// Measures next to a baseline of the same run (issue #9), and the concurrent-write series.
+    var comparisons: [Comparison] = []
+    var writes: WriteFigures?
+    var notes: [String] = []
 
     private func fmt(_ value: Double, _ digits: Int = 3) -> String {
         String(format: "%.\(digits)f", value)
@@ -75,12 +82,60 @@ struct Report {
                 s.name.padding(toLength: 36, withPad: " ", startingAt: 0)
                 + cells.map { pad($0, 9) }.joined() + "\n"
         }
-        out += "\nratios compare p50s. targets (release build):\n"
+        out += "\nratios compare p50s.\n"
+        if !comparisons.isEmpty { out += "\n" + comparisonTable() }
+        if let writes { out += "\n" + writeTable(writes) }
+        for note in notes { out += note + "\n" }
+        out += "\ntargets (release build):\n"
         for t in targets {
-            out +=
-                "  \(t.pass ? "PASS" : "FAIL")  \(t.label): \(fmt(t.value)) \(t.unit) <= \(fmt(t.limit)) \(t.unit)\n"
+            let value = fmt(t.value, t.digits)
+            let limit = fmt(t.limit, t.digits)
+            out += "  \(t.pass ? "PASS" : "FAIL")  \(t.label): \(value) \(t.unit) <= \(limit) \(t.unit)\n"
         }
         for w in warnings { out += "warning: \(w)\n" }
+        return out
+    }
+
+    /// Each measure next to its baseline: p50 and p99 of both, and their ratios.
+    func comparisonTable() -> String {
+        var out = "measure".padding(toLength: 36, withPad: " ", startingAt: 0)
+        out += ["p50 ms", "p99 ms"].map { pad($0, 9) }.joined() + "  "
+        out += "baseline".padding(toLength: 32, withPad: " ", startingAt: 0)
+        out += ["p50 ms", "p99 ms", "x p50", "x p99"].map { pad($0, 9) }.joined() + "\n"
+        for c in comparisons {
+            out += c.measured.name.padding(toLength: 36, withPad: " ", startingAt: 0)
+            out += [fmt(c.measured.p50), fmt(c.measured.p99)].map { pad($0, 9) }.joined() + "  "
+            out += c.baseline.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+            let cells = [
+                fmt(c.baseline.p50), fmt(c.baseline.p99), fmt(c.measured.p50 / c.baseline.p50, 2),
+                fmt(c.measured.p99 / c.baseline.p99, 2),
+            ]
+            out += cells.map { pad($0, 9) }.joined() + "\n"
+        }
+        return out
+    }
+
+    /// The concurrent-write series: one process alone, then all of them at once.
+    func writeTable(_ w: WriteFigures) -> String {
+        var out = "writes, one call in flight per process (\(w.mix)):\n"
+        let head = ["processes", "writes", "wall s", "writes/s", "p50 ms", "p99 ms", "max ms", "errors"]
+        out += head.map { pad($0, 10) }.joined() + "\n"
+        for r in [w.alone, w.together] {
+            let cells = [
+                "\(r.processes)", "\(r.completed)", fmt(r.wallSeconds, 2), fmt(r.writesPerSecond, 0), fmt(r.stats.p50),
+                fmt(r.stats.p99), fmt(r.stats.max), "\(r.errorCount)",
+            ]
+            out += cells.map { pad($0, 10) }.joined() + "\n"
+        }
+        out += "\(w.together.processes) vs 1: writes/s x\(fmt(w.together.writesPerSecond / w.alone.writesPerSecond, 2))"
+        out += ", wall x\(fmt(w.together.wallSeconds / w.alone.wallSeconds, 2))"
+        out += ", p50 x\(fmt(w.together.stats.p50 / w.alone.stats.p50, 2))"
+        out += ", p99 x\(fmt(w.together.stats.p99 / w.alone.stats.p99, 2))\n"
+        for r in [w.alone, w.together] {
+            for (code, seen) in r.errors.sorted(by: { $0.key < $1.key }) {
+                out += "errors (\(r.processes) processes): \(code) x\(seen.count), first: \(seen.first.prefix(300))\n"
+            }
+        }
         return out
     }
 
@@ -99,7 +154,17 @@ struct Report {
             }
             return fields
         }
-        let object: [String: Any] = [
+        func run(_ r: WriteRun) -> [String: Any] {
+            [
+                "processes": r.processes, "writes_each": r.writesEach, "completed": r.completed,
+                "wall_s": round(r.wallSeconds),
+                "writes_per_s": r.writesPerSecond.rounded(), "p50_ms": round(r.stats.p50),
+                "p99_ms": round(r.stats.p99), "mean_ms": round(r.stats.mean), "max_ms": round(r.stats.max),
+                "errors": r.errorCount,
+                "errors_by_code": Dictionary(uniqueKeysWithValues: r.errors.map { ($0.key, $0.value.count) }),
+            ]
+        }
+        var object: [String: Any] = [
             "binary": binary, "server_version": serverVersion, "iterations": iterations, "warmup": warmup,
             "floor": measure(floor, ratios: true), "measures": rounds.map { measure($0, ratios: true) },
             "cold_start": measure(coldStart, ratios: false),
@@ -109,8 +174,20 @@ struct Report {
                     "pass": $0.pass,
                 ]
             },
-            "all_pass": targets.allSatisfy(\.pass), "warnings": warnings,
+            "all_pass": targets.allSatisfy(\.pass), "warnings": warnings, "notes": notes,
+            "comparisons": comparisons.map {
+                [
+                    "measured": measure($0.measured, ratios: false), "baseline": measure($0.baseline, ratios: false),
+                    "ratio_p50": round($0.measured.p50 / $0.baseline.p50),
+                    "ratio_p99": round($0.measured.p99 / $0.baseline.p99),
+                ]
+            },
         ]
+        if let writes {
+            object["concurrent_writes"] = [
+                "mix": writes.mix, "alone": run(writes.alone), "together": run(writes.together),
+            ]
+        }
         let data = try? JSONSerialization.data(
             withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return data.flatMap { String(data: $0, encoding: .utf8) } ?? "{}"

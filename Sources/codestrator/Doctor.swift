@@ -107,7 +107,9 @@ struct Doctor: AsyncParsableCommand {
                 found: stale.isEmpty ? "no stale worktree records" : "\(stale.count) stale worktree record(s)",
                 fix: stale.isEmpty ? nil : "codestrator doctor --fix (git worktree prune)")
             if !stale.isEmpty && fix,
-                (try? await ProcessRunner.run(["git", "-C", root, "worktree", "prune"], timeout: 20))?.ok == true
+                (try? await WorktreeLock.run(repo: root) {
+                    try await ProcessRunner.run(["git", "-C", root, "worktree", "prune"], timeout: 20)
+                })?.ok == true
             {
                 c.fixed = "git worktree prune"
                 c.level = .ok

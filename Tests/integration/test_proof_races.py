@@ -210,3 +210,60 @@ def test_mixed_operations_from_eight_processes(ws):
 
     assert len({p for p, _ in wts}) == len(wts) and len({b for _, b in wts if b}) == len([b for _, b in wts if b])
     assert len({s for s, _ in opened_closed.items}) == len(opened_closed.items)
+
+
+def test_eight_processes_add_and_remove_worktrees_at_once(ws):
+    """git takes no lock for `worktree add/remove/prune`: run at once from several processes they used to fail
+    (`failed to read .git/worktrees/<name>/commondir`, or a prune deleting an entry another process was still
+    creating). Eight fresh servers (each prunes at start) open a session, spawn a child worktree and remove it,
+    all released together, for a few rounds: every call succeeds and every worktree is on disk."""
+    clients: list[RawClient] = []
+    errors = Collector()
+    made = Collector()
+    try:
+        for round_ in range(3):
+            clients = [RawClient(ws, name=f"opener{n}") for n in range(PROCESSES)]
+            gate = threading.Barrier(PROCESSES)
+
+            def opener(n: int, c: RawClient) -> None:
+                try:
+                    gate.wait(timeout=60)
+                    is_err, o = c.call("session.open", {
+                        "intent": "new_work", "user_request": f"Open {round_} {n}", "agent_role": "sim"})
+                    if is_err:
+                        errors.add(("session.open", o))
+                        gate.abort()
+                        return
+                    sid = o["session_context"]["session"]["id"]
+                    made.add(o["session_context"]["session_root_worktree"]["path"])
+                    gate.wait(timeout=60)
+                    is_err, w = c.call("worktree.spawn", {"session_id": sid, "slug": f"child-{round_}-{n}"})
+                    if is_err:
+                        errors.add(("worktree.spawn", w))
+                        return
+                    made.add(w["path"])
+                    is_err, r = c.call("worktree.remove", {"worktree_id": w["id"]})
+                    if is_err:
+                        errors.add(("worktree.remove", r))
+                except Exception as e:  # noqa: BLE001 - reported below
+                    errors.add(("exception", n, repr(e)))
+                    gate.abort()
+
+            threads = [threading.Thread(target=opener, args=(n, c)) for n, c in enumerate(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=300)
+            for c in clients:
+                c.close()
+            clients = []
+            assert not errors.items, errors.items[:3]
+    finally:
+        for c in clients:
+            c.close()
+    roots = [p for p in made.items if "/child-" not in p]
+    assert len(roots) == 3 * PROCESSES and all(Path(p).is_dir() for p in roots)
+    with db(ws) as d:
+        live = d.execute("SELECT path FROM worktrees WHERE status <> 'removed' AND kind = 'session_root'").fetchall()
+    assert {p for (p,) in live} >= set(roots)
+    integrity_ok(ws)

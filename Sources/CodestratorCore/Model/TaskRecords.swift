@@ -52,23 +52,55 @@ public struct TaskRecord: Sendable {
     public var isContainer: Bool { level != .case }
 
     /// The Task shape: containers carry `rollup` over their direct children, cases `steps_progress`.
-    public func json(_ tx: Tx) throws -> JSON {
-        var rollup: JSON = .null
-        var progress: JSON = .null
-        if isContainer {
-            var counts: [String: Int] = [:]
-            for r in try tx.rows("SELECT status, COUNT(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status", [id]) {
-                counts[r.string("status")] = r.int("n")
-            }
-            rollup = .obj([
-                "total": counts.values.reduce(0, +), "todo": counts["todo"] ?? 0,
-                "in_progress": counts["in_progress"] ?? 0, "blocked": counts["blocked"] ?? 0,
-                "done": counts["done"] ?? 0, "cancelled": counts["cancelled"] ?? 0,
-            ])
-        } else {
-            progress = try StepRecord.progress(tx, caseId: id)
+    public func json(_ tx: Tx) throws -> JSON { try Self.json(tx, [self])[0] }
+
+    /// The Task shape of each of `tasks`, in order. The roll-ups of all containers come from one
+    /// query and the step progress of all cases from another, whatever the number of tasks (a
+    /// `task.list` page, the children of `task.get`).
+    public static func json(_ tx: Tx, _ tasks: [TaskRecord]) throws -> [JSON] {
+        let children = try statusCounts(
+            tx, table: "tasks", key: "parent_id", ids: tasks.filter(\.isContainer).map(\.id))
+        let steps = try statusCounts(
+            tx, table: "steps", key: "task_id", ids: tasks.filter { !$0.isContainer }.map(\.id))
+        return tasks.map { t in
+            t.isContainer
+                ? t.json(rollup: rollupJSON(children[t.id] ?? [:]), progress: .null)
+                : t.json(rollup: .null, progress: StepRecord.progressJSON(steps[t.id] ?? [:]))
         }
-        return .obj([
+    }
+
+    /// `{total, todo, in_progress, blocked, done, cancelled}` of a container's direct children.
+    static func rollupJSON(_ counts: [String: Int]) -> JSON {
+        .obj([
+            "total": counts.values.reduce(0, +), "todo": counts["todo"] ?? 0,
+            "in_progress": counts["in_progress"] ?? 0, "blocked": counts["blocked"] ?? 0,
+            "done": counts["done"] ?? 0, "cancelled": counts["cancelled"] ?? 0,
+        ])
+    }
+
+    /// Rows of `table` counted by status for each `key` in `ids` (`tasks` by `parent_id`, `steps`
+    /// by `task_id`; both columns are indexed). One id binds directly; several go in as one JSON
+    /// array, so a whole page is one statement and one prepared statement serves every page size.
+    static func statusCounts(_ tx: Tx, table: String, key: String, ids: [Int]) throws -> [Int: [String: Int]] {
+        guard !ids.isEmpty else { return [:] }
+        let rows: [SQLRow]
+        if ids.count == 1 {
+            rows = try tx.rows(
+                "SELECT \(key) AS k, status, COUNT(*) AS n FROM \(table) WHERE \(key) = ? GROUP BY status", [ids[0]])
+        } else {
+            rows = try tx.rows(
+                """
+                SELECT \(key) AS k, status, COUNT(*) AS n FROM \(table)
+                WHERE \(key) IN (SELECT value FROM json_each(?)) GROUP BY \(key), status
+                """, [JSON.array(ids.map(JSON.int))])
+        }
+        var counts: [Int: [String: Int]] = [:]
+        for r in rows { counts[r.int("k"), default: [:]][r.string("status")] = r.int("n") }
+        return counts
+    }
+
+    func json(rollup: JSON, progress: JSON) -> JSON {
+        .obj([
             "id": id, "session_id": sessionId, "level": level.rawValue, "parent_id": parentId, "title": title,
             "description": description, "status": status.rawValue, "priority": priority,
             "assignee_thread_id": assigneeThreadId, "assignee_session": assigneeSession,
@@ -115,11 +147,11 @@ public struct StepRecord: Sendable {
 
     /// `{total, todo, done, failed, skipped}` of a case.
     public static func progress(_ tx: Tx, caseId: Int) throws -> JSON {
-        var counts: [String: Int] = [:]
-        for r in try tx.rows("SELECT status, COUNT(*) AS n FROM steps WHERE task_id = ? GROUP BY status", [caseId]) {
-            counts[r.string("status")] = r.int("n")
-        }
-        return .obj([
+        progressJSON(try TaskRecord.statusCounts(tx, table: "steps", key: "task_id", ids: [caseId])[caseId] ?? [:])
+    }
+
+    static func progressJSON(_ counts: [String: Int]) -> JSON {
+        .obj([
             "total": counts.values.reduce(0, +), "todo": counts["todo"] ?? 0, "done": counts["done"] ?? 0,
             "failed": counts["failed"] ?? 0, "skipped": counts["skipped"] ?? 0,
         ])

@@ -203,7 +203,7 @@ public struct TaskService: Sendable {
             let rows = try tx.rows(
                 "SELECT * FROM tasks" + whereSQL + " ORDER BY priority DESC, id LIMIT ? OFFSET ?",
                 args + [p.int("limit") ?? 100, p.int("offset") ?? 0])
-            let tasks = try rows.map { try TaskRecord($0).json(tx) }
+            let tasks = try TaskRecord.json(tx, rows.map(TaskRecord.init))
             return .obj(["tasks": JSON.array(tasks), "count": tasks.count, "total": total])
         }
     }
@@ -213,8 +213,8 @@ public struct TaskService: Sendable {
         return try await env.store.read { tx in
             let t = try Access(tx: tx, caller: caller).task(p.req("task_id"))
             let steps = t.level == .case ? try StepRecord.all(tx, caseId: t.id).map(\.json) : []
-            let children = try tx.rows("SELECT * FROM tasks WHERE parent_id = ? ORDER BY priority DESC, id", [t.id])
-                .map { try TaskRecord($0).json(tx) }
+            let childRows = try tx.rows("SELECT * FROM tasks WHERE parent_id = ? ORDER BY priority DESC, id", [t.id])
+            let children = try TaskRecord.json(tx, childRows.map(TaskRecord.init))
             var ancestors: [JSON] = []
             var up = t.parentId
             while let id = up, let a = try TaskRecord.load(tx, id) {
@@ -650,19 +650,39 @@ public struct TaskService: Sendable {
 
     /// The case to work on in a scope: `in_progress`, then `blocked`, then `todo`; ties by priority
     /// (descending), then id.
+    ///
+    /// One `LIMIT 1` query per status, in that order, so only the chosen row is read and decoded.
+    /// A thread's scope (its assigned cases and `scope_case_ids`) is small: its rows are fetched by id
+    /// (`NOT INDEXED` keeps the planner from walking the whole session in priority order instead)
+    /// and sorted. A whole session can hold thousands of cases: `in_progress` and `blocked` ones are
+    /// few (one active case per child thread), so their query searches the (session, level, status)
+    /// index and sorts what it finds; `todo` ones are usually most of the session, so their query walks
+    /// the (session, priority, id) index in result order and stops at the first todo case.
     static func chooseCase(_ tx: Tx, sessionId: Int, thread: ThreadRecord?, onlyTodo: Bool = false) throws
         -> TaskRecord?
     {
-        let statuses = onlyTodo ? "('todo')" : "('in_progress','blocked','todo')"
-        let rows = try tx.rows(
-            """
-            SELECT * FROM tasks WHERE session_id = ? AND level = 'case' AND status IN \(statuses)
-            ORDER BY CASE status WHEN 'in_progress' THEN 0 WHEN 'blocked' THEN 1 ELSE 2 END, priority DESC, id
-            """, [sessionId]
-        ).map(TaskRecord.init)
-        guard let thread else { return rows.first }
-        let scope = Set(thread.scopeCaseIds)
-        return rows.first { $0.assigneeThreadId == thread.id || scope.contains($0.id) }
+        for status in onlyTodo ? [TaskStatus.todo] : [.inProgress, .blocked, .todo] {
+            let row: SQLRow?
+            if let thread {
+                row = try tx.row(
+                    """
+                    SELECT * FROM tasks NOT INDEXED
+                    WHERE id IN (SELECT id FROM tasks WHERE assignee_thread_id = ? UNION SELECT value FROM json_each(?))
+                      AND session_id = ? AND level = 'case' AND status = ?
+                    ORDER BY priority DESC, id LIMIT 1
+                    """,
+                    [thread.id, JSON.array(thread.scopeCaseIds.map(JSON.int)), sessionId, status.rawValue])
+            } else {
+                let index = status == .todo ? "" : " INDEXED BY tasks_session_level_status"
+                row = try tx.row(
+                    """
+                    SELECT * FROM tasks\(index) WHERE session_id = ? AND level = 'case' AND status = ?
+                    ORDER BY priority DESC, id LIMIT 1
+                    """, [sessionId, status.rawValue])
+            }
+            if let row { return TaskRecord(row) }
+        }
+        return nil
     }
 
     // MARK: resume.next

@@ -131,6 +131,6 @@ extension CLIGitClient {
     }
 
     public func prune(repo: String) async throws {
-        _ = try await run(["-C", repo, "worktree", "prune"])
+        _ = try await WorktreeLock.run(repo: repo) { try await run(["-C", repo, "worktree", "prune"]) }
     }
 }

@@ -107,7 +107,7 @@ public struct CLIGitClient: GitClient {
         -> WorktreeAddOutcome
     {
         let args = ["-C", repo, "worktree", "add", "-b", branch, path, baseCommit]
-        let r = try await run(args)
+        let r = try await WorktreeLock.run(repo: repo) { try await run(args) }
         if r.ok { return .created }
         let e = r.err
         if e.contains("already exists") || e.contains("already checked out")
@@ -120,9 +120,11 @@ public struct CLIGitClient: GitClient {
 
     public func worktreeRemove(repo: String, path: String, force: Bool) async throws {
         let args = ["-C", repo, "worktree", "remove"] + (force ? ["--force"] : []) + [path]
-        let r = try await run(args)
-        if !r.ok { throw failure(args, r) }
-        _ = try await run(["-C", repo, "worktree", "prune"])
+        try await WorktreeLock.run(repo: repo) {
+            let r = try await run(args)
+            if !r.ok { throw failure(args, r) }
+            _ = try await run(["-C", repo, "worktree", "prune"])
+        }
     }
 
     public func deleteBranch(repo: String, branch: String, force: Bool) async throws {
