@@ -14,10 +14,12 @@ import Foundation
 let usage = """
     usage: codestrator-bench [--binary PATH] [--iterations N] [--cold-starts N] [--json] [--threads]
                              [--no-scale] [--processes N] [--writes N] [--tasks N] [--worktrees N]
+                             [--sequential]
       --binary PATH     server to measure (default: codestrator next to this executable)
       --iterations N    timed calls per measure, after 50 warm-ups (default 2000)
       --cold-starts N   fresh spawns timed from spawn to the initialize reply (default 30)
       --json            print the figures as one JSON object instead of a table
+      --sequential      time the stdio series one after another instead of call by call in turn
       --threads         also measure thread.child.list with 32 and 64 live sim children, and spawn
                         latency (without readiness) next to the raw tmux commands
       --no-scale        skip the scale figures below (concurrent writers, large session, worktrees)
@@ -38,6 +40,7 @@ struct Options {
     var writes = 1000
     var tasks = 10_000
     var worktrees = 30
+    var sequential = false
 
     init(_ args: [String]) throws {
         var rest = args[...]
@@ -60,6 +63,7 @@ struct Options {
             case "--json": json = true
             case "--threads": threads = true
             case "--no-scale": scale = false
+            case "--sequential": sequential = true
             case "--processes": processes = try count(arg)
             case "--writes": writes = try count(arg)
             case "--tasks":
@@ -179,26 +183,46 @@ func runBench(_ options: Options) throws -> Report {
     }
     let total = warmupCalls + options.iterations
     let sessionParams = "{\"session_id\":\(session)}"
+    // The writes go to a second session, so the read keeps returning the same 20 tasks while the
+    // series run side by side.
+    let writeOpened = try server.tool(
+        "orch_session", "session.open",
+        #"{"intent":"new_work","user_request":"bench writes","agent_role":"sim"}"#)
+    guard
+        let writeSession = ((writeOpened["session_context"] as? [String: Any])?["session"] as? [String: Any])?["id"]
+            as? Int
+    else {
+        throw BenchError("session.open: result has no session_context.session.id")
+    }
     let creates = server.requests(total) { id, n in
-        let params = "{\"level\":\"epic\",\"title\":\"bench epic \(n)\",\"session_id\":\(session)}"
+        let params = "{\"level\":\"epic\",\"title\":\"bench epic \(n)\",\"session_id\":\(writeSession)}"
         return toolLine(id: id, "orch_task", "task.create", params)
     }
-    let ping = try server.measure(
-        "ping", server.requests(total) { id, _ in requestLine(id: id, method: "ping") }, check: "ping")
-    let list = try server.measure(
-        "task.list (read, 20 tasks)",
-        server.requests(total) { id, _ in toolLine(id: id, "orch_task", "task.list", sessionParams) },
-        check: "task.list")
-    let beat = try server.measure(
-        "session.heartbeat (light write)",
-        server.requests(total) { id, _ in
-            toolLine(id: id, "orch_session", "session.heartbeat", sessionParams)
-        }, check: "session.heartbeat")
-    // The same reads over Streamable HTTP (a second server process on the same repository), before
-    // task.create adds rows, so task.list reads the same 20 tasks as over stdio.
+    // The floor: `cat` echoes exactly the task.create lines; the echo carries the same id, so the
+    // same reader and id matching apply.
+    let cat = Connection(try Child(name: "cat", argv: ["cat"], environment: childEnvironment()))
+    let series = [
+        Series(name: "pipe floor (cat, task.create bytes)", connection: cat, requests: creates, check: nil),
+        Series(
+            name: "ping", connection: server,
+            requests: server.requests(total) { id, _ in requestLine(id: id, method: "ping") }, check: "ping"),
+        Series(
+            name: "task.list (read, 20 tasks)", connection: server,
+            requests: server.requests(total) { id, _ in toolLine(id: id, "orch_task", "task.list", sessionParams) },
+            check: "task.list"),
+        Series(
+            name: "session.heartbeat (light write)", connection: server,
+            requests: server.requests(total) { id, _ in
+                toolLine(id: id, "orch_session", "session.heartbeat", sessionParams)
+            }, check: "session.heartbeat"),
+        Series(name: "task.create (write)", connection: server, requests: creates, check: "task.create"),
+    ]
+    let measured = try options.sequential ? series.map { try measureInterleaved([$0])[0] } : measureInterleaved(series)
+    _ = cat.child.finish(grace: 2)
+    let (floor, ping, list, beat, create) = (measured[0], measured[1], measured[2], measured[3], measured[4])
+    // The same reads over Streamable HTTP (a second server process on the same repository).
     let httpRounds = try measureHTTP(
         binary: binary, repo: repo, session: session, iterations: options.iterations, environment: environment)
-    let create = try server.measure("task.create (write)", creates, check: "task.create")
     var threadRounds: [Stats] = []
     if options.threads {
         threadRounds = try measureThreads(server, repo: repo, socket: socket, environment: environment)
@@ -220,12 +244,6 @@ func runBench(_ options: Options) throws -> Report {
         warnings.append("the server did not exit 0 within 10 s of stdin EOF")
     }
 
-    // The floor: `cat` echoes exactly the task.create lines; the echo carries the same id, so the
-    // same reader and id matching apply.
-    let cat = Connection(try Child(name: "cat", argv: ["cat"], environment: childEnvironment()))
-    let floor = try cat.measure("pipe floor (cat, task.create bytes)", creates, check: nil)
-    _ = cat.child.finish(grace: 2)
-
     // After the run above, so fresh servers find an existing database, as on a real restart.
     let cold = try measureColdStarts(
         options.coldStarts, argv: serverArgv, environment: environment, warnings: &warnings)
@@ -245,6 +263,7 @@ func runBench(_ options: Options) throws -> Report {
             },
         warnings: warnings)
     report.comparisons = comparisons
+    report.sequential = options.sequential
     report.writes = writes
     if let lists {
         report.notes.append(

@@ -45,6 +45,7 @@ struct Report {
     let serverVersion: String
     let iterations: Int
     let warmup: Int
+    var sequential = false
     let floor: Stats
     let ping: Stats
     let rounds: [Stats]  // ping, read, writes: everything compared with the floor and ping
@@ -65,7 +66,10 @@ struct Report {
 
     func table() -> String {
         var out = "codestrator-bench: \(binary) (\(serverVersion))\n"
-        out += "\(iterations) sequential calls per measure after \(warmup) warm-ups; "
+        out += "\(iterations) calls per measure after \(warmup) warm-ups, one at a time; the stdio series (cat "
+        out +=
+            sequential
+            ? "floor, ping, read, writes) one after another; " : "floor, ping, read, writes) take turns call by call; "
         out += "cold start over \(coldStart.samples) spawns\n\n"
         let head = ["p50 ms", "p99 ms", "mean ms", "min ms", "calls/s", "x cat", "x ping"]
         out += "measure".padding(toLength: 36, withPad: " ", startingAt: 0)
@@ -166,6 +170,7 @@ struct Report {
         }
         var object: [String: Any] = [
             "binary": binary, "server_version": serverVersion, "iterations": iterations, "warmup": warmup,
+            "series": sequential ? "sequential" : "interleaved",
             "floor": measure(floor, ratios: true), "measures": rounds.map { measure($0, ratios: true) },
             "cold_start": measure(coldStart, ratios: false),
             "targets": targets.map {

@@ -30,6 +30,42 @@ import Testing
         #expect(try JSON.parse(written) == .string(text))
     }
 
+    /// The writer against a character-by-character reference escaper over random text, with
+    /// escapes at the start, the end, in runs and next to multi-byte characters.
+    @Test func escapingMatchesAReferenceOnRandomText() throws {
+        func reference(_ s: String) -> String {
+            var r = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": r += "\\\""
+                case "\\": r += "\\\\"
+                case "\n": r += "\\n"
+                case "\r": r += "\\r"
+                case "\t": r += "\\t"
+                case "\u{8}": r += "\\b"
+                case "\u{C}": r += "\\f"
+                default:
+                    if u.value < 0x20 || u.value == 0x7F {
+                        r += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
+                    } else {
+                        r.unicodeScalars.append(u)
+                    }
+                }
+            }
+            return r + "\""
+        }
+        let alphabet: [Character] = [
+            "a", "\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{C}", "\u{0}", "\u{1F}", "\u{7F}", "é", "😀", "{", " ",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let text = String((0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement()! })
+            let written = JSON.string(text).serialized()
+            #expect(written == reference(text))
+            #expect(try JSON.parse(written) == .string(text))
+        }
+    }
+
     func store() throws -> (Store, String) {
         let d = NSTemporaryDirectory() + "cs-fast-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)

@@ -45,6 +45,10 @@ import Testing
         }
     }
 
+    /// Bounded by default; CS_FUZZ_ITERATIONS and CS_FUZZ_SEED make longer or other runs (docs/testing.md).
+    static let iterations = ProcessInfo.processInfo.environment["CS_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 1500
+    static let seed = ProcessInfo.processInfo.environment["CS_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_125
+
     /// Methods that wait on real time (readiness, idle waits) are left to the integration tests.
     static let slow: Set<String> = [
         "thread.child.spawn", "thread.child.directive", "thread.child.wait_status", "thread.child.stop",
@@ -55,10 +59,10 @@ import Testing
         let repo = try await TestRepo.make()
         defer { repo.cleanUp() }
         _ = try await repo.ok("session.open", ["user_request": "fuzz", "agent_role": "sim"])
-        var r = SeededRandom(state: 20_261_125)
+        var r = SeededRandom(state: Self.seed)
         var answered = 0
         let methods = MethodRegistry.standard.methods.filter { !Self.slow.contains($0.name) }
-        for _ in 0..<1500 {
+        for _ in 0..<Self.iterations {
             let def = methods.randomElement(using: &r)!
             var params = JSONObject()
             for spec in (def.params ?? []) where Bool.random(using: &r) {
@@ -72,20 +76,20 @@ import Testing
             #expect(result["content"] != nil)
             answered += 1
         }
-        #expect(answered == 1500)
+        #expect(answered == Self.iterations)
         for dir in [repo.path, FileManager.default.currentDirectoryPath, NSTemporaryDirectory()] {
             #expect(!FileManager.default.fileExists(atPath: dir + "/pwned"), "a shell ran in \(dir)")
         }
     }
 
     @Test func framingAndParserSurviveRandomBytes() {
-        var r = SeededRandom(state: 7)
+        var r = SeededRandom(state: Self.seed &+ 7)
         let pieces: [[UInt8]] = [
             Array("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n".utf8), Array("Content-Length: 5\r\n\r\n".utf8),
             Array("[1,2,".utf8), [0, 0xFF, 0xC3], Array("\r\n\n".utf8), Array("{\"a\":\"\\u00".utf8),
             Array(repeating: 0x5B, count: 700),
         ]
-        for _ in 0..<2000 {
+        for _ in 0..<Self.iterations + 500 {
             var reader = FrameReader()
             var bytes: [UInt8] = []
             for _ in 0..<Int.random(in: 1...6, using: &r) {

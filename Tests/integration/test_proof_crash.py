@@ -11,6 +11,7 @@ to the year 2000 (age_everything) before reconciling.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
@@ -142,7 +143,7 @@ def assert_resumes(c: RawClient, plan: dict) -> None:
 # 1. A stream of writes
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", range(1, 1 + int(os.environ.get("CS_CRASH_RUNS", "3"))))
 def test_kill_during_a_stream_of_step_checks(ws, seed):
     steps = [f"step {n}" for n in range(1, 201)]
     c = RawClient(ws)

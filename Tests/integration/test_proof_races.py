@@ -5,6 +5,7 @@ step order preserved, current_ref versions strictly increasing with no lost upda
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -15,7 +16,7 @@ from cs_harness import run_git
 from proof_support import Collector, RawClient, db, integrity_ok
 
 PROCESSES = 8
-ROUNDS = 10
+ROUNDS = int(os.environ.get("CS_RACE_ROUNDS", "10"))  # longer runs: docs/testing.md
 CAPACITY = 2
 
 

@@ -99,36 +99,62 @@ extension JSON {
         }
     }
 
-    /// A JSON string. Runs of bytes that need no escape are copied whole; most text has none.
+    /// A JSON string. Text that needs no escape (most keys and values) is copied whole; text that
+    /// does (a serialized result carried as `content` text is full of quotes) is escaped byte by
+    /// byte into one buffer sized for the worst case, since copying many short runs cost more.
     static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(0x22)
         var s = s
         s.withUTF8 { bytes in
-            var runStart = 0
-            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                runStart = i + 1
-                out.append(0x5C)
-                switch b {
-                case 0x22: out.append(0x22)
-                case 0x5C: out.append(0x5C)
-                case 0x0A: out.append(0x6E)
-                case 0x0D: out.append(0x72)
-                case 0x09: out.append(0x74)
-                case 0x08: out.append(0x62)
-                case 0x0C: out.append(0x66)
-                default:
-                    out.append(0x75)
-                    out.append(0x30)
-                    out.append(0x30)
-                    out.append(hex[Int(b >> 4)])
-                    out.append(hex[Int(b & 0xF)])
+            var first = 0
+            while first < bytes.count && !needsEscape(bytes[first]) { first += 1 }
+            out.append(0x22)
+            if first == bytes.count {
+                out.append(contentsOf: bytes)
+                out.append(0x22)
+                return
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<first]))
+            let rest = UnsafeBufferPointer(rebasing: bytes[first...])
+            let escaped = [UInt8](unsafeUninitializedCapacity: rest.count * 6 + 1) { buf, count in
+                var n = 0
+                for b in rest {
+                    guard needsEscape(b) else {
+                        buf[n] = b
+                        n += 1
+                        continue
+                    }
+                    buf[n] = 0x5C
+                    let short: UInt8
+                    switch b {
+                    case 0x22: short = 0x22
+                    case 0x5C: short = 0x5C
+                    case 0x0A: short = 0x6E
+                    case 0x0D: short = 0x72
+                    case 0x09: short = 0x74
+                    case 0x08: short = 0x62
+                    case 0x0C: short = 0x66
+                    default: short = 0
+                    }
+                    if short != 0 {
+                        buf[n + 1] = short
+                        n += 2
+                    } else {
+                        buf[n + 1] = 0x75
+                        buf[n + 2] = 0x30
+                        buf[n + 3] = 0x30
+                        buf[n + 4] = hex[Int(b >> 4)]
+                        buf[n + 5] = hex[Int(b & 0xF)]
+                        n += 6
+                    }
                 }
+                buf[n] = 0x22
+                count = n + 1
             }
-            if runStart < bytes.count {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
-            }
+            out.append(contentsOf: escaped)
         }
-        out.append(0x22)
+    }
+
+    @inline(__always) private static func needsEscape(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F
     }
 }

@@ -139,9 +139,14 @@ public struct TaskService: Sendable {
             }
             try Rollup.recomputeAncestors(tx, from: parent?.id)
             let task = try TaskRecord.load(tx, id)!
-            var out = try task.json(tx)
-            if level == .case { out = out.merging(["steps": try StepRecord.all(tx, caseId: id).map(\.json)]) }
-            return out
+            // A task made in this transaction has no children yet, and a case only the steps just
+            // appended (all todo): its roll-up needs no count query.
+            guard level == .case else {
+                return task.json(rollup: TaskRecord.rollupJSON([:]), progress: .null)
+            }
+            let steps = try StepRecord.all(tx, caseId: id)
+            return task.json(rollup: .null, progress: StepRecord.progressJSON(["todo": steps.count]))
+                .merging(["steps": JSON.array(steps.map(\.json))])
         }
     }
 

@@ -18,33 +18,32 @@ public enum Timestamp {
         let ms = Int(totalMs % 1000)
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        // Hand-written: String(format:) costs more than the rest of a small write.
-        var b = [UInt8]()
-        b.reserveCapacity(24)
-        func put(_ v: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 0x30, count: width)
-            var x = v
-            for i in stride(from: width - 1, through: 0, by: -1) {
-                digits[i] = UInt8(0x30 + x % 10)
-                x /= 10
+        // Hand-written into one fixed buffer: String(format:), and even an array per field, cost more
+        // than the rest of a small write.
+        return String(unsafeUninitializedCapacity: 24) { b in
+            func put(_ v: Int, at end: Int, width: Int) {
+                var x = v
+                for i in stride(from: end - 1, through: end - width, by: -1) {
+                    b[i] = UInt8(truncatingIfNeeded: 0x30 + x % 10)
+                    x /= 10
+                }
             }
-            b.append(contentsOf: digits)
+            put(Int(tmv.tm_year) + 1900, at: 4, width: 4)
+            b[4] = 0x2D
+            put(Int(tmv.tm_mon) + 1, at: 7, width: 2)
+            b[7] = 0x2D
+            put(Int(tmv.tm_mday), at: 10, width: 2)
+            b[10] = 0x54
+            put(Int(tmv.tm_hour), at: 13, width: 2)
+            b[13] = 0x3A
+            put(Int(tmv.tm_min), at: 16, width: 2)
+            b[16] = 0x3A
+            put(Int(tmv.tm_sec), at: 19, width: 2)
+            b[19] = 0x2E
+            put(ms, at: 23, width: 3)
+            b[23] = 0x5A
+            return 24
         }
-        put(Int(tmv.tm_year) + 1900, 4)
-        b.append(0x2D)
-        put(Int(tmv.tm_mon) + 1, 2)
-        b.append(0x2D)
-        put(Int(tmv.tm_mday), 2)
-        b.append(0x54)
-        put(Int(tmv.tm_hour), 2)
-        b.append(0x3A)
-        put(Int(tmv.tm_min), 2)
-        b.append(0x3A)
-        put(Int(tmv.tm_sec), 2)
-        b.append(0x2E)
-        put(ms, 3)
-        b.append(0x5A)
-        return String(decoding: b, as: UTF8.self)
     }
 
     public static func parse(_ s: String) -> Date? {
