@@ -10,7 +10,12 @@ public enum CallOutcome: Sendable {
     public var toolResult: JSON {
         switch self {
         case .success(let r):
-            return .obj(["content": [JSON.obj(["type": "text", "text": r.serialized()])], "structuredContent": r])
+            // Serialized once: the text and the structured copy are the same bytes.
+            let once = Preserialized(r)
+            return .obj([
+                "content": [JSON.obj(["type": "text", "text": once.text])],
+                "structuredContent": JSON.preserialized(once),
+            ])
         case .failure(let method, let e):
             return .obj([
                 "content": [JSON.obj(["type": "text", "text": e.message(method: method)])],

@@ -58,13 +58,13 @@ public enum SimExpander {
 
     /// The text of a value inside a larger string.
     public static func render(_ v: JSON) -> String {
-        switch v {
+        switch v.unwrapped {
         case .null: return ""
         case .string(let s): return s
         case .bool(let b): return b ? "true" : "false"
         case .int, .double: return v.serialized()
         case .array(let items): return items.map(render).joined(separator: ", ")
-        case .object: return v.serialized()
+        case .object, .preserialized: return v.serialized()
         }
     }
 
@@ -72,7 +72,7 @@ public enum SimExpander {
     public static func resolve(_ root: JSON, path: some Collection<Substring>) -> JSON? {
         guard let head = path.first else { return root }
         let tail = path.dropFirst()
-        switch root {
+        switch root.unwrapped {
         case .object(let o):
             guard let next = o[String(head)] else { return nil }
             return resolve(next, path: tail)

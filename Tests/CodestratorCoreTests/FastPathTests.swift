@@ -3,6 +3,7 @@ import GRDBSQLite
 import Testing
 
 @testable import CodestratorCore
+@testable import CodestratorMCP
 
 /// The hand-written fast paths must agree with what they replaced.
 @Suite struct FastPathTests {
@@ -64,6 +65,27 @@ import Testing
             #expect(written == reference(text))
             #expect(try JSON.parse(written) == .string(text))
         }
+    }
+
+    /// A tool result is serialized once and carried twice: the reply must read exactly as if both
+    /// copies had been written from the value, and the wrapper must be invisible to readers.
+    @Test func aPreserializedResultWritesTheSameBytesAndReadsAsItsValue() throws {
+        let value = JSON.obj([
+            "id": 7, "title": "quote \" and \\ and \n", "tags": [JSON.string("a"), JSON.null],
+            "nested": JSON.obj(["x": 1.5, "y": JSON.obj([:])]),
+        ])
+        let wrapped = JSON.preserialized(Preserialized(value))
+        #expect(wrapped.serialized() == value.serialized())
+        #expect(wrapped.prettyPrinted() == value.prettyPrinted())
+        #expect(wrapped == value && value == wrapped)
+        #expect(wrapped["title"] == value["title"] && wrapped.objectValue == value.objectValue)
+        #expect(wrapped.typeName == "an object")
+        let reply = CallOutcome.success(value).toolResult
+        let parsed = try JSON.parse(Array(reply.serializedBytes()))
+        #expect(parsed["structuredContent"] == value)
+        let text = parsed["content"]?.arrayValue?.first?["text"]?.stringValue
+        #expect(text == value.serialized())
+        #expect(try JSON.parse(Array(text!.utf8)) == value)
     }
 
     func store() throws -> (Store, String) {

@@ -13,31 +13,41 @@ public enum JSON: Sendable, Equatable {
     case string(String)
     case array([JSON])
     case object(JSONObject)
+    /// A value together with its compact text, written as that text. A tool result carries the same
+    /// object twice (as `content` text and as `structuredContent`); this writes it once. Only the
+    /// reply builder makes one; every accessor and `==` see the value inside.
+    case preserialized(Preserialized)
+
+    /// The value itself, with a pre-serialized wrapper taken off.
+    public var unwrapped: JSON {
+        if case .preserialized(let p) = self { return p.value }
+        return self
+    }
 
     public subscript(key: String) -> JSON? {
-        if case .object(let o) = self { return o[key] }
+        if case .object(let o) = unwrapped { return o[key] }
         return nil
     }
 
     public var objectValue: JSONObject? {
-        if case .object(let o) = self { return o }
+        if case .object(let o) = unwrapped { return o }
         return nil
     }
     public var stringValue: String? {
-        if case .string(let s) = self { return s }
+        if case .string(let s) = unwrapped { return s }
         return nil
     }
     public var arrayValue: [JSON]? {
-        if case .array(let a) = self { return a }
+        if case .array(let a) = unwrapped { return a }
         return nil
     }
     public var boolValue: Bool? {
-        if case .bool(let b) = self { return b }
+        if case .bool(let b) = unwrapped { return b }
         return nil
     }
     /// An integer, also when written with an integral fraction (`3.0`).
     public var intValue: Int? {
-        switch self {
+        switch unwrapped {
         case .int(let i): return i
         case .double(let d):
             guard d.rounded() == d, abs(d) <= 9_007_199_254_740_991 else { return nil }
@@ -46,21 +56,48 @@ public enum JSON: Sendable, Equatable {
         }
     }
     public var isNull: Bool {
-        if case .null = self { return true }
+        if case .null = unwrapped { return true }
         return false
     }
 
     /// A short name of the JSON type, for error messages.
     public var typeName: String {
-        switch self {
+        switch unwrapped {
         case .null: return "null"
         case .bool: return "a boolean"
         case .int, .double: return "a number"
         case .string: return "a string"
         case .array: return "an array"
-        case .object: return "an object"
+        case .object, .preserialized: return "an object"
         }
     }
+
+    public static func == (a: JSON, b: JSON) -> Bool {
+        switch (a.unwrapped, b.unwrapped) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)): return x == y
+        default: return false
+        }
+    }
+}
+
+/// A JSON value and its compact serialization, made once.
+public final class Preserialized: Sendable {
+    public let value: JSON
+    public let bytes: [UInt8]
+
+    public init(_ value: JSON) {
+        self.value = value.unwrapped
+        self.bytes = self.value.serializedBytes()
+    }
+
+    /// The serialization as text (the `content` text of a tool result).
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 }
 
 /// An ordered JSON object. Lookups are linear: objects here are small.

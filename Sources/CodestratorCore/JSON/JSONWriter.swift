@@ -40,6 +40,12 @@ extension JSON {
                 out.append(contentsOf: "null".utf8)
             }
         case .string(let s): JSON.writeString(s, to: &out)
+        case .preserialized(let p):
+            if indent == nil {
+                out.append(contentsOf: p.bytes)
+            } else {
+                p.value.write(to: &out, indent: indent, level: level)
+            }
         case .array(let a):
             if a.isEmpty {
                 out.append(contentsOf: [0x5B, 0x5D])

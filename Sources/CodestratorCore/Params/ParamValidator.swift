@@ -53,14 +53,14 @@ public enum ParamValidator {
 
     /// How a received value reads in a message: `the string "12"`, `3.5`, `true`, `an array`.
     public static func describe(_ v: JSON) -> String {
-        switch v {
+        switch v.unwrapped {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .double(let d): return "\(d)"
         case .string(let s): return "the string \(quoted(s))"
         case .array: return "an array"
-        case .object: return "an object"
+        case .object, .preserialized: return "an object"
         }
     }
 
