@@ -175,8 +175,8 @@ func runBench(_ options: Options) throws -> Report {
     guard let session = sessionRow?["id"] as? Int else {
         throw BenchError("session.open: result has no session_context.session.id")
     }
-    // A fixed small task tree, so the read returns real rows whatever --iterations is (it is
-    // measured before the task.create series adds thousands of epics).
+    // A fixed small task tree, so the read returns real rows whatever --iterations is (the
+    // task.create series adds its epics to a second session).
     for n in 1...20 {
         let params = #"{"level":"epic","title":"seed \#(n)","session_id":\#(session)}"#
         _ = try server.tool("orch_task", "task.create", params)

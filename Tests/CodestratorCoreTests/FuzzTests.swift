@@ -46,7 +46,8 @@ import Testing
     }
 
     /// Bounded by default; CS_FUZZ_ITERATIONS and CS_FUZZ_SEED make longer or other runs (docs/testing.md).
-    static let iterations = ProcessInfo.processInfo.environment["CS_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 1500
+    static let iterations = max(
+        1, ProcessInfo.processInfo.environment["CS_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 1500)
     static let seed = ProcessInfo.processInfo.environment["CS_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_125
 
     /// Methods that wait on real time (readiness, idle waits) are left to the integration tests.

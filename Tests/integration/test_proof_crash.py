@@ -151,11 +151,12 @@ def test_kill_during_a_stream_of_step_checks(ws, seed):
     case, step_ids = plan["case"], [s["id"] for s in plan["steps"]]
     acked: list[int] = []
     stop = threading.Event()
-    # The kill comes after a seeded number of answered checks plus a seeded fraction of a call, so it lands in the
-    # middle of the stream however fast the machine and the server are (a fixed delay let the whole stream finish
-    # once writes got faster).
+    # The kill comes after a seeded number of answered checks, with a seeded one of the two writes in flight and a
+    # seeded fraction of a call later, so it lands in the middle of the stream however fast the machine and the
+    # server are (a fixed delay let the whole stream finish once writes got faster).
     rng = random.Random(seed)
     kill_after = rng.randint(20, 150)
+    kill_in = rng.choice(["step.check", "work.current_ref"])
     reached = threading.Event()
 
     def writer():
@@ -165,17 +166,22 @@ def test_kill_during_a_stream_of_step_checks(ws, seed):
                     return
                 c.ok("step.check", {"case_id": case, "step_id": sid, "result": f"result of {sid}"})
                 acked.append(sid)
-                if len(acked) >= kill_after:
+                if len(acked) >= kill_after and kill_in == "work.current_ref":
                     reached.set()
                 # a current_ref write between checks, so both kinds of rows are in flight
                 c.ok("work.current_ref", {"session_id": plan["sid"], "set": {
                     "node_type": "case", "node_id": case, "next_action": f"after {sid}"}})
+                if len(acked) >= kill_after and kill_in == "step.check":
+                    reached.set()
         except (EOFError, OSError, ValueError, KeyError, AssertionError):
             return
 
     t = threading.Thread(target=writer, daemon=True)
     t.start()
-    assert reached.wait(timeout=120), f"only {len(acked)} checks answered in 120 s"
+    deadline = time.monotonic() + 120
+    while not reached.wait(timeout=0.1):
+        assert t.is_alive(), f"the writer stopped after {len(acked)} checks, before the kill"
+        assert time.monotonic() < deadline, f"only {len(acked)} checks answered in 120 s"
     time.sleep(rng.uniform(0, 0.0005))
     c.kill()  # SIGKILL while the writer has a request in flight
     stop.set()

@@ -203,8 +203,8 @@ def test_random_stream_every_request_answered_and_no_shell_ran(ws):
         while pending:
             m = stream.next(deadline)
             assert m is not None, f"no reply within 120 s to {sorted(map(str, pending))[:10]}; log: {err_path}"
-            if "id" not in m:
-                continue  # a notification (progress)
+            if not isinstance(m, dict) or "id" not in m:
+                continue  # a notification (progress), or the answer to a garbage batch array
             if m["id"] is None:
                 garbage_replies += 1  # a parse or shape error of a garbage line has no id to answer
                 continue
@@ -213,6 +213,15 @@ def test_random_stream_every_request_answered_and_no_shell_ran(ws):
             pending.discard(m["id"])
             assert ("result" in m) != ("error" in m), m
     proc.stdin.close()
+    # Nothing more may come but id-less errors for garbage: no second reply to any request, no reply to nothing.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            m = stream.next(deadline)
+        except EOFError:
+            break
+        assert m is not None, f"stdout still open 30 s after EOF; log: {err_path}"
+        assert not isinstance(m, dict) or m.get("id") is None, f"an extra reply after all were answered: {m}"
     assert proc.wait(timeout=30) == 0, f"server exit code {proc.returncode}; log: {err_path}"
     assert set(sent_ids) <= set(answered), "requests without a reply"
     assert garbage_replies > 0  # the garbage lines were seen as what they are, not silently merged into requests

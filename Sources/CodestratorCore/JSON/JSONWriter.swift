@@ -107,7 +107,7 @@ extension JSON {
 
     /// A JSON string. Text that needs no escape (most keys and values) is copied whole; text that
     /// does (a serialized result carried as `content` text is full of quotes) is escaped byte by
-    /// byte into one buffer sized for the worst case, since copying many short runs cost more.
+    /// byte into one buffer of the exact size, since copying many short runs cost more.
     static func writeString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { bytes in
@@ -121,7 +121,10 @@ extension JSON {
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<first]))
             let rest = UnsafeBufferPointer(rebasing: bytes[first...])
-            let escaped = [UInt8](unsafeUninitializedCapacity: rest.count * 6 + 1) { buf, count in
+            // The exact length first, so a large text (a 100-row page as `content`) needs no worst-case buffer.
+            var length = rest.count + 1
+            for b in rest where needsEscape(b) { length += shortEscape(b) != 0 ? 1 : 5 }
+            let escaped = [UInt8](unsafeUninitializedCapacity: length) { buf, count in
                 var n = 0
                 for b in rest {
                     guard needsEscape(b) else {
@@ -130,17 +133,7 @@ extension JSON {
                         continue
                     }
                     buf[n] = 0x5C
-                    let short: UInt8
-                    switch b {
-                    case 0x22: short = 0x22
-                    case 0x5C: short = 0x5C
-                    case 0x0A: short = 0x6E
-                    case 0x0D: short = 0x72
-                    case 0x09: short = 0x74
-                    case 0x08: short = 0x62
-                    case 0x0C: short = 0x66
-                    default: short = 0
-                    }
+                    let short = shortEscape(b)
                     if short != 0 {
                         buf[n + 1] = short
                         n += 2
@@ -162,5 +155,19 @@ extension JSON {
 
     @inline(__always) private static func needsEscape(_ b: UInt8) -> Bool {
         b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F
+    }
+
+    /// The letter of a two-byte escape (`\n` → `n`), or 0 for a byte written as `\u00XX`.
+    @inline(__always) private static func shortEscape(_ b: UInt8) -> UInt8 {
+        switch b {
+        case 0x22: return 0x22
+        case 0x5C: return 0x5C
+        case 0x0A: return 0x6E
+        case 0x0D: return 0x72
+        case 0x09: return 0x74
+        case 0x08: return 0x62
+        case 0x0C: return 0x66
+        default: return 0
+        }
     }
 }

@@ -100,7 +100,7 @@ public struct TaskRecord: Sendable {
     }
 
     /// Built field by field with concrete values: the generic `JSON.obj` boxed each value in an
-    /// existential, which was a tenth of a `task.create` and more of a 100-row `task.list` page.
+    /// existential, about a twentieth of a `task.create` and more of a 100-row `task.list` page.
     func json(rollup: JSON, progress: JSON) -> JSON {
         func int(_ v: Int?) -> JSON { v.map(JSON.int) ?? .null }
         func text(_ v: String?) -> JSON { v.map(JSON.string) ?? .null }

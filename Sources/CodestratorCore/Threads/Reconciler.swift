@@ -164,10 +164,21 @@ public struct Reconciler: Sendable {
     /// while no launch is in flight there; marked viewer sessions whose Codestrator session is closed.
     func orphanPanes() async throws -> [String] {
         let root = env.layout.root
-        let (sockets, recorded, launching): (Set<String>, Set<String>, Set<String>) = try await env.store.read { tx in
-            var sockets = Set(
-                try tx.rows("SELECT DISTINCT ifnull(tmux_socket, '') AS s FROM sessions").map { $0.string("s") })
-            sockets.insert(env.tmuxSocket ?? "")
+        var sockets = try await env.store.read { tx in
+            Set(try tx.rows("SELECT DISTINCT ifnull(tmux_socket, '') AS s FROM sessions").map { $0.string("s") })
+        }
+        sockets.insert(env.tmuxSocket ?? "")
+        // Panes are listed before the threads are read: a pane that another process is creating then
+        // already has its thread's `launching_since` (set before the split) or its recorded pane id (set
+        // in the same transaction that clears it). Read the other way round, a pane split in between
+        // looked like debris and was killed under its launch.
+        var listed: [(socket: String?, panes: [PaneInfo])] = []
+        for socketName in sockets {
+            let socket: String? = socketName.isEmpty ? nil : socketName
+            guard let panes = try await env.tmux.listAllPanes(socket: socket) else { continue }
+            listed.append((socket, panes))
+        }
+        let (recorded, launching): (Set<String>, Set<String>) = try await env.store.read { tx in
             let recorded = Set(
                 try tx.rows("SELECT tmux_session_name, tmux_pane_id FROM threads WHERE tmux_pane_id IS NOT NULL").map {
                     $0.string("tmux_session_name") + " " + $0.string("tmux_pane_id")
@@ -176,12 +187,10 @@ public struct Reconciler: Sendable {
                 try tx.rows(
                     "SELECT DISTINCT tmux_session_name FROM threads WHERE launching_since IS NOT NULL AND tmux_session_name IS NOT NULL"
                 ).map { $0.string("tmux_session_name") })
-            return (sockets, recorded, launching)
+            return (recorded, launching)
         }
         var out: [String] = []
-        for socketName in sockets {
-            let socket: String? = socketName.isEmpty ? nil : socketName
-            guard let panes = try await env.tmux.listAllPanes(socket: socket) else { continue }
+        for (socket, panes) in listed {
             for name in Set(panes.map(\.session)) {
                 guard
                     try await env.tmux.sessionOption(socket: socket, session: name, name: "@codestrator_repo") == root,

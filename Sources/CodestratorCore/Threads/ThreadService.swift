@@ -360,7 +360,8 @@ public struct ThreadService: Sendable {
         }
         var panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
         var paneId: String?
-        for attempt in 0..<2 {
+        var tiled = false
+        for attempt in 0..<4 {
             guard let largest = panes.max(by: { $0.width * $0.height < $1.width * $1.height }) else { break }
             do {
                 paneId = try await tmux.splitWindow(
@@ -368,8 +369,13 @@ public struct ThreadService: Sendable {
                     horizontal: Double(largest.width) > 2.2 * Double(largest.height),
                     cwd: t.workdir ?? env.layout.root, env: launch.env, argv: launch.argv)
                 break
-            } catch let e as CodestratorError where attempt == 0 && e.what.contains("no space") {
+            } catch let e as CodestratorError where attempt < 3 && (e.what.contains("no space") && !tiled) {
+                tiled = true
                 try await tmux.tile(socket: socket, session: name, window: plan.window)
+                panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
+            } catch let e as CodestratorError where attempt < 3 && e.what.contains("can't find pane") {
+                // The pane chosen to split was closed meanwhile (another process stopped its child):
+                // choose again among the panes there are now.
                 panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
             }
         }
