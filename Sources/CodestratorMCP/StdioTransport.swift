@@ -138,30 +138,8 @@ struct FrameReader {
             scanFrom = 0
         }
         guard !pending.isEmpty else { return nil }
-        if looksLikeHeader() {
-            // Headers end with an empty line (\r\n\r\n or \n\n).
-            guard let (headerEnd, bodyStart) = headerTerminator() else {
-                if pending.count > 64 * 1024 { return oversized() }
-                return nil
-            }
-            let headerText = String(decoding: pending[0..<headerEnd], as: UTF8.self)
-            var length: Int?
-            for line in headerText.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-                let parts = line.split(separator: ":", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces).lowercased() == "content-length" {
-                    length = Int(parts[1].trimmingCharacters(in: .whitespaces))
-                }
-            }
-            pending.removeFirst(bodyStart)
-            scanFrom = 0
-            guard let length, length >= 0 else {
-                return IncomingMessage(payload: .bytes(Array("invalid header".utf8)), framed: true)
-            }
-            if length > StdioTransport.maxMessage {
-                return IncomingMessage(payload: .tooLarge, framed: true)
-            }
-            bodyRemaining = length
-            return next()
+        if looksLikeHeader(at: 0) {
+            return headerBlock()
         }
         guard let nl = pending[scanFrom...].firstIndex(of: 0x0A) else {
             scanFrom = pending.count
@@ -183,27 +161,55 @@ struct FrameReader {
         return IncomingMessage(payload: .tooLarge, framed: false)
     }
 
+    /// Header lines up to a blank line, then the body they announce. A line that is not a header ends
+    /// the block early: the lines before it are answered as one invalid message and reading goes on
+    /// from that line, so a stray `name: value` line never swallows the JSON lines after it.
+    mutating func headerBlock() -> IncomingMessage? {
+        var lineStart = 0
+        var length: Int?
+        while true {
+            guard let nl = pending[lineStart...].firstIndex(of: 0x0A) else {
+                if pending.count > 64 * 1024 { return oversized() }
+                return nil
+            }
+            var lineEnd = nl
+            if lineEnd > lineStart, pending[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            if lineEnd == lineStart {
+                pending.removeFirst(nl + 1)
+                scanFrom = 0
+                guard let length, length >= 0 else {
+                    return IncomingMessage(payload: .bytes(Array("invalid header".utf8)), framed: true)
+                }
+                if length > StdioTransport.maxMessage {
+                    return IncomingMessage(payload: .tooLarge, framed: true)
+                }
+                bodyRemaining = length
+                return next()
+            }
+            guard looksLikeHeader(at: lineStart) else {
+                pending.removeFirst(lineStart)
+                scanFrom = 0
+                return IncomingMessage(payload: .bytes(Array("invalid header".utf8)), framed: true)
+            }
+            let colon = pending[lineStart..<lineEnd].firstIndex(of: 0x3A)!
+            let name = String(decoding: pending[lineStart..<colon], as: UTF8.self)
+            if name.lowercased() == "content-length" {
+                let value = String(decoding: pending[(colon + 1)..<lineEnd], as: UTF8.self)
+                length = Int(value.trimmingCharacters(in: .whitespaces))
+            }
+            lineStart = nl + 1
+        }
+    }
+
     /// A header line starts with a token followed by `:` (not `{` or `[`).
-    func looksLikeHeader() -> Bool {
-        guard let first = pending.first, first != 0x7B, first != 0x5B else { return false }
-        let prefix = pending.prefix(64)
+    func looksLikeHeader(at start: Int) -> Bool {
+        guard start < pending.count, pending[start] != 0x7B, pending[start] != 0x5B else { return false }
+        let prefix = pending[start..<min(pending.count, start + 64)]
         guard let colon = prefix.firstIndex(of: 0x3A) else { return false }
         let name = prefix[prefix.startIndex..<colon]
         return !name.isEmpty
             && name.allSatisfy {
                 ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D
             }
-    }
-
-    func headerTerminator() -> (Int, Int)? {
-        var i = 0
-        while i < pending.count {
-            if pending[i] == 0x0A {
-                if i + 1 < pending.count, pending[i + 1] == 0x0A { return (i, i + 2) }
-                if i + 2 < pending.count, pending[i + 1] == 0x0D, pending[i + 2] == 0x0A { return (i, i + 3) }
-            }
-            i += 1
-        }
-        return nil
     }
 }

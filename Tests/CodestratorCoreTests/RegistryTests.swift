@@ -77,4 +77,30 @@ import Testing
         let m = r.feed(ArraySlice(Array(":1}\n".utf8)))
         #expect(m.count == 1)
     }
+
+    /// Found by the stdio fuzz test: a garbage line shaped like a header (`sav: …`) began a header block
+    /// that waited for a blank line and swallowed every JSON line after it.
+    @Test func aStrayHeaderLineIsAnsweredAloneAndTheLinesAfterItStillCount() {
+        var r = FrameReader()
+        let ping = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+        let msgs = r.feed(ArraySlice(Array("sav: x\u{0}y\n\(ping)\n\(ping)\n".utf8)))
+        #expect(msgs.count == 3)
+        #expect(msgs.map(\.framed) == [true, false, false])
+        if case .bytes(let b) = msgs[0].payload { #expect(String(decoding: b, as: UTF8.self) == "invalid header") }
+        if case .bytes(let b) = msgs[1].payload { #expect(String(decoding: b, as: UTF8.self) == ping) }
+    }
+
+    @Test func otherHeadersAndHeadersSplitAcrossReadsStillFrameABody() {
+        var r = FrameReader()
+        let body = #"{"jsonrpc":"2.0","id":3,"method":"ping"}"#
+        let input = Array("Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        var msgs: [IncomingMessage] = []
+        for cut in [5, 20, 40, input.count] {
+            let from = [0, 5, 20, 40][[5, 20, 40, input.count].firstIndex(of: cut)!]
+            msgs += r.feed(ArraySlice(input[from..<cut]))
+        }
+        #expect(msgs.count == 1)
+        #expect(msgs.first?.framed == true)
+        if case .bytes(let b)? = msgs.first?.payload { #expect(String(decoding: b, as: UTF8.self) == body) }
+    }
 }

@@ -163,6 +163,7 @@ def test_random_stream_every_request_answered_and_no_shell_ran(ws):
     assert "result" in answered["open"] and not answered["open"]["result"].get("isError"), answered["open"]
 
     sent_ids: list = []
+    sent_text: dict = {}  # for the failure message: what a request without a reply was
     garbage_replies = 0
     next_id = 0
     while next_id < MESSAGES:
@@ -195,6 +196,7 @@ def test_random_stream_every_request_answered_and_no_shell_ran(ws):
                        "params": {"name": tool, "arguments": {"method": method, "params": params}}}
             out += frame(msg, r.random() < 0.2)
             batch.append(rid)
+            sent_text[rid] = json.dumps(msg)[:400]
         proc.stdin.write(out)
         proc.stdin.flush()
         sent_ids += batch
@@ -202,7 +204,8 @@ def test_random_stream_every_request_answered_and_no_shell_ran(ws):
         pending = set(batch)
         while pending:
             m = stream.next(deadline)
-            assert m is not None, f"no reply within 120 s to {sorted(map(str, pending))[:10]}; log: {err_path}"
+            assert m is not None, (
+                f"no reply within 120 s to {[sent_text[i] for i in list(pending)[:5]]}; log: {err_path}")
             if not isinstance(m, dict) or "id" not in m:
                 continue  # a notification (progress), or the answer to a garbage batch array
             if m["id"] is None:
