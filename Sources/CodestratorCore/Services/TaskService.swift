@@ -502,6 +502,7 @@ public struct TaskService: Sendable {
     public func stepCheck(_ p: Params) async throws -> JSON {
         let caller = self.caller
         let files = try requiredFiles(p)
+        let commit = try await commitForSandboxedWorker(p)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
             let c = try access.caseTask(p.req("case_id"))
@@ -537,9 +538,8 @@ public struct TaskService: Sendable {
             if let earlier = before.first(where: { $0.orderNo < s.orderNo && $0.status == .todo }) {
                 warnings.append("step \(s.orderNo) checked before step \(earlier.orderNo)")
             }
-            let evidence = JSON.obj([
-                "result": p.string("result"), "artifacts": JSON.array((p.strings("artifacts") ?? []).map(JSON.string)),
-            ])
+            let artifacts = (p.strings("artifacts") ?? []) + (commit.map { ["commit \($0)"] } ?? [])
+            let evidence = JSON.obj(["result": p.string("result"), "artifacts": JSON.array(artifacts.map(JSON.string))])
             try tx.execute(
                 """
                 UPDATE steps SET status = ?, evidence = ?, recorded_at = ?, checked_by_thread_id = ?, updated_at = ?
@@ -564,6 +564,7 @@ public struct TaskService: Sendable {
                 "current_ref_version": ref.version,
             ])
             if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
+            if let commit { out = out.merging(["commit": commit]) }
             return out
         }
     }

@@ -19,10 +19,32 @@ public struct DirectiveDelivery: Sendable {
         return d.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
     }
 
+    /// Empties the client's input box before anything is typed into it. Claude Code puts an interrupted prompt
+    /// back into the box, so a paste would be appended to it and sent as one message; `C-u` clears one line
+    /// only, `C-c` clears the whole box (a second `C-c` on an empty box would quit, so it is sent only while the
+    /// box holds text, and the box is read again after each). Returns false when the box stayed non-empty.
+    public func clearInput(_ t: ThreadRecord) async -> Bool {
+        guard t.providerType == "claude_code", let pane = t.tmuxPaneId else { return true }
+        let reader = Classifier.forProvider("claude_code")
+        for _ in 0..<3 {
+            guard let screen = try? await env.tmux.capture(socket: t.tmuxSocket, pane: pane, lines: 60) else {
+                return false
+            }
+            let r = reader.read(ScreenText.prepare(screen))
+            guard r.pendingInput != nil, r.dialog == nil else { return true }
+            try? await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: ["C-c"])
+            try? await Task.sleep(nanoseconds: 300_000_000)
+        }
+        return false
+    }
+
     /// Pastes `text` (a pane-safe string) and presses Enter; verifies within 3 s, pressing Enter once more.
     public func paste(_ t: ThreadRecord, text: String) async -> Outcome {
         guard let pane = t.tmuxPaneId else { return .pasteFailed("thread \(t.id) has no pane") }
         let socket = t.tmuxSocket
+        guard await clearInput(t) else {
+            return .pasteFailed("the input box of thread \(t.id) still holds text after C-c")
+        }
         let simBefore = simInputCount(t.id)
         let pasteTime = Timestamp.format(env.store.clock.now())
         let buffer = "cs-\(t.id)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -60,7 +82,7 @@ public struct DirectiveDelivery: Sendable {
             let id = t.id
             let events: Int? = try? await env.store.read { tx in
                 try tx.int(
-                    "SELECT COUNT(*) FROM thread_events WHERE thread_id = ? AND event IN ('prompt_submit','activity') AND created_at >= ?",
+                    "SELECT COUNT(*) FROM thread_events WHERE thread_id = ? AND event IN ('prompt_submit','activity','turn_complete','stop') AND created_at >= ?",
                     [id, since]) ?? 0
             }
             if (events ?? 0) > 0 { return true }

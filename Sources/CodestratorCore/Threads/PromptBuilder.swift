@@ -31,6 +31,8 @@ public enum PromptBuilder {
         public var nodeIds: [Int]
         public var taskSpec: JSON
         public var review: (mergeRequestId: Int, reviewJobId: Int, queueItemId: Int?, source: String, target: String)?
+        /// The child's provider: a Codex worker is told who commits its work.
+        public var provider: String? = nil
 
         public init(
             threadId: Int, role: ThreadRole, sessionId: Int, parentThreadId: Int?, worktreeId: Int?, workdir: String,
@@ -80,6 +82,10 @@ public enum PromptBuilder {
             if !i.taskSpec.isNull { assignment += "\nTask spec: \(i.taskSpec.serialized())\n" }
         }
         assignment += "\n" + (startLines[i.role] ?? "") + "\n"
+        if i.provider == "codex", i.role == .worker {
+            assignment +=
+                "Codex's sandbox keeps git's folder read-only here: edit files but do not run git add or git commit; each step.check with status done commits your worktree for you (its result names the commit).\n"
+        }
         var block = JSONObject()
         block["session_id"] = .int(i.sessionId)
         block["thread_id"] = .int(i.threadId)

@@ -105,15 +105,22 @@ public enum Providers {
             default: break
             }
         case "codex":
+            // A reviewer reads and never writes: Codex's read-only sandbox enforces it.
+            let sandbox = c.role == .worker ? "workspace-write" : "read-only"
             let serverArgs = JSON.array(serverArgs(c).map(JSON.string)).serialized()
             let notify = JSON.array(
                 [exe, "hook", "codex-notify", "--thread-id", String(c.threadId)].map(JSON.string)
             ).serialized()
+            // --no-daemon: the child's MCP server runs in the child's own process tree, with the pane's
+            // environment, and ends with it (the shared app-server daemon would outlive the pane and hold a
+            // stale environment). Children's tools are approved up front: under `-a never` Codex denies every
+            // tool annotated destructive, read-only methods of that tool included.
             argv = [
-                c.codexCommand, "--no-alt-screen", "--cd", c.workdir, "--sandbox", "workspace-write",
+                c.codexCommand, "--no-alt-screen", "--no-daemon", "--cd", c.workdir, "--sandbox", sandbox,
                 "--ask-for-approval", "never", "--add-dir", c.gitCommonDir,
                 "-c", "mcp_servers.codestrator.command=\(jsonLiteral(exe))",
                 "-c", "mcp_servers.codestrator.args=\(serverArgs)",
+                "-c", "mcp_servers.codestrator.default_tools_approval_mode=\"approve\"",
                 "-c", "mcp_servers.codestrator.tool_timeout_sec=660",
                 "-c", "mcp_servers.codestrator.startup_timeout_sec=30",
                 "-c", "notify=\(notify)",

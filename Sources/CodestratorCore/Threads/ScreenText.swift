@@ -92,19 +92,13 @@ public struct Classifier: Sendable {
         Classifier(provider: "sim", waiting: [], waitingNeedsYesOption: false, processing: [], idle: [])
     }
 
+    /// Codex CLI and Claude Code are read by `ClientScreens`, anchored to their input box and footer.
     public static func codex() -> Classifier {
-        Classifier(
-            provider: "codex",
-            waiting: [rx("Would you like to (run|make|apply)"), rx("Do you trust"), rx("Allow .+\\?")],
-            waitingNeedsYesOption: true, processing: [rx("esc to interrupt")],
-            idle: [rx("^\\s*›"), rx("\\? for shortcuts"), rx("context left")])
+        Classifier(provider: "codex", waiting: [], waitingNeedsYesOption: false, processing: [], idle: [])
     }
 
     public static func claudeCode() -> Classifier {
-        Classifier(
-            provider: "claude_code",
-            waiting: [rx("Do you want to"), rx("Do you trust the files in this folder")],
-            waitingNeedsYesOption: true, processing: [rx("esc to interrupt")], idle: [rx("^\\s*│?\\s*>\\s")])
+        Classifier(provider: "claude_code", waiting: [], waitingNeedsYesOption: false, processing: [], idle: [])
     }
 
     public static func generic(
@@ -125,9 +119,25 @@ public struct Classifier: Sendable {
         }
     }
 
+    /// Reads prepared lines: the status, the last response, and for the real clients the dialog on screen
+    /// and the text left in the input box.
+    public func read(_ allLines: [String]) -> ScreenReading {
+        switch provider {
+        case "codex": return ClientScreens.codex(Array(allLines.suffix(60)))
+        case "claude_code": return ClientScreens.claude(Array(allLines.suffix(60)))
+        default:
+            let (s, r) = classify(allLines)
+            return ScreenReading(status: s, response: r, dialog: nil, pendingInput: nil)
+        }
+    }
+
     /// Classifies prepared lines (the last 60); returns the status and the last response.
     public func classify(_ allLines: [String]) -> (ProviderStatus, String?) {
         let lines = Array(allLines.suffix(60))
+        if provider == "codex" || provider == "claude_code" {
+            let r = read(lines)
+            return (r.status, r.response)
+        }
         if provider == "sim" { return Self.classifySim(lines) }
         let yes = try! NSRegularExpression(pattern: "^\\s*│?\\s*[›>❯]?\\s*1\\.\\s+Yes", options: [])
         let tail12 = lines.suffix(12)

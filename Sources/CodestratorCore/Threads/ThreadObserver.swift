@@ -19,6 +19,8 @@ public struct ThreadObserver: Sendable {
         public var lastResponse: String?
         public var captureError: String?
         public var deliveryError: String?
+        /// The kind of dialog on screen that Codestrator's policy answers (it is not a question).
+        public var policyDialog: String?
     }
 
     /// Panes per socket, listed once per observation round.
@@ -32,6 +34,9 @@ public struct ThreadObserver: Sendable {
             return v ?? nil
         }
     }
+
+    /// The screen read did not change what a newer hook event said.
+    struct HookSpeaks: Error {}
 
     public func observe(_ ids: [Int], capture: Bool, captureLines: Int = 200, deliver: Bool = true) async throws
         -> [Observation]
@@ -143,16 +148,29 @@ public struct ThreadObserver: Sendable {
             }
             logOffset = size
         }
-        if status == .unknown || ((provider == "codex" || provider == "claude_code") && tier != "hook"), capture {
+        var dialog: ScreenDialog?
+        // The real clients' screens are always read when a capture is allowed: a hook event speaks only while
+        // it is newer than the screen's last change and no dialog is up. Claude Code sends no hook when a turn
+        // is interrupted, and its permission Notification lacks the question the screen shows.
+        let realClient = provider == "codex" || provider == "claude_code"
+        if status == .unknown || realClient, capture {
             do {
                 let screen = try await env.tmux.capture(socket: t.tmuxSocket, pane: paneId, lines: lines)
                 let prepared = ScreenText.prepare(screen)
                 let hash = String(prepared.joined(separator: "\n").hashValue)
+                var changedNow = false
                 if hash != screenHash {
                     screenHash = hash
                     screenChangedAt = now
+                    changedNow = true
                 }
-                let (s, r) = classifier.classify(prepared)
+                let reading = classifier.read(prepared)
+                if tier == "hook", !changedNow, reading.dialog == nil {
+                    if response == nil { response = reading.response }
+                    throw HookSpeaks()
+                }
+                let s = reading.status
+                dialog = reading.dialog
                 // Debounce: a processing screen reads as idle only after 1.5 s without change.
                 if s == .idle, t.providerStatus == ProviderStatus.processing.rawValue,
                     let changed = screenChangedAt, Self.seconds(from: changed, to: now) < 1.5
@@ -161,22 +179,24 @@ public struct ThreadObserver: Sendable {
                 } else {
                     status = s
                 }
-                response = r ?? response
+                response = reading.response ?? response
                 tier = "full"
             } catch let e as CodestratorError {
                 obs.captureError = e.what
-            }
+            } catch is HookSpeaks {}
+        }
+
+        // Policy dialogs (the folder trust of a worktree Codestrator created, Codex's hook review) are answered
+        // here with the keys the pinned version needs, once per screen, and never count as a question.
+        if let d = dialog, let keys = d.policyKeys, t.agentOverride["auto_trust"]?.boolValue ?? true {
+            obs.policyDialog = d.kind.rawValue
+            await answerPolicyDialog(t, pane: paneId, dialog: d, keys: keys)
+            status = .unknown
+            response = nil
         }
         obs.tier = tier
         obs.providerStatus = status == .unknown ? t.providerStatus : status.rawValue
         if let response { obs.lastResponse = ScreenText.cut(response) }
-
-        // Auto-trust: the folder-trust screen of a worktree Codestrator created is answered once.
-        if status == .waitingUserAnswer, t.agentOverride["auto_trust"]?.boolValue ?? true,
-            let q = response, q.contains("trust"), provider == "codex" || provider == "claude_code"
-        {
-            try? await env.tmux.sendKeys(socket: t.tmuxSocket, pane: paneId, keys: ["Enter"])
-        }
 
         // 4. Map and persist.
         let mapped = try await persist(
@@ -192,6 +212,31 @@ public struct ThreadObserver: Sendable {
             }
         }
         return obs
+    }
+
+    /// When this process last answered a policy dialog, per thread. In memory: a dialog is answered by the
+    /// process that watches the child (its spawn or a wait), and a second answer from another process at worst
+    /// meets the next screen, which is read again before anything is pasted.
+    actor DialogAnswers {
+        static let shared = DialogAnswers()
+        var last: [Int: Date] = [:]
+        /// True (and noted) when no answer went to this thread in the last 0.4 s.
+        func claim(_ id: Int, now: Date) -> Bool {
+            if let l = last[id], now.timeIntervalSince(l) < 0.4 { return false }
+            last[id] = now
+            return true
+        }
+    }
+
+    /// Sends a policy dialog's keys unless keys went to this thread less than 0.4 s ago (the client may not have
+    /// redrawn yet).
+    func answerPolicyDialog(_ t: ThreadRecord, pane: String, dialog: ScreenDialog, keys: [String]) async {
+        guard await DialogAnswers.shared.claim(t.id, now: Date()) else { return }
+        Log.info("thread \(t.id): answering \(dialog.kind.rawValue) with \(keys.joined(separator: " "))")
+        for key in keys {
+            try? await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: [key])
+            if keys.count > 1 { try? await Task.sleep(nanoseconds: 80_000_000) }
+        }
     }
 
     func classifier(for t: ThreadRecord) throws -> Classifier {

@@ -199,6 +199,10 @@ extension ThreadService {
                     try? await Task.sleep(nanoseconds: 500_000_000)
                 }
                 if let text = keys.exitText {
+                    // An interrupted Claude Code puts its prompt back into the input box: empty it first, or
+                    // `/exit` would be appended to that prompt and sent to the model.
+                    if o?.providerStatus == "processing" { try? await Task.sleep(nanoseconds: 700_000_000) }
+                    _ = await DirectiveDelivery(env: env).clearInput(try await load(id))
                     try? await env.tmux.paste(socket: t.tmuxSocket, pane: pane, text: text, bufferName: "cs-\(id)-exit")
                     try? await Task.sleep(nanoseconds: 100_000_000)
                     try? await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: ["Enter"])

@@ -208,6 +208,12 @@ public struct ThreadService: Sendable {
                     expected: "Codex CLI installed, or codex_command",
                     field: "codex_command")
             }
+            // Kept with the thread's override so that a restart launches the same program.
+            if p.string("codex_command") != nil {
+                var o = plan.agentOverride.objectValue ?? JSONObject()
+                o["codex_command"] = .string(cmd)
+                plan.agentOverride = .object(o)
+            }
         } else if plan.provider == "claude_code" {
             guard ProcessRunnerLookup.which("claude") != nil else {
                 throw CodestratorError(
@@ -345,7 +351,8 @@ public struct ThreadService: Sendable {
                 provider: plan.provider, runnerKind: plan.runner, role: plan.role, threadId: threadId,
                 sessionId: session.id, workdir: t.workdir ?? env.layout.root, repo: env.layout.root,
                 db: env.dbPath == env.layout.defaultDatabasePath ? nil : env.dbPath, socket: socket,
-                gitCommonDir: commonDir, codexCommand: "codex", override: plan.agentOverride,
+                gitCommonDir: commonDir, codexCommand: plan.agentOverride["codex_command"]?.stringValue ?? "codex",
+                override: plan.agentOverride,
                 launchArgv: plan.launchArgv ?? t.launchArgvFromRow))
         let logPath = env.layout.logsDir + "/thread_\(threadId).log"
         if !FileManager.default.fileExists(atPath: logPath) {
@@ -445,7 +452,7 @@ public struct ThreadService: Sendable {
                     readyCheck = "idle"
                     break
                 }
-                if o?.providerStatus == "waiting_user_answer" {
+                if o?.providerStatus == "waiting_user_answer", o?.policyDialog == nil {
                     readyCheck = "waiting_user_answer"
                     break
                 }
@@ -518,12 +525,13 @@ public struct ThreadService: Sendable {
                     q?.string("source_branch") ?? wt?.branch ?? "", q?.string("target_branch") ?? ""
                 )
             }
-            return PromptBuilder.build(
-                PromptBuilder.Input(
-                    threadId: t.id, role: t.role, sessionId: t.sessionId, parentThreadId: t.parentThreadId,
-                    worktreeId: t.worktreeId, workdir: t.workdir ?? root, branch: wt?.branch, guide: guide,
-                    initialPrompt: initialPrompt, objective: t.objective, cases: cases, taskIds: t.scopeTaskIds,
-                    nodeIds: t.scopeNodeIds, taskSpec: t.taskSpec, review: review))
+            var input = PromptBuilder.Input(
+                threadId: t.id, role: t.role, sessionId: t.sessionId, parentThreadId: t.parentThreadId,
+                worktreeId: t.worktreeId, workdir: t.workdir ?? root, branch: wt?.branch, guide: guide,
+                initialPrompt: initialPrompt, objective: t.objective, cases: cases, taskIds: t.scopeTaskIds,
+                nodeIds: t.scopeNodeIds, taskSpec: t.taskSpec, review: review)
+            input.provider = t.providerType
+            return PromptBuilder.build(input)
         }
     }
 
