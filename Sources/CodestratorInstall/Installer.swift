@@ -96,7 +96,9 @@ public struct Installer: Sendable {
 
     var serveArgs: [String] { scope == .project ? ["serve", "--repo", repo ?? "."] : ["serve"] }
 
-    /// The managed `[mcp_servers.codestrator]` block of config.toml.
+    /// The managed `[mcp_servers.codestrator]` block of config.toml. Codex (since 0.153) asks before every call
+    /// of a tool annotated destructive and denies it under `-a never` (`codex exec`): installing is the user's
+    /// consent, so the block approves Codestrator's tools.
     public var codexTable: String {
         let args = serveArgs.map(Self.tomlString).joined(separator: ", ")
         let env = ["CODESTRATOR_TMUX_SOCKET", "CODESTRATOR_TMUX_SIZE", "CODESTRATOR_DB", "CODESTRATOR_LOG_LEVEL"]
@@ -107,6 +109,7 @@ public struct Installer: Sendable {
             args = [\(args)]
             startup_timeout_sec = 20
             tool_timeout_sec = 660
+            default_tools_approval_mode = "approve"
             env_vars = [\(env.map(Self.tomlString).joined(separator: ", "))]
             \(ManagedEdit.tomlEnd)
             """

@@ -54,6 +54,11 @@ def shell(cmd: str | Callable[["Turn"], str], delay: float = 0.0) -> Step:
     return Step("shell", {"cmd": cmd}, delay)
 
 
+def tool(name: str, args: dict, delay: float = 0.0) -> Step:
+    """A call of one of the client's own tools by name (Claude's `Write`, say)."""
+    return Step("tool", {"name": name, "args": args}, delay)
+
+
 @dataclass
 class Turn:
     """What a step may read: the latest user message and the tool results that followed it."""
@@ -262,6 +267,10 @@ class ModelServer:
             args = {"method": step.payload["method"], "params": self._resolve(step.payload["params"], turn)}
             item = {"type": "function_call", "namespace": "mcp__codestrator", "name": step.payload["tool"],
                     "arguments": json.dumps(args), "call_id": "call_" + uuid.uuid4().hex[:12]}
+        elif step.kind == "tool":
+            item = {"type": "function_call", "name": step.payload["name"],
+                    "arguments": json.dumps(self._resolve(step.payload["args"], turn)),
+                    "call_id": "call_" + uuid.uuid4().hex[:12]}
         else:
             item = {"type": "function_call", "name": "exec_command",
                     "arguments": json.dumps({"cmd": self._resolve(step.payload["cmd"], turn)}),
@@ -334,6 +343,8 @@ class ModelServer:
         elif step.kind == "mcp":
             args = {"method": step.payload["method"], "params": self._resolve(step.payload["params"], turn)}
             _claude_tool_use(sse, "mcp__codestrator__" + step.payload["tool"], args)
+        elif step.kind == "tool":
+            _claude_tool_use(sse, step.payload["name"], self._resolve(step.payload["args"], turn))
         else:
             _claude_tool_use(sse, "Bash", {"command": self._resolve(step.payload["cmd"], turn),
                                            "description": "Run a command"})
