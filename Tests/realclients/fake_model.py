@@ -99,6 +99,7 @@ class LogEntry:
     action: str
     tool_results: int
     has_tools: bool
+    ended: float = 0.0
 
 
 def _text_of(content: Any) -> str:
@@ -254,6 +255,7 @@ class ModelServer:
         with self.lock:
             self.requests.append({"client": "codex", "body": body})
         step = self._choose("codex", prompt, results, conversation, bool(body.get("tools")))
+        entry = self.log[-1]
         turn = Turn("codex", prompt, results, conversation)
         sse = _SSE(h)
         rid = "resp_" + uuid.uuid4().hex[:12]
@@ -280,6 +282,7 @@ class ModelServer:
             "input_tokens": 10, "output_tokens": 10, "total_tokens": 20,
             "input_tokens_details": None, "output_tokens_details": None}}})
         sse.end()
+        entry.ended = time.time()
 
     # Claude Code: Messages API -------------------------------------------------------------------------------
     def _answer_claude(self, h: http.server.BaseHTTPRequestHandler, body: dict) -> None:
@@ -322,6 +325,7 @@ class ModelServer:
         with self.lock:
             self.requests.append({"client": "claude", "body": body})
         step = self._choose("claude", prompt, results, conversation, bool(tools), replies)
+        entry = self.log[-1]
         turn = Turn("claude", prompt, results, conversation)
         sse = _SSE(h)
         mid = "msg_" + uuid.uuid4().hex[:12]
@@ -350,6 +354,7 @@ class ModelServer:
                                            "description": "Run a command"})
         sse.event("message_stop", {})
         sse.end()
+        entry.ended = time.time()
 
 
 def _claude_tool_use(sse: "_SSE", name: str, args: dict) -> None:
