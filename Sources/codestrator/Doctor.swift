@@ -97,7 +97,9 @@ struct Doctor: AsyncParsableCommand {
                     name: "provider \(program)", level: .ok,
                     found: "\(program) \(p.version ?? "of unknown version") at \(p.executable ?? program)"
                         + (provider == "codex" ? "; children run in worktrees of a repository Codex must trust" : "")))
+            checks.append(versionCheck(provider: provider, program: program, version: p.version))
         }
+        if let root { checks += realClientChecks(root: root, env: env) }
         if let root {
             let prune = try? await ProcessRunner.run(
                 ["git", "-C", root, "worktree", "prune", "--dry-run", "-v"], timeout: 10)

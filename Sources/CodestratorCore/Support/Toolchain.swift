@@ -15,6 +15,10 @@ public enum Toolchain {
         ("codex", "codex"), ("claude_code", "claude"),
     ]
 
+    /// The client versions whose screens, hooks and flags the real-client suite proves (docs/real-clients.md).
+    /// Another version may draw its screens differently: `doctor` warns.
+    public static let testedVersions: [String: String] = ["codex": "0.163.0", "claude_code": "2.1.327"]
+
     /// A program Codestrator needs: where it runs from, its version, and whether that version suffices.
     public struct Program: Sendable, Equatable {
         public var path: String?
