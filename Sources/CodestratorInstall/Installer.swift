@@ -115,6 +115,10 @@ public struct Installer: Sendable {
             """
     }
 
+    /// Claude Code asks before each call of a tool its settings do not allow, and `claude -p` cannot ask at
+    /// all: installing is the user's consent to Codestrator's tools (all of them, by server prefix).
+    public static let claudeAllowedTools = ["mcp__codestrator"]
+
     /// The Claude Code `.mcp.json` entry.
     public var claudeEntry: JSON {
         .object(
@@ -179,7 +183,8 @@ public struct Installer: Sendable {
             case .codex:
                 out.append(InstallTarget(client: client, path: loc.serverConfig, edit: .tomlBlock(codexTable)))
                 out.append(
-                    InstallTarget(client: client, path: loc.hookFile, edit: .sessionStartHook(command: hookCommand)))
+                    InstallTarget(
+                        client: client, path: loc.hookFile, edit: .sessionStartHook(command: hookCommand, allow: [])))
             case .claude:
                 if scope == .project {
                     out.append(
@@ -187,7 +192,8 @@ public struct Installer: Sendable {
                 }
                 out.append(
                     InstallTarget(
-                        client: client, path: loc.hookFile, edit: .sessionStartHook(command: hookCommand)))
+                        client: client, path: loc.hookFile,
+                        edit: .sessionStartHook(command: hookCommand, allow: Self.claudeAllowedTools)))
             }
             for skill in SkillText.all {
                 for (rel, text) in SkillFiles.files(skill, version: version) {

@@ -13,8 +13,9 @@ enum ManagedEdit: Sendable {
     case markdownBlock(String)
     /// `mcpServers.codestrator` of a JSON file.
     case jsonServer(JSON)
-    /// The `hooks.SessionStart` entry running `hook session-start`.
-    case sessionStartHook(command: String)
+    /// The `hooks.SessionStart` entry running `hook session-start`, and (Claude Code) the `permissions.allow`
+    /// entries that let the root call Codestrator's tools without a prompt per call.
+    case sessionStartHook(command: String, allow: [String])
 
     static let tomlBegin =
         "# BEGIN codestrator (managed by codestrator install; remove with codestrator install --uninstall)"
@@ -24,7 +25,7 @@ enum ManagedEdit: Sendable {
 
     /// What install marks as its own in the manifest (`managed`): the hook command, else nil.
     var managedMarker: String? {
-        if case .sessionStartHook(let c) = self { return c }
+        if case .sessionStartHook(let c, _) = self { return c }
         return nil
     }
 
@@ -88,7 +89,7 @@ enum ManagedEdit: Sendable {
             servers["codestrator"] = entry
             root["mcpServers"] = .object(servers)
             return Applied(data: Self.jsonData(root), created: created)
-        case .sessionStartHook(let command):
+        case .sessionStartHook(let command, let allow):
             var (root, created) = try Self.jsonRoot(existing, path)
             var hooks: JSONObject
             switch root["hooks"] {
@@ -114,17 +115,42 @@ enum ManagedEdit: Sendable {
                 owned
                     && Self.entryCommands(list[idx]).contains(where: { $0 == command || $0 == previousMarker })
             }) {
-                if list[i] == entry, existing != nil { return Applied(data: existing!) }
                 list[i] = entry
             } else if !ours.isEmpty {
                 note = "a SessionStart entry already runs hook session-start and was not written by install; left alone"
-                if let existing { return Applied(data: existing, note: note) }
             } else {
                 list.append(entry)
             }
             hooks["SessionStart"] = .array(list)
             root["hooks"] = .object(hooks)
-            return Applied(data: Self.jsonData(root), created: created, note: note)
+            if !allow.isEmpty {
+                var permissions: JSONObject
+                switch root["permissions"] {
+                case nil:
+                    permissions = JSONObject()
+                    created.append("permissions")
+                case .object(let o)?: permissions = o
+                case let other?:
+                    throw InstallFailure("\(path): \"permissions\" is \(other.typeName); expected an object")
+                }
+                var allowed: [JSON]
+                switch permissions["allow"] {
+                case nil:
+                    allowed = []
+                    created.append("permissions.allow")
+                case .array(let a)?: allowed = a
+                case let other?:
+                    throw InstallFailure("\(path): \"permissions.allow\" is \(other.typeName); expected an array")
+                }
+                for a in allow where !allowed.contains(.string(a)) { allowed.append(.string(a)) }
+                permissions["allow"] = .array(allowed)
+                root["permissions"] = .object(permissions)
+            }
+            let out = Self.jsonData(root)
+            if let existing, (try? Self.jsonRoot(existing, path).0) == root {
+                return Applied(data: existing, created: created, note: note)
+            }
+            return Applied(data: out, created: created, note: note)
         }
     }
 
@@ -159,18 +185,25 @@ enum ManagedEdit: Sendable {
             root["mcpServers"] = servers.isEmpty && created.contains("mcpServers") ? nil : .object(servers)
             if !existed && root.isEmpty { return nil }
             return Self.jsonData(root)
-        case .sessionStartHook(let command):
+        case .sessionStartHook(let command, let allow):
             var (root, _) = try Self.jsonRoot(data, path)
-            guard var hooks = root["hooks"]?.objectValue, var list = hooks["SessionStart"]?.arrayValue else {
-                return data
+            if var hooks = root["hooks"]?.objectValue, var list = hooks["SessionStart"]?.arrayValue {
+                list.removeAll { e in Self.entryCommands(e).contains { $0 == command || $0 == marker } }
+                if list.isEmpty && created.contains("hooks.SessionStart") {
+                    hooks["SessionStart"] = nil
+                } else {
+                    hooks["SessionStart"] = .array(list)
+                }
+                root["hooks"] = hooks.isEmpty && created.contains("hooks") ? nil : .object(hooks)
             }
-            list.removeAll { e in Self.entryCommands(e).contains { $0 == command || $0 == marker } }
-            if list.isEmpty && created.contains("hooks.SessionStart") {
-                hooks["SessionStart"] = nil
-            } else {
-                hooks["SessionStart"] = .array(list)
+            if !allow.isEmpty, var permissions = root["permissions"]?.objectValue,
+                var allowed = permissions["allow"]?.arrayValue
+            {
+                allowed.removeAll { a in allow.contains { .string($0) == a } }
+                permissions["allow"] = allowed.isEmpty && created.contains("permissions.allow") ? nil : .array(allowed)
+                root["permissions"] =
+                    permissions.isEmpty && created.contains("permissions") ? nil : .object(permissions)
             }
-            root["hooks"] = hooks.isEmpty && created.contains("hooks") ? nil : .object(hooks)
             if !existed && root.isEmpty { return nil }
             return Self.jsonData(root)
         }

@@ -63,8 +63,8 @@ def test_claude_accepts_the_install_and_a_print_root_plans(world):
     line = next((l for l in listed.stdout.splitlines() if l.startswith("codestrator")), "")
     assert "Connected" in line, listed.stdout
     plan_as_root(world)
-    # `-p` cannot show a permission prompt: the root names Codestrator's tools as allowed (docs/real-clients.md).
-    run = world.run("claude", "-p", "PLAN THE CART", "--allowedTools", "mcp__codestrator", timeout=120)
+    # `-p` cannot show a permission prompt: the install's `permissions.allow` entry lets the root call the tools.
+    run = world.run("claude", "-p", "PLAN THE CART", timeout=120)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert state_tasks(world) == [("epic", "Cart"), ("feature", "Checkout"), ("testgroup", "Checkout API"),
                                   ("case", "Total with tax")], world.model.tool_outputs()
