@@ -117,7 +117,7 @@ public enum Providers {
             // tool annotated destructive, read-only methods of that tool included.
             argv = [
                 c.codexCommand, "--no-alt-screen", "--no-daemon", "--cd", c.workdir, "--sandbox", sandbox,
-                "--ask-for-approval", "never", "--add-dir", c.gitCommonDir,
+                "--ask-for-approval", "never",
                 "-c", "mcp_servers.codestrator.command=\(jsonLiteral(exe))",
                 "-c", "mcp_servers.codestrator.args=\(serverArgs)",
                 "-c", "mcp_servers.codestrator.default_tools_approval_mode=\"approve\"",
@@ -125,6 +125,8 @@ public enum Providers {
                 "-c", "mcp_servers.codestrator.startup_timeout_sec=30",
                 "-c", "notify=\(notify)",
             ]
+            // A writable extra root exists only under workspace-write (read-only refuses `--add-dir` and exits).
+            if sandbox == "workspace-write" { argv += ["--add-dir", c.gitCommonDir] }
             if let model { argv += ["--model", model] }
             argv += extra
         case "claude_code":
