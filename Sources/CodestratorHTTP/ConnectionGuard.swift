@@ -4,6 +4,9 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
+/// The error a request handler's body read fails with when the guard answered the request itself.
+struct RequestCutOff: Error {}
+
 /// The open connections of one server, shared by the guards of all its connections.
 final class ConnectionCount: @unchecked Sendable {
     private let lock = NSLock()
@@ -204,6 +207,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         answered = true
         timer?.cancel()
         timer = nil
+        if inRequest {
+            // The request handler is reading this body: make its read fail, or it would take the bytes so far
+            // for the whole body (Hummingbird ends a body at the end of the stream) and could run the request.
+            context.fireErrorCaught(RequestCutOff())
+        }
         let body = ByteBuffer(string: text + "\n")
         var fields = HTTPFields()
         fields[.contentType] = "text/plain; charset=utf-8"

@@ -140,10 +140,17 @@ public final class MCPHTTPServer: Sendable {
         do {
             let buf = try await request.collectBody(upTo: config.maxBody)
             body = Array(buf.readableBytesView)
+        } catch is RequestCutOff {
+            return plain(.requestTimeout, "the request was cut off")  // answered already by the connection guard
         } catch {
             var r = plain(.contentTooLarge, "body is over the limit of 16 MiB")
             r.headers[.connection] = "close"
             return r
+        }
+        if let len = request.headers[.contentLength].flatMap(Int.init), body.count != len {
+            // A connection that ended early: never run a request from part of its body.
+            return plain(
+                .badRequest, "the body ended after \(body.count) of \(len) bytes; expected Content-Length bytes")
         }
         let message = RPCMessage.parse(body)
         switch message {

@@ -185,6 +185,9 @@ def test_read_timeout_answers_a_half_sent_body_and_closes_idle_connections(ws):
     try:
         half = connect(server.port)
         half.sendall(raw_request("POST", {"Content-Length": "1000"}, b'{"jsonrpc"'))
+        # A whole message under a Content-Length that promises more: answered 408 too, and never run.
+        whole = connect(server.port)
+        whole.sendall(raw_request("POST", {"Content-Length": "1000"}, json.dumps(INIT).encode()))
         idle = connect(server.port)
         partial_head = connect(server.port)
         partial_head.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -194,6 +197,9 @@ def test_read_timeout_answers_a_half_sent_body_and_closes_idle_connections(ws):
         assert headers.get("connection") == "close", headers
         text = (rest + read_to_close(half, 5)).decode()
         assert "1000" in text and "2 s" in text, text
+        status, _, rest = read_head(whole)
+        assert status == 408, status
+        assert b"of 1000 body bytes" in rest + read_to_close(whole, 5)
         assert read_to_close(idle, 5) == b""
         assert read_to_close(partial_head, 5) == b""
         assert time.monotonic() - started < 8
@@ -206,8 +212,9 @@ def test_read_timeout_answers_a_half_sent_body_and_closes_idle_connections(ws):
             time.sleep(1.2)
             slow.sendall(body[-10:])
             assert read_head(slow)[0] == 200
-        for s in (half, idle, partial_head):
+        for s in (half, whole, idle, partial_head):
             s.close()
+        assert server.stderr().count("session opened") == 1, server.stderr()
     finally:
         stop_http_server(server)
 
