@@ -426,7 +426,12 @@ struct SessionCloser: Service {
     let grace: Double
 
     func run() async throws {
-        try? await gracefulShutdown()
+        do {
+            try await gracefulShutdown()
+        } catch {
+            _ = await sessions.closeAll()  // cancelled, not signalled: the caller decides when the process ends
+            return
+        }
         let n = await sessions.closeAll()
         Log.info("http: stopping (closed \(n) session(s))")
         let limit = grace + 6
