@@ -155,8 +155,11 @@ async def test_sigterm_cuts_off_a_long_call_in_progress(ws):
                         "orch_thread",
                         {
                             "method": "thread.child.wait_status",
-                            "params": {"thread_id": sp["thread"]["id"], "target_statuses": ["completed"],
-                                       "timeout_seconds": 300},
+                            "params": {
+                                "thread_id": sp["thread"]["id"],
+                                "target_statuses": ["completed"],
+                                "timeout_seconds": 300,
+                            },
                         },
                         progress_callback=on_progress,
                     )
