@@ -4,7 +4,7 @@ import Foundation
     import Glibc
 #endif
 
-/// Settings of `codestrator serve --http` (protocol.md §11).
+/// Settings of `codestrator serve --http` (docs/http.md).
 public struct HTTPServerConfig: Sendable {
     public var host: String
     public var port: Int
@@ -17,8 +17,43 @@ public struct HTTPServerConfig: Sendable {
     /// Undelivered events kept per session for resumption.
     public var maxEvents = 256
     public var maxEventBytes = 8 * 1024 * 1024
+    /// Seconds a connection may stay silent while the server waits for a request's head or the rest of its
+    /// body; then a half-sent body gets `408` and the connection is closed.
+    public var readTimeout: Double = 30
+    /// Open connections served at once (`--max-connections`); nil: `defaultMaxConnections`, lowered to fit
+    /// the open-file limit.
+    public var maxConnections: Int?
+    /// Live handshake-era sessions; `initialize` past it gets `503`.
+    public var maxSessions = 256
+    /// Seconds SIGTERM waits for responses in progress before their connections are closed.
+    public var shutdownGrace: Double = 3
+    /// The process's open-file limit (`openFileLimit()`); connections must fit under it.
+    public var openFileLimit = Int.max
 
     public static let minTokenLength = 16
+    public static let defaultMaxConnections = 256
+    /// Descriptors kept for everything but connections: the database, git and tmux pipes, the log.
+    public static let reservedFiles = 64
+    /// Connections past the cap still accepted, to be answered `503`; past those the server stops accepting
+    /// (new connections wait in the listen backlog) instead of running out of descriptors.
+    public static let sheddingConnections = 16
+    public static let readTimeoutRange: ClosedRange<Double> = 1...3600
+    public static let maxSessionsRange = 1...100_000
+    public static let maxConnectionsLimit = 1_000_000
+
+    /// Connections the open-file limit leaves for serving (the shedding slots not counted).
+    var connectionRoom: Int {
+        openFileLimit == Int.max ? Int.max : openFileLimit - Self.reservedFiles - Self.sheddingConnections
+    }
+
+    /// The connections served at once.
+    public var connectionCap: Int { maxConnections ?? min(Self.defaultMaxConnections, connectionRoom) }
+
+    /// Why the default connection cap was lowered, or nil.
+    public var connectionCapNote: String? {
+        guard maxConnections == nil, connectionCap < Self.defaultMaxConnections else { return nil }
+        return "http: connection cap lowered to \(connectionCap) (open-file limit \(openFileLimit))"
+    }
 
     public init(host: String, port: Int, token: String?, allowedOrigins: [String]) {
         self.host = host
@@ -40,7 +75,44 @@ public struct HTTPServerConfig: Sendable {
         for o in allowedOrigins where Self.normalizedOrigin(o) == nil {
             return "--allow-origin \"\(o)\" is not an origin; expected scheme://host[:port], e.g. https://app.example"
         }
+        if !Self.readTimeoutRange.contains(readTimeout) || readTimeout.isNaN {
+            return
+                "--read-timeout \(readTimeout) is out of range; expected seconds from \(Int(Self.readTimeoutRange.lowerBound)) to \(Int(Self.readTimeoutRange.upperBound))"
+        }
+        if !Self.maxSessionsRange.contains(maxSessions) {
+            return
+                "--max-sessions \(maxSessions) is out of range; expected \(Self.maxSessionsRange.lowerBound) to \(Self.maxSessionsRange.upperBound)"
+        }
+        if connectionRoom < 1 {
+            return
+                "the open-file limit \(openFileLimit) is too low to serve HTTP; expected at least \(Self.reservedFiles + Self.sheddingConnections + 1) (ulimit -n)"
+        }
+        let upper = min(connectionRoom, Self.maxConnectionsLimit)
+        if let n = maxConnections, n < 1 || n > upper {
+            let why = upper < Self.maxConnectionsLimit ? " (what the open-file limit \(openFileLimit) leaves)" : ""
+            return "--max-connections \(n) is out of range; expected 1 to \(upper)\(why)"
+        }
         return nil
+    }
+
+    /// Raises the soft open-file limit to the hard one and returns it (Int.max when unlimited).
+    public static func openFileLimit() -> Int {
+        var lim = rlimit()
+        #if canImport(Glibc)
+            let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+            let resource = RLIMIT_NOFILE
+        #endif
+        guard getrlimit(resource, &lim) == 0 else { return Int.max }
+        if lim.rlim_cur < lim.rlim_max {
+            var raised = lim
+            raised.rlim_cur = lim.rlim_max
+            #if os(macOS)
+                raised.rlim_cur = min(lim.rlim_max, rlim_t(OPEN_MAX))
+            #endif
+            if setrlimit(resource, &raised) == 0 { lim = raised }
+        }
+        return lim.rlim_cur > rlim_t(Int32.max) ? Int.max : Int(lim.rlim_cur)  // unlimited, or as good as
     }
 
     /// Whether `host` is a loopback address, or a name all of whose addresses are loopback.

@@ -3,25 +3,29 @@ import CodestratorMCP
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
+import ServiceLifecycle
 
-/// `codestrator serve --http`: the MCP Streamable HTTP transport at `/mcp` (protocol.md §11) on
+/// `codestrator serve --http`: the MCP Streamable HTTP transport at `/mcp` (docs/http.md) on
 /// Hummingbird, with the JSON-RPC handling of `RPCHandler`. Handshake-era requests live in sessions
-/// (`Mcp-Session-Id`); 2026-07-28 requests need none (§13).
+/// (`Mcp-Session-Id`); 2026-07-28 requests need none.
 public final class MCPHTTPServer: Sendable {
     let handler: RPCHandler
     let config: HTTPServerConfig
     let sessions: HTTPSessions
-    let expectedAuth: [UInt8]?
+    let expectedToken: [UInt8]?
 
     public init(handler: RPCHandler, config: HTTPServerConfig) {
         self.handler = handler
         self.config = config
         self.sessions = HTTPSessions(config: config)
-        self.expectedAuth = config.token.map { Array("Bearer \($0)".utf8) }
+        self.expectedToken = config.token.map { Array($0.utf8) }
     }
 
-    /// Listens until the task is cancelled; `onListening` gets the bound port.
+    /// Listens until SIGTERM or SIGINT (or until the task is cancelled); `onListening` gets the bound port.
+    /// On the signal the sessions close (their streams end, their calls are cancelled), idle connections
+    /// close, and responses still running `shutdownGrace` later are cut off.
     public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             await self.respond(request)
@@ -29,9 +33,20 @@ public final class MCPHTTPServer: Sendable {
         var logger = Logger(label: "codestrator.http")
         logger.logLevel = .critical  // our own log lines go to stderr; Hummingbird's would repeat them
         let host = config.host.hasPrefix("[") ? String(config.host.dropFirst().dropLast()) : config.host
+        let count = ConnectionCount()
+        let (cap, readTimeout, grace) = (config.connectionCap, config.readTimeout, config.shutdownGrace)
+        let channel = HTTP1Channel.Configuration(additionalChannelHandlers: [
+            ConnectionGuard(count: count, cap: cap, readTimeout: readTimeout, shutdownGrace: grace)
+        ])
         let app = Application(
             responder: responder,
-            configuration: .init(address: .hostname(host, port: config.port), serverName: nil),
+            server: .http1(configuration: channel),
+            configuration: .init(
+                address: .hostname(host, port: config.port), serverName: nil,
+                // Past the cap and the connections answered 503, stop accepting rather than run out of
+                // descriptors (an accept loop failing with EMFILE spins).
+                availableConnectionsDelegate: MaximumAvailableConnections(
+                    cap + HTTPServerConfig.sheddingConnections, logger: logger)),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         let expiry = Task {
@@ -42,7 +57,13 @@ public final class MCPHTTPServer: Sendable {
             }
         }
         defer { expiry.cancel() }
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // Services shut down last to first: the sessions close before the server stops accepting and
+        // waits for its connections.
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: SessionCloser(sessions: sessions, grace: grace))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .milliseconds(Int64((grace + 2) * 1000))
+        try await ServiceGroup(configuration: group).run()
     }
 
     // MARK: Requests
@@ -78,9 +99,9 @@ public final class MCPHTTPServer: Sendable {
             cors[.accessControlMaxAge] = "600"
             return Response(status: .noContent, headers: cors)
         }
-        if let expectedAuth {
-            let given = Array((request.headers[.authorization] ?? "").utf8)
-            guard constantTimeEqual(given, expectedAuth) else {
+        if let expectedToken {
+            let given = Self.bearerToken(request.headers[.authorization] ?? "")
+            guard let given, constantTimeEqual(Array(given.utf8), expectedToken) else {
                 Log.info("http: \(request.method) /mcp without a valid bearer token (401)")
                 var h = cors
                 h[.wwwAuthenticate] = "Bearer"
@@ -119,10 +140,17 @@ public final class MCPHTTPServer: Sendable {
         do {
             let buf = try await request.collectBody(upTo: config.maxBody)
             body = Array(buf.readableBytesView)
+        } catch is RequestCutOff {
+            return plain(.requestTimeout, "the request was cut off")  // answered already by the connection guard
         } catch {
             var r = plain(.contentTooLarge, "body is over the limit of 16 MiB")
             r.headers[.connection] = "close"
             return r
+        }
+        if let len = request.headers[.contentLength].flatMap(Int.init), body.count != len {
+            // A connection that ended early: never run a request from part of its body.
+            return plain(
+                .badRequest, "the body ended after \(body.count) of \(len) bytes; expected Content-Length bytes")
         }
         let message = RPCMessage.parse(body)
         switch message {
@@ -144,7 +172,20 @@ public final class MCPHTTPServer: Sendable {
             )
         }
         if case .request(_, "initialize", _) = message {
-            let session = await sessions.create()
+            let session: HTTPSession
+            switch await sessions.create() {
+            case .created(let s): session = s
+            case .full(let n):
+                Log.warn("http: refused initialize: \(n) sessions are open (503)")
+                var r = plain(
+                    .serviceUnavailable,
+                    "the server holds its cap of \(n) sessions (--max-sessions); expected a client to end one with DELETE /mcp, or one to expire after \(Int(config.idleTimeout / 60)) minutes without a request"
+                )
+                r.headers[.retryAfter] = "1"
+                return r
+            case .shuttingDown:
+                return plain(.serviceUnavailable, "the server is shutting down; expected initialize once it is back")
+            }
             var r = await answer(message, state: session.state, session: session)
             if r.status == .ok {
                 r.headers[Self.sessionHeader] = session.id
@@ -163,7 +204,7 @@ public final class MCPHTTPServer: Sendable {
         return await answer(message, state: session.state, session: session)
     }
 
-    /// A 2026-07-28 request: no session; the protocol version comes from `params._meta` (§13).
+    /// A 2026-07-28 request: no session; the protocol version comes from `params._meta`.
     func postModern(_ message: RPCMessage, headerVersion: String?) async -> Response {
         guard case .request(let id, _, let params) = message else { return Response(status: .accepted) }
         let metaVersion = params?["_meta"]?[RPCHandler.metaVersionKey]?.stringValue
@@ -194,7 +235,7 @@ public final class MCPHTTPServer: Sendable {
                 send: { cont.yield($0) }, done: { cont.finish() })
             var iterator = stream.makeAsyncIterator()
             guard let first = await iterator.next() else {
-                return Response(status: .accepted)  // cancelled: the request is not answered (§10)
+                return Response(status: .accepted)  // cancelled: a cancelled request is not answered
             }
             if first["method"] == nil {
                 return json(.ok, first)
@@ -258,8 +299,11 @@ public final class MCPHTTPServer: Sendable {
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         if let last = request.headers[Self.lastEventHeader] {
-            guard let resumed = await session.events.resume(after: last) else {
-                return plain(.notFound, "unknown Last-Event-ID \(last.prefix(40))")
+            let resumed: EventStore.Resumed
+            switch await session.events.resume(after: last) {
+            case .success(let r): resumed = r
+            case .failure(let refusal):
+                return plain(refusal.status, refusal.message)
             }
             let body = ResponseBody { writer in
                 for e in resumed.replay { try await writer.write(ByteBuffer(bytes: e.bytes)) }
@@ -331,6 +375,14 @@ public final class MCPHTTPServer: Sendable {
 
     // MARK: Helpers
 
+    /// The credentials of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235), one or
+    /// more spaces follow it. Nil for another scheme or no credentials.
+    static func bearerToken(_ header: String) -> Substring? {
+        guard let space = header.firstIndex(of: " "), header[..<space].lowercased() == "bearer" else { return nil }
+        let token = header[space...].drop { $0 == " " }
+        return token.isEmpty ? nil : token
+    }
+
     /// Whether the Accept header allows `type` (an absent header allows everything).
     func accepts(_ request: Request, _ type: String) -> Bool {
         let values = request.headers[values: .accept]
@@ -363,5 +415,30 @@ public final class MCPHTTPServer: Sendable {
 extension HTTPSession.Activity {
     func send(_ chunk: [UInt8]) {
         getStream?.yield(chunk)
+    }
+}
+
+/// Closes the sessions when the server is asked to stop, so that their streams end and their calls are
+/// cancelled before the server waits for its connections; exits the process if stopping takes far longer
+/// than it should.
+struct SessionCloser: Service {
+    let sessions: HTTPSessions
+    let grace: Double
+
+    func run() async throws {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            _ = await sessions.closeAll()  // cancelled, not signalled: the caller decides when the process ends
+            return
+        }
+        let n = await sessions.closeAll()
+        Log.info("http: stopping (closed \(n) session(s))")
+        let limit = grace + 6
+        Task.detached {
+            try? await Task.sleep(nanoseconds: UInt64(limit * 1e9))
+            Log.error("http: connections still open \(Int(limit)) s after the stop signal; exiting")
+            exit(0)
+        }
     }
 }

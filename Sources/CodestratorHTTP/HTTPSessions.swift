@@ -1,6 +1,7 @@
 import CodestratorCore
 import CodestratorMCP
 import Foundation
+import HTTPTypes
 
 /// One SSE event of a session (`id: <stream>_<seq>`).
 struct SSEEvent: Sendable {
@@ -18,7 +19,7 @@ struct SSEEvent: Sendable {
     }
 }
 
-/// The events of a handshake-era session kept for resumption (`Last-Event-ID`, protocol.md §11):
+/// The events of a handshake-era session kept for resumption (`Last-Event-ID`):
 /// at most `maxEvents` events or `maxBytes` bytes; older ones are dropped.
 actor EventStore {
     let maxEvents: Int
@@ -61,18 +62,47 @@ actor EventStore {
         nextSeq.removeValue(forKey: stream)
     }
 
+    struct Resumed: Sendable {
+        let stream: Int
+        let replay: [SSEEvent]
+        /// The live rest, when the stream is still producing events.
+        let live: AsyncStream<SSEEvent>?
+    }
+
+    struct Refusal: Error {
+        let status: HTTPResponse.Status
+        let message: String
+    }
+
     /// The stored events after `lastEventId` of its stream, and the live rest when the stream is still open.
-    func resume(after lastEventId: String) -> (stream: Int, replay: [SSEEvent], live: AsyncStream<SSEEvent>?)? {
-        let parts = lastEventId.split(separator: "_")
-        guard parts.count == 2, let stream = Int(parts[0]), let seq = Int(parts[1]), stream < nextStream else {
-            return nil
+    /// Only ids this session sent are taken: `<stream>_<n>`, decimal digits, a stream that was opened, and
+    /// for a live stream an `n` it reached.
+    func resume(after lastEventId: String) -> Result<Resumed, Refusal> {
+        let shown = "\"\(lastEventId.prefix(40))\""
+        let parts = lastEventId.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 2,
+            parts.allSatisfy({ !$0.isEmpty && $0.count <= 18 && $0.allSatisfy { ("0"..."9").contains($0) } }),
+            let stream = Int(parts[0]), let seq = Int(parts[1])
+        else {
+            return .failure(
+                Refusal(
+                    status: .badRequest,
+                    message: "Last-Event-ID \(shown) is not an event id; expected <stream>_<n> as sent in an id: line"))
+        }
+        guard stream >= 1, stream < nextStream, nextSeq[stream].map({ seq <= $0 }) ?? true else {
+            return .failure(
+                Refusal(
+                    status: .notFound,
+                    message:
+                        "unknown Last-Event-ID \(shown); expected an id this session sent (\(nextStream == 1 ? "it has sent none" : "streams 1 to \(nextStream - 1)"))"
+                ))
         }
         let replay = events.filter { $0.stream == stream && $0.seq > seq }
-        if finished.contains(stream) { return (stream, replay, nil) }
+        if finished.contains(stream) { return .success(Resumed(stream: stream, replay: replay, live: nil)) }
         let (s, c) = AsyncStream<SSEEvent>.makeStream()
         listeners.removeValue(forKey: stream)?.finish()
         listeners[stream] = c
-        return (stream, replay, s)
+        return .success(Resumed(stream: stream, replay: replay, live: s))
     }
 
     func close() {
@@ -135,13 +165,37 @@ actor HTTPSessions {
         self.config = config
     }
 
-    func create() -> HTTPSession {
+    enum Creation {
+        case created(HTTPSession)
+        /// At the cap (`maxSessions`) even after closing idle sessions.
+        case full(Int)
+        case shuttingDown
+    }
+
+    var stopped = false
+
+    func create() async -> Creation {
+        if stopped { return .shuttingDown }
+        if sessions.count >= config.maxSessions {
+            _ = await expireIdle()
+            if stopped { return .shuttingDown }
+            if sessions.count >= config.maxSessions { return .full(sessions.count) }
+        }
         var bytes = [UInt8](repeating: 0, count: 16)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
         let id = bytes.map { String(format: "%02x", $0) }.joined()
         let s = HTTPSession(id: id, maxEvents: config.maxEvents, maxBytes: config.maxEventBytes)
         sessions[id] = s
-        return s
+        return .created(s)
+    }
+
+    /// Closes every session and refuses new ones (the server is stopping); returns how many were open.
+    func closeAll() async -> Int {
+        stopped = true
+        let all = sessions.values
+        sessions = [:]
+        for s in all { await s.close() }
+        return all.count
     }
 
     func get(_ id: String) -> HTTPSession? { sessions[id] }

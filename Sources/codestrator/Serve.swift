@@ -34,6 +34,19 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("allow-origin"), help: "An extra browser origin allowed to call /mcp (repeatable).")
     var allowOrigin: [String] = []
 
+    @Option(
+        name: .customLong("read-timeout"),
+        help: "HTTP: seconds a client may stay silent before its request is complete (default 30).")
+    var readTimeout: Double?
+
+    @Option(
+        name: .customLong("max-connections"),
+        help: "HTTP: connections served at once; more get 503 (default 256, lowered to fit the open-file limit).")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("max-sessions"), help: "HTTP: open sessions; initialize past it gets 503 (default 256).")
+    var maxSessions: Int?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let levelName = logLevel ?? env["CODESTRATOR_LOG_LEVEL"] ?? "info"
@@ -43,13 +56,22 @@ struct Serve: AsyncParsableCommand {
         Log.level = level
         var httpConfig: HTTPServerConfig?
         if http {
-            let c = HTTPServerConfig(
+            var c = HTTPServerConfig(
                 host: host ?? "127.0.0.1", port: port ?? 8765, token: token ?? env["CODESTRATOR_TOKEN"],
                 allowedOrigins: allowOrigin)
+            if let readTimeout { c.readTimeout = readTimeout }
+            c.maxConnections = maxConnections
+            if let maxSessions { c.maxSessions = maxSessions }
+            c.openFileLimit = HTTPServerConfig.openFileLimit()
             if let problem = c.problem() { throw ValidationError(problem) }
+            if let note = c.connectionCapNote { Log.info(note) }
             httpConfig = c
-        } else if host != nil || port != nil || token != nil || !allowOrigin.isEmpty {
-            throw ValidationError("--host, --port, --token and --allow-origin need --http")
+        } else if host != nil || port != nil || token != nil || !allowOrigin.isEmpty || readTimeout != nil
+            || maxConnections != nil || maxSessions != nil
+        {
+            throw ValidationError(
+                "--host, --port, --token, --allow-origin, --read-timeout, --max-connections and --max-sessions need --http"
+            )
         }
         let options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
         // The installer's view of client configs and skills, for runtime.bundle.info (InstallationInspector).
