@@ -65,12 +65,15 @@ public final class ServiceEnvironment: Sendable {
     public let installation: (any InstallationInspector)?
     /// Serialises git writes of this repository within the process.
     public let gitWrites = AsyncMutex()
+    /// The terminal of the root this process serves (RootIdentity); bound on session.open.
+    public let identity: RootIdentity
 
     public init(
         store: Store, git: any GitClient, tmux: any TmuxClient, layout: RepositoryLayout, caller: Caller,
         oneShot: Bool, heartbeats: HeartbeatRegistry, tmuxSocket: String?, dbPath: String, programs: any ProgramProbe,
-        installation: (any InstallationInspector)? = nil
+        installation: (any InstallationInspector)? = nil, identity: RootIdentity = .current()
     ) {
+        self.identity = identity
         self.store = store
         self.git = git
         self.tmux = tmux

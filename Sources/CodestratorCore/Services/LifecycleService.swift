@@ -6,6 +6,7 @@ public struct LifecycleService: Sendable {
     public func currentRef(_ p: Params) async throws -> JSON {
         let caller = env.caller
         let root = env.layout.root
+        let scope = await env.rootScope()
         if let set = p.json("set"), case .object(let o) = set {
             // Validate the `set` object first (it is a nested parameter).
             let (sp, _) = try ParamValidator.validate(
@@ -23,7 +24,7 @@ public struct LifecycleService: Sendable {
             }
             return try await env.store.write { tx in
                 let access = Access(tx: tx, caller: caller)
-                let session = try access.requireSession(p)
+                let session = try access.requireSession(p, root: scope)
                 let thread = try access.actingThread(p, session: session)
                 let existing = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
                 if let expected = p.int("expected_version"), expected != (existing?.version ?? 0) {
@@ -58,7 +59,7 @@ public struct LifecycleService: Sendable {
         }
         return try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let session = try access.requireSession(p)
+            let session = try access.requireSession(p, root: scope)
             let thread = try access.actingThread(p, session: session)
             let ref = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
             return try Self.view(tx, session: session, thread: thread, ref: ref)

@@ -57,11 +57,13 @@ extension SkillText {
                worktrees, and a summary to the user: cases, files changed, the review verdict, the merge commit.
 
             ## Resume (after a restart or compaction)
-            After any restart or compaction call `work.current_ref`, then `resume.next`. In detail:
-            `session.open {intent}` with intent `auto` (the server recognises the session it already serves, or
-            your terminal) — or `resume.candidates.list` + `resume.candidates.attach {target_session_id}` —
-            then `session.context {session_id}`, `work.current_ref {session_id}`, `resume.next {session_id}`,
-            `thread.child.list {session_id}`. Continue only with the next unchecked step in scope.
+            After any restart or compaction call `work.current_ref`, then `resume.next` (no `session_id` needed:
+            the server uses the session it opened for you, or the one your terminal is bound to). If they answer
+            that `session_id` is required, call `session.open {intent}` with intent `auto` (it resumes the session
+            this server serves or your terminal is bound to) — or `session.list`, or `resume.candidates.list` +
+            `resume.candidates.attach {target_session_id}` — then `session.context {session_id}`,
+            `work.current_ref {session_id}`, `resume.next {session_id}`, `thread.child.list {session_id}`.
+            Continue only with the next unchecked step in scope.
 
             ## Errors
             Read the `isError` text: it names the field and what is expected. Fix the call and retry; never
