@@ -13,7 +13,8 @@ enum LifecycleMethods {
         method(
             "work.current_ref", .lifecycle, "Read the caller's current ref, or write it with `set`", roles: "WVPD",
             params: [
-                ParamSpec("session_id", .id, doc: RootScopeDoc.sessionId), ParamSpec("thread_id", .id, doc: "root only"),
+                ParamSpec("session_id", .id, doc: RootScopeDoc.sessionId),
+                ParamSpec("thread_id", .id, doc: "root only"),
                 ParamSpec("set", .object, doc: "{node_type, node_id, next_action, summary, required_files, mode}"),
                 ParamSpec("expected_version", .int(min: 0, max: 9_007_199_254_740_991), doc: "with set"),
             ]
