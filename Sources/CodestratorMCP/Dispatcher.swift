@@ -142,7 +142,7 @@ public struct Dispatcher: Sendable {
                     .notImplemented, "not implemented in this build",
                     expected: "a later codestrator (\(def.ownedBy ?? "a later issue") builds it)")
             }
-            let (p, warnings) = try ParamValidator.validate(params, specs: specs)
+            let (p, warnings) = try ParamValidator.validate(params, specs: specs, refuseNearMisses: !def.readOnly)
             if env.caller.isChild, let tid = env.caller.threadId, def.name != "work.report" {
                 // A child's own MCP calls count as activity (runtime.md §5.1a).
                 try? await env.store.write { tx in

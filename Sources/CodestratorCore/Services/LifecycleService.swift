@@ -51,6 +51,17 @@ public struct LifecycleService: Sendable {
                 return try Self.view(tx, session: session, thread: thread, ref: ref).merging(["written": true])
             }
         }
+        // Fields of `set` sent flat: a write was meant, so answering with a read would hide it.
+        let setKeys = ["node_type", "node_id", "next_action", "summary", "required_files", "mode"]
+        let flat = p.unknownKeys.filter { setKeys.contains($0) }
+        if !flat.isEmpty {
+            throw CodestratorError(
+                .invalidParams,
+                "\(flat.map { "\"\($0)\"" }.joined(separator: ", ")) \(flat.count == 1 ? "is a field" : "are fields") "
+                    + "of set; without set this call only reads",
+                expected: "work.current_ref {set: {node_type, node_id, next_action, summary}} to write the ref, "
+                    + "or none of those fields to read it", field: flat[0])
+        }
         if p.has("expected_version") {
             throw CodestratorError(
                 .invalidParams, "field \"expected_version\" is given without set",

@@ -15,7 +15,11 @@ enum LifecycleMethods {
             params: [
                 ParamSpec("session_id", .id, doc: RootScopeDoc.sessionId),
                 ParamSpec("thread_id", .id, doc: "root only"),
-                ParamSpec("set", .object, doc: "{node_type, node_id, next_action, summary, required_files, mode}"),
+                ParamSpec(
+                    "set", .object,
+                    doc:
+                        "{node_type, node_id, next_action, summary, required_files, mode}; these fields sent without set are refused"
+                ),
                 ParamSpec("expected_version", .int(min: 0, max: 9_007_199_254_740_991), doc: "with set"),
             ]
         ) { env, p in try await LifecycleService(env: env).currentRef(p) },
