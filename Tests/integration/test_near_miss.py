@@ -42,3 +42,19 @@ async def test_current_ref_with_flat_set_fields_is_refused(ws):
         written = await ok(
             c, "work.current_ref", {"session_id": sid, "set": {"node_type": "case", "node_id": ids["case"]}})
         assert written["written"] is True and written["current_ref"]["node_id"] == ids["case"], written
+
+
+async def test_a_role_refusal_lists_what_that_role_may_call_in_the_group(ws):
+    async with ws.client() as c:
+        sid = session_id_of(await open_session(c, "Review roles"))
+        spawned = await ok(c, "thread.child.spawn", {
+            "session_id": sid, "role": "merge-reviewer", "provider": "sim", "create_worktree": False,
+            "launch_codex": False})
+        tid = spawned["thread"]["id"]
+    async with ws.client("--role", "merge-reviewer", "--thread-id", str(tid)) as child:
+        e = await err(child, "step.check", {"case_id": 1, "step_title": "x"}, tool="orchestrator_call")
+        assert e["code"] == "forbidden", e
+        assert e["message"].startswith("step.check: not allowed for role merge-reviewer; expected one of the "
+                                       "methods role merge-reviewer may call in orch_task: "), e
+        allowed = e["message"].split("orch_task: ", 1)[1].split(", ")
+        assert "step.check" not in allowed and "resume.next" in allowed, allowed
