@@ -136,6 +136,8 @@ public actor EnvironmentProvider {
                     WHERE id = ? AND status IN ('active','awaiting_resume')
                     """, [tx.now, pid, host, id])
             }
+            // Another session's main merge lock, when that session went stale meanwhile.
+            _ = try MergeService.releaseDeadHolder(tx)
         }
     }
 }

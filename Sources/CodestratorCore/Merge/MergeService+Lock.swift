@@ -8,6 +8,10 @@ extension MergeService {
         let ttl = p.int("ttl_seconds") ?? 600
         let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
         let granted: (JSON, Bool, SQLRow) = try await env.store.write { tx in
+            // A holder whose session is gone or stale gives the lock up now, not when its lease ends.
+            if try tx.int("SELECT holder_session_id FROM merge_main_lock WHERE id = 1") != session.id {
+                _ = try Self.releaseDeadHolder(tx)
+            }
             let head = try Self.head(tx)
             guard
                 let mine = try tx.row(

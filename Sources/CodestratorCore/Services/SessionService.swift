@@ -554,9 +554,10 @@ public struct SessionService: Sendable {
             let jobs = tx.changes
             try tx.execute(
                 """
-                UPDATE merge_main_queue SET state = 'cancelled', updated_at = ?, completed_at = ?
-                  WHERE session_id = ? AND state IN ('queued','reviewing','approved')
-                """, [tx.now, tx.now, s.id])
+                UPDATE merge_main_queue SET state = 'cancelled', updated_at = ?, completed_at = ?,
+                  error_message = COALESCE(error_message, ?)
+                WHERE session_id = ? AND state IN ('queued','reviewing','approved')
+                """, [tx.now, tx.now, "session \(s.id) cleaned up", s.id])
             let items = tx.changes
             try tx.execute(
                 """
