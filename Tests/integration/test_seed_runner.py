@@ -22,6 +22,12 @@ async def test_agents_sdk_codex_mcp_runs_where_the_seed_passes_it(ws):
         done = await ok(c, "thread.child.wait_status", {
             "thread_id": t["id"], "target_statuses": ["completed"], "timeout_seconds": 60})
         assert done["matched"], done
+        # pane_alive (thread.child.list) and pane_exists (thread.child.status) agree on the finished child.
+        st = await ok(c, "thread.child.status", {"thread_id": t["id"]})
+        listed = await ok(c, "thread.child.list", {"session_id": sid})
+        row = next(x for x in listed["threads"] if x["id"] == t["id"])
+        assert st["pane_exists"] is True and st["pane_dead"] is False, st
+        assert row["pane_alive"] is True, row
         other = await ok(c, "thread.child.spawn", {
             "session_id": sid, "role": "worker", "provider": "sim", "runner_kind": "agents_sdk_codex_mcp",
             "create_worktree": False, "launch_codex": False})
