@@ -85,8 +85,11 @@ public struct SessionService: Sendable {
                     return .resume(sid)
                 }
             }
-            // The session this root's terminal is bound to (a restarted server, a shared daemon).
-            if case .session(let sid, _) = try RootBinding.find(tx, repo: repo, identity: identity) {
+            // The session this root's terminal is bound to (a restarted server, a shared daemon); with a new
+            // request under `auto` the terminal may be starting other work, so only without one.
+            if !hasSlugSource || intent == .resumeWork,
+                case .session(let sid, _) = try RootBinding.find(tx, repo: repo, identity: identity)
+            {
                 return .resume(sid)
             }
             if let sid = try tx.int(
