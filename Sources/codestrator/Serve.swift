@@ -51,7 +51,8 @@ struct Serve: AsyncParsableCommand {
         } else if host != nil || port != nil || token != nil || !allowOrigin.isEmpty {
             throw ValidationError("--host, --port, --token and --allow-origin need --http")
         }
-        let options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
+        var options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
+        options.sharedByClients = http
         // The installer's view of client configs and skills, for runtime.bundle.info (InstallationInspector).
         let provider = EnvironmentProvider(options: options, installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)

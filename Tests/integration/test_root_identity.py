@@ -100,3 +100,20 @@ async def test_two_roots_each_get_their_own_session_from_the_compaction_hook(ws)
     assert "Open session" not in out, out
     assert f"  - session {sa} (" in out and f"  - session {sb} (" in out, out
     assert 'session.open {intent: "auto"}' in out, out
+
+
+async def test_an_http_server_shared_by_clients_names_no_default_session(ws):
+    from cs_harness import http_client, start_http_server, stop_http_server
+
+    sa, _, _ = await start_root(ws, 1, "Add checkout tax", "Checkout")
+    server = start_http_server(ws)
+    try:
+        async with http_client(server.url) as a:
+            opened = await ok(a, "session.open", {"intent": "new_work", "user_request": "Other", "agent_role": "sim"})
+            assert session_id_of(opened) != sa
+            e = await err(a, "work.current_ref", {})
+            assert e["field"] == "session_id" and "several clients" in e["message"], e
+            ref = await ok(a, "work.current_ref", {"session_id": sa})
+            assert ref["current_ref"]["session_id"] == sa, ref
+    finally:
+        stop_http_server(server)

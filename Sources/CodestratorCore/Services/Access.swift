@@ -99,8 +99,14 @@ struct RootScope: Sendable {
     let mine: [Int]
     let identity: RootIdentity
     let repo: String
+    var shared = false
 
     func resolve(_ tx: Tx, field: String) throws -> SessionRecord {
+        if shared {
+            throw CodestratorError(
+                .invalidParams, "field \"\(field)\" is required: this server serves several clients (HTTP)",
+                expected: "\(field) (session.open returns it; session.list lists them)", field: field)
+        }
         for sid in mine.reversed() {
             if let s = try SessionRecord.load(tx, sid), s.status == .active, s.repoPath == repo { return s }
         }
@@ -129,7 +135,7 @@ struct RootScope: Sendable {
 extension ServiceEnvironment {
     /// What a root call without `session_id` resolves through (RootScope).
     func rootScope() async -> RootScope {
-        RootScope(mine: await heartbeats.sessionIds, identity: identity, repo: layout.root)
+        RootScope(mine: await heartbeats.sessionIds, identity: identity, repo: layout.root, shared: sharedByClients)
     }
 }
 

@@ -141,7 +141,7 @@ public struct SessionService: Sendable {
                 UPDATE sessions SET last_seen_at = ?, resume_count = resume_count + 1, server_pid = ?, server_host = ?,
                   terminal_fingerprint = ? WHERE id = ?
                 """, [tx.now, pid, host, fingerprint, sid])
-            if let identity { try RootBinding.bind(tx, sessionId: sid, identity: identity) }
+            if let identity, !identity.keys.isEmpty { try RootBinding.bind(tx, sessionId: sid, identity: identity) }
             if let requester { try Self.supersede(tx, requester, by: sid) }
             tx.bumpVersion()
             guard let s = try SessionRecord.load(tx, sid) else { throw CodestratorError.notFound("session", sid) }
@@ -361,7 +361,7 @@ public struct SessionService: Sendable {
                 "UPDATE sessions SET session_root_worktree_id = ?, root_thread_id = ? WHERE id = ?",
                 [rootWorktreeId, tid, sid])
             if let requester { try Self.supersede(tx, requester, by: sid) }
-            if let identity { try RootBinding.bind(tx, sessionId: sid, identity: identity) }
+            if let identity, !identity.keys.isEmpty { try RootBinding.bind(tx, sessionId: sid, identity: identity) }
             tx.bumpVersion()
             let s = try SessionRecord.load(tx, sid)!
             return (try Self.openOutput(tx, session: s, resumed: false, socket: socket), sid)
