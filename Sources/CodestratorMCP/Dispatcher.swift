@@ -94,12 +94,7 @@ public struct Dispatcher: Sendable {
             return shapeError("unknown method \(quoted(methodName))")
         }
         guard def.allowed(for: role) else {
-            let tools = ToolGroup.visible(to: role).map(\.rawValue).joined(separator: ", ")
-            return CallOutcome.failure(
-                method: methodName,
-                CodestratorError(
-                    .forbidden, "not allowed for role \(role.rawValue)", expected: "a method of \(tools)")
-            ).toolResult
+            return CallOutcome.failure(method: methodName, refusal(def)).toolResult
         }
         if let group, def.group != group {
             return CallOutcome.failure(
@@ -120,13 +115,23 @@ public struct Dispatcher: Sendable {
                     .invalidParams, "unknown method \(quoted(methodName))",
                     expected: "one of " + catalog.allowedMethods.map(\.name).joined(separator: "|")))
         }
-        guard def.allowed(for: role) else {
-            let tools = ToolGroup.visible(to: role).map(\.rawValue).joined(separator: ", ")
-            return .failure(
-                method: methodName,
-                CodestratorError(.forbidden, "not allowed for role \(role.rawValue)", expected: "a method of \(tools)"))
-        }
+        guard def.allowed(for: role) else { return .failure(method: methodName, refusal(def)) }
         return await run(def, params: params)
+    }
+
+    /// A method this role may not call: which methods of that group it may call (else its tools).
+    func refusal(_ def: MethodDefinition) -> CodestratorError {
+        let mine = catalog.methods(of: def.group).map(\.name)
+        if mine.isEmpty {
+            let tools = ToolGroup.visible(to: role).map(\.rawValue).joined(separator: ", ")
+            return CodestratorError(
+                .forbidden, "not allowed for role \(role.rawValue)",
+                expected: "a method of \(tools) (role \(role.rawValue) may call no method of \(def.group.rawValue))")
+        }
+        return CodestratorError(
+            .forbidden, "not allowed for role \(role.rawValue)",
+            expected: "one of the methods role \(role.rawValue) may call in \(def.group.rawValue): "
+                + mine.joined(separator: ", "))
     }
 
     func run(_ def: MethodDefinition, params: JSONObject) async -> CallOutcome {
@@ -142,7 +147,7 @@ public struct Dispatcher: Sendable {
                     .notImplemented, "not implemented in this build",
                     expected: "a later codestrator (\(def.ownedBy ?? "a later issue") builds it)")
             }
-            let (p, warnings) = try ParamValidator.validate(params, specs: specs)
+            let (p, warnings) = try ParamValidator.validate(params, specs: specs, refuseNearMisses: !def.readOnly)
             if env.caller.isChild, let tid = env.caller.threadId, def.name != "work.report" {
                 // A child's own MCP calls count as activity (runtime.md §5.1a).
                 try? await env.store.write { tx in

@@ -10,6 +10,9 @@ public struct ServerOptions: Sendable {
     public var threadId: Int?
     public var tmuxSocket: String?
     public var oneShot: Bool
+    /// Serving several clients at once (`serve --http`): the process's own sessions and terminal say
+    /// nothing about which root calls, so a root call without `session_id` names no session.
+    public var sharedByClients: Bool = false
 
     public init(
         repo: String, db: String? = nil, role: ProcessRole = .root, threadId: Int? = nil, tmuxSocket: String? = nil,
@@ -88,7 +91,8 @@ public actor EnvironmentProvider {
         let env = ServiceEnvironment(
             store: store, git: git, tmux: tmux, layout: layout, caller: caller, oneShot: options.oneShot,
             heartbeats: heartbeats, tmuxSocket: options.tmuxSocket, dbPath: dbPath, programs: programs,
-            installation: installation)
+            installation: installation, identity: options.sharedByClients ? RootIdentity() : .current(),
+            sharedByClients: options.sharedByClients)
         built = env
         ready.set(env)
         return env
@@ -136,6 +140,8 @@ public actor EnvironmentProvider {
                     WHERE id = ? AND status IN ('active','awaiting_resume')
                     """, [tx.now, pid, host, id])
             }
+            // Another session's main merge lock, when that session went stale meanwhile.
+            _ = try MergeService.releaseDeadHolder(tx)
         }
     }
 }

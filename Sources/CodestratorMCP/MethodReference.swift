@@ -15,6 +15,12 @@ public enum MethodReference {
             V merge-reviewer, P plan-architect, D doc-mirror-manager). Methods marked *not built yet* answer
             `isError` with code `not_implemented`.
 
+            Unknown keys: a read-only method ignores them with a warning (`did you mean …?` when one is close).
+            A method that writes refuses a key that misspells a declared one (the same letters in another case
+            or with `_`/`-` changed, like `userRequest`, or within two edits, like `sesion_id`) with
+            `invalid_params` naming the key and the declared name, and writes nothing; other unknown keys are
+            ignored with a warning.
+
             """
         for group in ToolGroup.allCases {
             out += "\n## \(group.rawValue) — \(group.title)\n\n\(group.blurb)\n"

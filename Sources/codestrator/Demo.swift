@@ -216,14 +216,16 @@ struct Demo: AsyncParsableCommand {
             return "\(result) \(String(mergeCommit.prefix(8)))"
         }
         var mirrorPath = ""
-        _ = await stage("refresh the mirror, clean up the session") {
+        // With --keep the session stays open, so its viewer tmux session (and the attach command) still work.
+        _ = await stage(keep ? "refresh the mirror, keep the session open" : "refresh the mirror, clean up the session")
+        {
             mirrorPath = try await call("mirror.refresh")["path"]?.stringValue ?? ""
-            if watch {
+            if watch && !keep {
                 print("  Press Enter to clean up…")
                 _ = readLine()
             }
-            _ = try await call("session.cleanup", .obj(["session_id": sid]))
             if !keep {
+                _ = try await call("session.cleanup", .obj(["session_id": sid]))
                 let wts = try await call("worktree.list", .obj(["session_id": sid, "kind": "task_branch"]))
                 for w in wts["worktrees"]?.arrayValue ?? [] {
                     _ = try? await call("worktree.remove", .obj(["worktree_id": w["id"] ?? .null, "force": true]))
@@ -246,7 +248,14 @@ struct Demo: AsyncParsableCommand {
         print("Review: \(verdict)\(findings.arrayValue?.isEmpty == false ? " — \(findings.serialized())" : "")")
         print("Child merges: \(mergeCommits.joined(separator: ", "))")
         print("git log --oneline -5 main:\n" + ((try? git(["log", "--oneline", "-5", "main"])) ?? ""))
-        if keep { print("Kept: \(repo) (mirror \(mirrorPath)); watch: \(attach)") }
+        if keep {
+            print("Kept: \(repo) (mirror \(mirrorPath)); session \(sid) stays open. Watch: \(attach)")
+            let params = "{\"session_id\":\(sid)}"
+            print(
+                "End it with: "
+                    + ShellQuote.join(["codestrator", "call", "session.cleanup", "--repo", repo, "--params", params])
+                    + "; then: " + ShellQuote.join(["tmux", "-L", socket, "kill-server"]))
+        }
         try finish(report, repo: repo, socket: socket, base: base)
     }
 

@@ -35,31 +35,37 @@ struct HookSessionStart: AsyncParsableCommand {
     func context() async throws -> String? {
         guard let dbPath = HookRepository.databasePath(db: db, repo: repo) else { return nil }
         let env = ProcessInfo.processInfo.environment
-        let cwd = FileManager.default.currentDirectoryPath
         let store = try Store(path: dbPath, busyTimeout: 0.5)
         let thread = (threadId ?? env["CODESTRATOR_THREAD_ID"]).flatMap { Int($0) }
-        // Which session: the thread's, else the open session whose worktree holds the working directory,
-        // else the most recently seen open session of the repository.
-        let found: (Int, ProcessRole, String)? = try await store.read { tx in
+        let identity = RootIdentity.current()
+        // Which session: the thread's; else the one this root's terminal is bound to (RootBinding: its
+        // CODESTRATOR_SESSION_ID, its tmux pane or terminal, a working directory inside one session's
+        // worktree); else the only open session. Several open sessions and none of those: the candidates.
+        let found: Choice? = try await store.read { tx in
             if let thread, let row = try tx.row("SELECT session_id, role FROM threads WHERE id = ?", [thread]) {
                 let role = ProcessRole.allCases.first { $0.threadRole.rawValue == row.string("role") } ?? .root
                 let status = try tx.string("SELECT status FROM sessions WHERE id = ?", [row.int("session_id")]) ?? ""
-                return (row.int("session_id"), role, status)
+                guard status == "active" || status == "awaiting_resume" else { return nil }
+                return .session(row.int("session_id"), role)
             }
-            let rows = try tx.rows(
-                """
-                SELECT s.id, s.status, w.path FROM sessions s LEFT JOIN worktrees w ON w.id = s.session_root_worktree_id
-                WHERE s.status IN ('active','awaiting_resume') ORDER BY s.last_seen_at DESC, s.id DESC
-                """)
-            let inside = rows.first { r in
-                guard let p = r.optString("path"), !p.isEmpty else { return false }
-                return cwd == p || cwd.hasPrefix(p + "/")
+            if case .session(let sid, _) = try RootBinding.find(tx, repo: nil, identity: identity) {
+                return .session(sid, .root)
             }
-            guard let r = inside ?? rows.first else { return nil }
-            return (r.int("id"), .root, r.string("status"))
+            let open = try tx.ints(
+                "SELECT id FROM sessions WHERE status IN ('active','awaiting_resume') ORDER BY last_seen_at DESC, id DESC"
+            )
+            if open.count == 1 { return .session(open[0], .root) }
+            if open.isEmpty { return nil }
+            return .candidates(try Self.candidates(tx, open))
         }
-        guard let (sessionId, role, status) = found, status == "active" || status == "awaiting_resume" else {
-            return nil
+        let sessionId: Int
+        let role: ProcessRole
+        switch found {
+        case .none: return nil
+        case .candidates(let lines)?: return Self.renderCandidates(lines)
+        case .session(let sid, let r)?:
+            sessionId = sid
+            role = r
         }
         let root = ((dbPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         let caller = Caller(role: role, threadId: role == .root ? nil : thread, sessionId: sessionId)
@@ -84,6 +90,49 @@ struct HookSessionStart: AsyncParsableCommand {
         return Self.render(
             sessionId: sessionId, role: role, thread: thread, slug: session?.optString("worktree_slug"),
             worktree: session?.optString("path"), branch: session?.optString("branch"), next: next, inbox: inbox)
+    }
+
+    enum Choice: Sendable {
+        case session(Int, ProcessRole)
+        /// One line per open session (several, and nothing tells which one is this root's).
+        case candidates([String])
+    }
+
+    static func candidates(_ tx: Tx, _ ids: [Int]) throws -> [String] {
+        try ids.map { id in
+            let row = try tx.row(
+                """
+                SELECT s.id, s.status, s.worktree_slug, s.user_request, s.last_seen_at, w.path,
+                  (SELECT COUNT(*) FROM inbox_messages m WHERE m.receiver_thread_id = s.root_thread_id
+                    AND m.status = 'pending') AS pending
+                FROM sessions s LEFT JOIN worktrees w ON w.id = s.session_root_worktree_id WHERE s.id = ?
+                """, [id])
+            guard let row else { return "  - session \(id)" }
+            var line = "  - session \(id)"
+            if let slug = row.optString("worktree_slug") { line += " (\(slug))" }
+            line += ", \(row.string("status"))"
+            if let path = row.optString("path") { line += ", worktree \(path)" }
+            if let request = row.optString("user_request"), !request.isEmpty {
+                let cut = SimHookEvent.cut(request, toBytes: 80).replacingOccurrences(of: "\n", with: " ")
+                line += ", request \"\(cut)\""
+            }
+            line += ", last seen \(row.string("last_seen_at")), pending inbox \(row.int("pending"))"
+            return line
+        }
+    }
+
+    static func renderCandidates(_ lines: [String]) -> String {
+        var out = ["# Codestrator: context after compaction or resume"]
+        out.append(
+            "\(lines.count) sessions are open in this repository and nothing tells which one is yours "
+                + "(no CODESTRATOR_SESSION_ID, no session bound to this terminal, the working directory in no "
+                + "session's worktree):")
+        out.append(contentsOf: lines)
+        out.append(
+            "Call session.open {intent: \"auto\"} (it resumes the session your server serves or your terminal "
+                + "is bound to), or session.list to choose; then work.current_ref and resume.next with that "
+                + "session_id.")
+        return out.joined(separator: "\n")
     }
 
     static func render(

@@ -73,7 +73,8 @@ struct Serve: AsyncParsableCommand {
                 "--host, --port, --token, --allow-origin, --read-timeout, --max-connections and --max-sessions need --http"
             )
         }
-        let options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
+        var options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
+        options.sharedByClients = http
         // The installer's view of client configs and skills, for runtime.bundle.info (InstallationInspector).
         let provider = EnvironmentProvider(options: options, installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)

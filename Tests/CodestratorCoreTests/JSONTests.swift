@@ -34,6 +34,7 @@ import Testing
 }
 
 @Suite struct SlugTests {
+    /// runtime.md §2.1's examples: names (worktree_name) and requests (user_request) alike.
     @Test(arguments: [
         ("Improve the gallery experience for artist profile pages", "improve-gallery"),
         ("Fix login", "fix-login"),
@@ -45,6 +46,67 @@ import Testing
     ])
     func slugPolicyMatchesTheSpecExamples(input: String, expected: String) {
         #expect(Slug.derive(preferred: input) == expected)
+        if input != "Auth Flow v2" { #expect(Slug.derive(preferred: nil, fallback: input) == expected) }
+    }
+
+    /// Requests as people type them: the slug carries the task (object and action), not the politeness.
+    @Test(arguments: [
+        ("Please add a checkout flow with tax calculation", "checkout-tax"),
+        ("I want you to fix the login redirect bug", "login-redirect"),
+        ("Can you please add dark mode support to the settings page?", "dark-mode"),
+        ("Could you refactor the payment module so it is easier to test", "refactor-payment"),
+        ("We need to migrate the database from MySQL to Postgres", "migrate-database"),
+        ("Hey, can you make the search results paginate?", "search-results"),
+        ("Fix the flaky CI tests on macOS", "ci-tests"),
+        ("Add rate limiting to the public API", "rate-limiting"),
+        ("I'd like you to implement password reset via email", "password-reset"),
+        ("Please write unit tests for the cart service", "unit-tests"),
+        ("Remove the legacy v1 endpoints", "remove-legacy"),
+        ("Upgrade to Swift 6", "upgrade-swift"),
+        ("Update the README", "update-readme"),
+        ("Fix issue #123", "fix-123"),
+        ("Let's add a CSV export to the reports page", "csv-export"),
+        ("Can you speed up the image upload?", "speed-image"),
+        ("The login page crashes on Safari, please fix it", "login-crashes"),
+        ("Build an admin dashboard for user management", "admin-dashboard"),
+        ("Create an onboarding wizard for new users", "onboarding-wizard"),
+        ("Add i18n support for German and French", "i18n-german"),
+        ("Optimize the slow SQL queries in the order history", "optimize-sql"),
+        ("Rename the User model to Account", "rename-user"),
+        ("Add retries to the HTTP client", "retries-http"),
+        ("Implement OAuth login with GitHub", "oauth-login"),
+        ("Document the deployment process", "document-deployment"),
+        ("Please fix the memory leak in the websocket handler", "memory-leak"),
+        ("Add pagination", "add-pagination"),
+        ("Fix it", "fix"),
+        ("Please", "please"),
+        ("Thanks!", "thanks"),
+        ("I want you to clean up the logging", "clean-logging"),
+        ("Add a dark theme", "dark-theme"),
+        ("could you add tests", "add-tests"),
+        ("We should validate email addresses on signup", "validate-email"),
+        ("Handle timeouts when the payment gateway is down", "timeouts-payment"),
+        ("Add a cart with checkout and tax", "cart-checkout"),
+        ("Move the config loading into its own module", "move-config"),
+        ("Support uploading avatars", "uploading-avatars"),
+        ("make the tests pass", "tests-pass"),
+        ("Please could you kindly add an audit log for admin actions", "audit-log"),
+        ("Investigate why the nightly build fails", "nightly-build"),
+        ("Add two-factor authentication", "two-factor"),
+        ("Bump lodash to 4.17.21", "bump-lodash"),
+        ("Replace moment.js with date-fns", "replace-moment"),
+        ("Set up GitHub Actions for linting", "github-actions"),
+        ("Add a checkout flow with tax calculation and coupon codes", "checkout-tax"),
+    ])
+    func requestsGiveTaskRepresentativeSlugs(request: String, expected: String) {
+        #expect(Slug.derive(preferred: nil, fallback: request) == expected)
+        // Deterministic: the same request gives the same slug.
+        #expect(Slug.fromRequest(request) == Slug.fromRequest(request))
+    }
+
+    @Test func aWorktreeNameWinsOverTheRequest() {
+        #expect(Slug.derive(preferred: "Checkout Tax", fallback: "Please add a cart") == "checkout-tax")
+        #expect(Slug.derive(preferred: "!!!", fallback: "Please add a cart") == "add-cart")
     }
 
     @Test func longWordsAreCutTo20Letters() {

@@ -75,3 +75,19 @@ import Testing
         #expect(throws: CodestratorError.self) { try RepoPath.normalize("/etc/passwd", root: root, field: "f") }
     }
 }
+
+@Suite struct NearMissTests {
+    @Test func aNearMissOnAWriteIsRefusedWithTheGuess() {
+        let specs = [ParamSpec("user_request", .text(maxBytes: 100)), ParamSpec("intent", .name(maxChars: 20))]
+        for (key, guess) in [("userRequest", "user_request"), ("User-Request", "user_request"), ("intnet", "intent")] {
+            #expect(throws: CodestratorError.self) {
+                try ParamValidator.validate([key: "x"], specs: specs, refuseNearMisses: true)
+            }
+            #expect(ParamValidator.nearMiss(key, in: specs.map(\.name)) == guess)
+        }
+        // Far from every declared key: a warning, and the key is kept for the method to look at.
+        let (p, warnings) = try! ParamValidator.validate(["node_id": 3], specs: specs, refuseNearMisses: true)
+        #expect(warnings == [#"unknown parameter "node_id" ignored"#])
+        #expect(p.unknownKeys == ["node_id"])
+    }
+}

@@ -54,19 +54,50 @@ import Testing
         // The first session goes away without releasing; its item is cancelled by cleanup.
         _ = try await h.ok("session.cleanup", ["session_id": .int(first)])
         _ = try await h.ok("merge.main.acquire_lock", ["session_id": .int(second), "ttl_seconds": 60])
-        // A live lease of another session is a conflict; once it lapses it is taken over.
+        // A live lease of another live session is a conflict; once it lapses it is taken over.
+        let (third, _) = try await h.openSession("third landing")
         try await h.env.store.write { tx in
             try tx.execute(
-                "UPDATE merge_main_lock SET holder_session_id = ?, lease_until = ? WHERE id = 1",
-                [first, "2999-01-01T00:00:00.000Z"])
+                "UPDATE merge_main_lock SET holder_session_id = ?, queue_item_id = NULL, lease_until = ? WHERE id = 1",
+                [third, "2999-01-01T00:00:00.000Z"])
         }
         let busy = try await h.err("merge.main.acquire_lock", ["session_id": .int(second)])
-        #expect(busy.code == .conflict && busy.message.contains("held by session \(first)"), "\(busy.message)")
+        #expect(busy.code == .conflict && busy.message.contains("held by session \(third)"), "\(busy.message)")
         try await h.env.store.write { tx in
             try tx.execute("UPDATE merge_main_lock SET lease_until = ? WHERE id = 1", ["2000-01-01T00:00:00.000Z"])
         }
         let taken = try await h.ok("merge.main.acquire_lock", ["session_id": .int(second)])
         #expect(taken["holder_session_id"] == .int(second) && taken["reentered"] == .bool(false))
+    }
+
+    @Test func aClosedHoldersLockIsReleasedAtOnceAndItsItemMarked() async throws {
+        let h = try await Harness.make()
+        defer { h.cleanup() }
+        let (first, _) = try await h.openSession("first landing")
+        let (second, _) = try await h.openSession("second landing")
+        var items: [Int] = []
+        for sid in [first, second] {
+            let ctx = try await h.ok("session.context", ["session_id": .int(sid)])
+            let path = try #require(ctx["session_root_worktree"]?["path"]?.stringValue)
+            try "change \(sid)\n".write(toFile: path + "/f\(sid).txt", atomically: true, encoding: .utf8)
+            _ = try await CLIRun.git(["-C", path, "add", "-A"])
+            _ = try await CLIRun.git(["-C", path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"])
+            let q = try await h.ok("merge.main.request", ["session_id": .int(sid), "auto_review": false])
+            items.append(try #require(q["main_merge_request"]?["id"]?.intValue))
+        }
+        _ = try await h.ok("merge.main.acquire_lock", ["session_id": .int(first), "ttl_seconds": 600])
+        // The holder's session is closed behind the lock's back (another process): the lease is long.
+        try await h.env.store.write { tx in
+            try tx.execute("UPDATE sessions SET status = 'closed', closed_at = ? WHERE id = ?", [tx.now, first])
+        }
+        let line = try await h.env.store.write { tx in try MergeService.releaseDeadHolder(tx) }
+        #expect(
+            line == "main merge lock: holder session \(first) is closed; released, queue item \(items[0]) cancelled")
+        let item = try await h.ok("merge.main.status", ["request_id": .int(items[0])])
+        #expect(item["item"]?["state"] == "cancelled")
+        #expect(item["item"]?["error_message"]?.stringValue?.contains("holder session \(first) is closed") == true)
+        let taken = try await h.ok("merge.main.acquire_lock", ["session_id": .int(second)])
+        #expect(taken["holder_session_id"] == .int(second))
     }
 
     @Test func repositoryProviderSettingsApplyUnderTheSpawnsOwn() throws {

@@ -119,15 +119,17 @@ TABLE: dict[str, list[Row]] = {
         (lambda x: {"case_id": x.case, "summary": 5}, "invalid_params", "summary", None),
         (lambda x: {"case_id": x.case, "required_files": "a.txt"}, "invalid_params", "required_files", None),
     ],
+    # Without session_id a root means its own session (test_root_identity.py), so `{}` is no bad input here.
     "resume.next": [
-        (lambda x: {}, "invalid_params", "session_id", None),
+        (lambda x: {"session_id": 0}, "invalid_params", "session_id", None),
         (lambda x: {"session_id": str(x.sid)}, "invalid_params", "session_id", None),
         (lambda x: {"session_id": NO}, "not_found", None, None),
         (lambda x: {"session_id": x.sid, "thread_id": NO}, "not_found", None, None),
         (lambda x: {"session_id": x.sid, "thread_id": "x"}, "invalid_params", "thread_id", None),
     ],
     "work.current_ref": [
-        (lambda x: {}, "invalid_params", "session_id", None),
+        (lambda x: {"session_id": 0}, "invalid_params", "session_id", None),
+        (lambda x: {"session_id": x.sid, "node_type": "case", "node_id": x.case}, "invalid_params", "node_type", None),
         (lambda x: {"session_id": NO}, "not_found", None, None),
         (lambda x: {"session_id": x.sid, "thread_id": NO}, "not_found", None, None),
         (lambda x: {"session_id": x.sid, "set": "case"}, "invalid_params", "set", None),

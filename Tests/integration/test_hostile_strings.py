@@ -22,8 +22,9 @@ HOSTILE = [
     "../../etc/passwd",
     BIG,
 ]
-# Slugs that runtime.md §2.1 derives from the hostile strings used as user_request, in this order.
-USER_REQUEST_SLUGS = ["quote-d", "rm-rf", "touch-pwned", "touch-pwned-2", "line1-line2", "etc-passwd"]
+# Slugs derived from the hostile strings used as user_request, in this order (a request drops the
+# contraction 'd, docs/architecture.md "Slugs").
+USER_REQUEST_SLUGS = ["quote-x", "rm-rf", "touch-pwned", "touch-pwned-2", "line1-line2", "etc-passwd"]
 SLUG_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 

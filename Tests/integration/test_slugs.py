@@ -42,3 +42,22 @@ async def test_slug_collision_and_rejected_open_leaves_nothing(ws):
         assert branches(ws.repo) == before_branches, f"branches {before_branches} -> {branches(ws.repo)}"
         wt_list = ws.git("worktree", "list", "--porcelain").stdout
         assert "fix-login-3" not in wt_list, f"git worktree list shows a leftover: {wt_list}"
+
+
+async def test_request_slugs_carry_the_task_not_the_politeness(ws):
+    """The words that carry the task name the worktree (runtime.md §2.1 made task-representative)."""
+    async with ws.client() as c:
+        await ok(c, "workspace.init")
+        for request, want in (
+            ("Please add a checkout flow with tax calculation, including coupons", "checkout-tax"),
+            ("I want you to fix the login redirect bug", "login-redirect"),
+            ("Could you refactor the payment module?", "refactor-payment"),
+        ):
+            opened = await ok(c, "session.open", {"intent": "new_work", "user_request": request, "agent_role": "sim"})
+            assert opened["worktree_slug"] == want, (request, opened["worktree_slug"])
+            assert opened["branch"] == f"codestrator/{want}", opened["branch"]
+        # A worktree_name still wins.
+        opened = await ok(
+            c, "session.open",
+            {"intent": "new_work", "user_request": "Please add a cart", "worktree_name": "Cart API", "agent_role": "sim"})
+        assert opened["worktree_slug"] == "cart-api", opened["worktree_slug"]

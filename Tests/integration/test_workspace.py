@@ -23,7 +23,7 @@ async def test_two_children_merge_back_and_a_conflict_changes_nothing(ws):
         root_path = ws.repo / ".codestrator" / "worktrees" / opened["worktree_slug"]
         a = await ok(c, "worktree.spawn", {"session_id": sid, "slug": "alpha"})
         b = await ok(c, "worktree.spawn", {"session_id": sid, "reason": "Beta work on the API"})
-        assert a["branch"] == "codestrator/alpha" and b["branch"] == "codestrator/beta-work", (a["branch"], b["branch"])
+        assert a["branch"] == "codestrator/alpha" and b["branch"] == "codestrator/beta-api", (a["branch"], b["branch"])
         from pathlib import Path
 
         commit_file(ws, Path(a["path"]), "alpha.txt", "a\n", "alpha")

@@ -7,7 +7,13 @@ extension MergeService {
         let caller = self.caller
         let ttl = p.int("ttl_seconds") ?? 600
         let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        let pid = env.serverPid
+        let host = env.serverHost
         let granted: (JSON, Bool, SQLRow) = try await env.store.write { tx in
+            // A holder whose session is gone or stale gives the lock up now, not when its lease ends.
+            if try tx.int("SELECT holder_session_id FROM merge_main_lock WHERE id = 1") != session.id {
+                _ = try Self.releaseDeadHolder(tx)
+            }
             let head = try Self.head(tx)
             guard
                 let mine = try tx.row(
@@ -43,10 +49,17 @@ extension MergeService {
             try tx.execute(
                 "UPDATE merge_main_queue SET started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?",
                 [tx.now, tx.now, mine.int("id")])
+            // The holder is alive: this process serves (and heartbeats) its session from now on, so that
+            // releaseDeadHolder never takes the lock from a session whose old server is gone but which a
+            // restarted or another server drives.
+            try tx.execute(
+                "UPDATE sessions SET last_seen_at = ?, server_pid = ?, server_host = ? WHERE id = ?",
+                [tx.now, pid, host, session.id])
             tx.bumpVersion()
             return (try MergeShapes.lock(tx), reentered, try MergeShapes.item(tx, mine.int("id"))!)
         }
         let (_, reentered, item) = granted
+        if !env.oneShot { await env.heartbeats.add(session.id) }
         var dispatch: JSON = .null
         if p.bool("dispatch_review") ?? true, item.bool("auto_review"), item.string("state") == "queued" {
             var sp = Params()

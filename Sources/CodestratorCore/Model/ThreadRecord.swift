@@ -37,7 +37,9 @@ public struct ThreadRecord: Sendable {
     public var updatedAt: String
     /// Directives waiting for delivery.
     public var queuedDirectives: Int
-    /// Whether the pane was seen alive by the last observation (false without a pane).
+    /// Whether the last observation saw the pane with its program still running: a recorded pane (an
+    /// observation clears the id of a pane that is gone) and no exit status. A finished child whose
+    /// agent still sits at its prompt has a live pane, as `thread.child.status` `pane_exists` says.
     public var paneAlive: Bool
 
     public init(_ r: SQLRow) {
@@ -77,7 +79,7 @@ public struct ThreadRecord: Sendable {
         completedAt = r.optString("completed_at")
         updatedAt = r.string("updated_at")
         queuedDirectives = r.hasColumn("queued_directives") ? r.int("queued_directives") : 0
-        paneAlive = tmuxPaneId != nil && status.isLive
+        paneAlive = tmuxPaneId != nil && exitStatus == nil
     }
 
     static let selectSQL = """

@@ -6,9 +6,12 @@ public enum ParamValidator {
     public static let maxJSONBytes = 65_536
     static let maxId = 9_007_199_254_740_991
 
-    public static func validate(_ params: JSONObject, specs: [ParamSpec], prefixed prefix: String = "") throws
-        -> (Params, [String])
-    {
+    /// With `refuseNearMisses` (methods that write), an unknown key that is a near miss of a declared
+    /// one (`userRequest`, `sesion_id`) is an `invalid_params` error instead of a warning, so that a call
+    /// whose intent was misspelt changes nothing.
+    public static func validate(
+        _ params: JSONObject, specs: [ParamSpec], prefixed prefix: String = "", refuseNearMisses: Bool = false
+    ) throws -> (Params, [String]) {
         // Nested objects (`set`) are checked with their keys prefixed, so errors name `set.node_id`.
         var params = params
         if !prefix.isEmpty {
@@ -20,6 +23,13 @@ public enum ParamValidator {
         var warnings: [String] = []
         // Few specs and few keys: a scan is cheaper than building a set on every call.
         for key in params.keys where !specs.contains(where: { $0.name == key }) {
+            out.unknownKeys.append(key)
+            if refuseNearMisses, let guess = nearMiss(key, in: specs.map(\.name)) {
+                throw CodestratorError(
+                    .invalidParams, "unknown parameter \"\(key)\" (did you mean \"\(guess)\"?)",
+                    expected: "\"\(guess)\" (this method writes, so a misspelt key is refused and nothing is written)",
+                    field: key)
+            }
             if let guess = closest(key, in: specs.map(\.name)) {
                 warnings.append("unknown parameter \"\(key)\" ignored (did you mean \"\(guess)\"?)")
             } else {
@@ -207,6 +217,15 @@ public enum ParamValidator {
     }
 
     /// The declared name nearest to an unknown key (edit distance ≤ 2), for "did you mean".
+    /// The declared name `key` misspells: the same letters in another case or spelling (`userRequest`,
+    /// `User-Request`), else the closest name within two edits.
+    static func nearMiss(_ key: String, in names: [String]) -> String? {
+        func folded(_ s: String) -> String { String(s.lowercased().filter { $0 != "_" && $0 != "-" }) }
+        let f = folded(key)
+        if let same = names.first(where: { folded($0) == f }) { return same }
+        return closest(key, in: names)
+    }
+
     static func closest(_ key: String, in names: [String]) -> String? {
         var best: (String, Int)?
         for n in names {

@@ -4,6 +4,8 @@ public struct Params: Sendable {
     var values: [String: JSON]
     var explicitNulls: Set<String>
     var defaults: [String: JSON]
+    /// Keys the caller sent that no spec declares (ignored with a warning).
+    public var unknownKeys: [String] = []
 
     public init(values: [String: JSON] = [:], explicitNulls: Set<String> = [], defaults: [String: JSON] = [:]) {
         self.values = values

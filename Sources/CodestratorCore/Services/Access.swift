@@ -29,12 +29,11 @@ struct Access {
         return try session(id, field: field)
     }
 
-    func requireSession(_ p: Params, field: String = "session_id") throws -> SessionRecord {
-        guard let s = try sessionParam(p, field: field) else {
-            throw CodestratorError(
-                .invalidParams, "field \"\(field)\" is required", expected: ParamKind.id.expectation, field: field)
-        }
-        return s
+    func requireSession(_ p: Params, field: String = "session_id", root: RootScope? = nil) throws -> SessionRecord {
+        if let s = try sessionParam(p, field: field) { return s }
+        if let root, !caller.isChild { return try root.resolve(tx, field: field) }
+        throw CodestratorError(
+            .invalidParams, "field \"\(field)\" is required", expected: ParamKind.id.expectation, field: field)
     }
 
     func task(_ id: Int, field: String = "task_id") throws -> TaskRecord {
@@ -91,6 +90,52 @@ struct Access {
                 "session \(session.id) has no root thread", expected: "a session opened with session.open")
         }
         return root
+    }
+}
+
+/// The session a root call without `session_id` means (work.current_ref, resume.next): the one this
+/// process opened or resumed last, else the one its terminal is bound to (RootBinding).
+struct RootScope: Sendable {
+    let mine: [Int]
+    let identity: RootIdentity
+    let repo: String
+    var shared = false
+
+    func resolve(_ tx: Tx, field: String) throws -> SessionRecord {
+        if shared {
+            throw CodestratorError(
+                .invalidParams, "field \"\(field)\" is required: this server serves several clients (HTTP)",
+                expected: "\(field) (session.open returns it; session.list lists them)", field: field)
+        }
+        for sid in mine.reversed() {
+            if let s = try SessionRecord.load(tx, sid), s.status == .active, s.repoPath == repo { return s }
+        }
+        switch try RootBinding.find(tx, repo: repo, identity: identity) {
+        case .session(let id, _):
+            guard let s = try SessionRecord.load(tx, id) else { throw CodestratorError.notFound("session", id) }
+            return s
+        case .ambiguous(let ids):
+            throw CodestratorError(
+                .invalidParams,
+                "field \"\(field)\" is required: sessions \(ids.map(String.init).joined(separator: ", ")) are open "
+                    + "in this repository and nothing tells which one this root owns",
+                expected: "\(field) (session.list shows each session's worktree and request), or "
+                    + "session.open {intent: \"auto\"} to resume your own", field: field)
+        case .none:
+            throw CodestratorError(
+                .invalidParams,
+                "field \"\(field)\" is required: this server has not opened or resumed a session, "
+                    + "and no open session is bound to this terminal",
+                expected: "session.open {intent: \"auto\"} first (it resumes your session), or \(field) "
+                    + "from session.list", field: field)
+        }
+    }
+}
+
+extension ServiceEnvironment {
+    /// What a root call without `session_id` resolves through (RootScope).
+    func rootScope() async -> RootScope {
+        RootScope(mine: await heartbeats.sessionIds, identity: identity, repo: layout.root, shared: sharedByClients)
     }
 }
 

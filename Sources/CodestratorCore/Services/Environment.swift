@@ -65,12 +65,19 @@ public final class ServiceEnvironment: Sendable {
     public let installation: (any InstallationInspector)?
     /// Serialises git writes of this repository within the process.
     public let gitWrites = AsyncMutex()
+    /// The terminal of the root this process serves (RootIdentity); bound on session.open.
+    public let identity: RootIdentity
+    /// Several clients share this process (HTTP): no default session for a root call without `session_id`.
+    public let sharedByClients: Bool
 
     public init(
         store: Store, git: any GitClient, tmux: any TmuxClient, layout: RepositoryLayout, caller: Caller,
         oneShot: Bool, heartbeats: HeartbeatRegistry, tmuxSocket: String?, dbPath: String, programs: any ProgramProbe,
-        installation: (any InstallationInspector)? = nil
+        installation: (any InstallationInspector)? = nil, identity: RootIdentity = .current(),
+        sharedByClients: Bool = false
     ) {
+        self.identity = identity
+        self.sharedByClients = sharedByClients
         self.store = store
         self.git = git
         self.tmux = tmux

@@ -6,6 +6,7 @@ public struct LifecycleService: Sendable {
     public func currentRef(_ p: Params) async throws -> JSON {
         let caller = env.caller
         let root = env.layout.root
+        let scope = await env.rootScope()
         if let set = p.json("set"), case .object(let o) = set {
             // Validate the `set` object first (it is a nested parameter).
             let (sp, _) = try ParamValidator.validate(
@@ -23,7 +24,7 @@ public struct LifecycleService: Sendable {
             }
             return try await env.store.write { tx in
                 let access = Access(tx: tx, caller: caller)
-                let session = try access.requireSession(p)
+                let session = try access.requireSession(p, root: scope)
                 let thread = try access.actingThread(p, session: session)
                 let existing = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
                 if let expected = p.int("expected_version"), expected != (existing?.version ?? 0) {
@@ -50,6 +51,17 @@ public struct LifecycleService: Sendable {
                 return try Self.view(tx, session: session, thread: thread, ref: ref).merging(["written": true])
             }
         }
+        // Fields of `set` sent flat: a write was meant, so answering with a read would hide it.
+        let setKeys = ["node_type", "node_id", "next_action", "summary", "required_files", "mode"]
+        let flat = p.unknownKeys.filter { setKeys.contains($0) }
+        if !flat.isEmpty {
+            throw CodestratorError(
+                .invalidParams,
+                "\(flat.map { "\"\($0)\"" }.joined(separator: ", ")) \(flat.count == 1 ? "is a field" : "are fields") "
+                    + "of set; without set this call only reads",
+                expected: "work.current_ref {set: {node_type, node_id, next_action, summary}} to write the ref, "
+                    + "or none of those fields to read it", field: flat[0])
+        }
         if p.has("expected_version") {
             throw CodestratorError(
                 .invalidParams, "field \"expected_version\" is given without set",
@@ -58,7 +70,7 @@ public struct LifecycleService: Sendable {
         }
         return try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let session = try access.requireSession(p)
+            let session = try access.requireSession(p, root: scope)
             let thread = try access.actingThread(p, session: session)
             let ref = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
             return try Self.view(tx, session: session, thread: thread, ref: ref)

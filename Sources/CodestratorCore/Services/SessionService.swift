@@ -49,6 +49,7 @@ public struct SessionService: Sendable {
         let repo = env.layout.root
         let caller = env.caller
         let mine = await env.heartbeats.sessionIds
+        let identity = env.identity
         let hasSlugSource = p.has("user_request") || p.has("worktree_name")
 
         // Decide what to do, reading only (methods.md session.open "Choosing what to do").
@@ -83,6 +84,13 @@ public struct SessionService: Sendable {
                 if let s = try SessionRecord.load(tx, sid), s.status == .active, s.repoPath == repo {
                     return .resume(sid)
                 }
+            }
+            // The session this root's terminal is bound to (a restarted server, a shared daemon); with a new
+            // request under `auto` the terminal may be starting other work, so only without one.
+            if !hasSlugSource || intent == .resumeWork,
+                case .session(let sid, _) = try RootBinding.find(tx, repo: repo, identity: identity)
+            {
+                return .resume(sid)
             }
             if let sid = try tx.int(
                 """
@@ -126,12 +134,14 @@ public struct SessionService: Sendable {
         let pid = env.serverPid
         let host = env.serverHost
         let socketDefault = env.tmuxSocket
+        let identity = env.caller.isChild ? nil : env.identity
         let result = try await env.store.write { tx in
             try tx.execute(
                 """
                 UPDATE sessions SET last_seen_at = ?, resume_count = resume_count + 1, server_pid = ?, server_host = ?,
                   terminal_fingerprint = ? WHERE id = ?
                 """, [tx.now, pid, host, fingerprint, sid])
+            if let identity, !identity.keys.isEmpty { try RootBinding.bind(tx, sessionId: sid, identity: identity) }
             if let requester { try Self.supersede(tx, requester, by: sid) }
             tx.bumpVersion()
             guard let s = try SessionRecord.load(tx, sid) else { throw CodestratorError.notFound("session", sid) }
@@ -315,6 +325,7 @@ public struct SessionService: Sendable {
         let host = env.serverHost
         let socket = env.tmuxSocket
         let requester = p.int("requester_session_id")
+        let identity = env.caller.isChild ? nil : env.identity
         let result: (JSON, Int) = try await env.store.write { tx in
             let main = try Self.upsertMainWorktree(tx, repo: repo, branch: currentMainBranch)
             let sid = try tx.insert(
@@ -350,6 +361,7 @@ public struct SessionService: Sendable {
                 "UPDATE sessions SET session_root_worktree_id = ?, root_thread_id = ? WHERE id = ?",
                 [rootWorktreeId, tid, sid])
             if let requester { try Self.supersede(tx, requester, by: sid) }
+            if let identity, !identity.keys.isEmpty { try RootBinding.bind(tx, sessionId: sid, identity: identity) }
             tx.bumpVersion()
             let s = try SessionRecord.load(tx, sid)!
             return (try Self.openOutput(tx, session: s, resumed: false, socket: socket), sid)
@@ -545,9 +557,10 @@ public struct SessionService: Sendable {
             let jobs = tx.changes
             try tx.execute(
                 """
-                UPDATE merge_main_queue SET state = 'cancelled', updated_at = ?, completed_at = ?
-                  WHERE session_id = ? AND state IN ('queued','reviewing','approved')
-                """, [tx.now, tx.now, s.id])
+                UPDATE merge_main_queue SET state = 'cancelled', updated_at = ?, completed_at = ?,
+                  error_message = COALESCE(error_message, ?)
+                WHERE session_id = ? AND state IN ('queued','reviewing','approved')
+                """, [tx.now, tx.now, "session \(s.id) cleaned up", s.id])
             let items = tx.changes
             try tx.execute(
                 """

@@ -695,9 +695,10 @@ public struct TaskService: Sendable {
 
     public func resumeNext(_ p: Params) async throws -> JSON {
         let caller = self.caller
+        let scope = await env.rootScope()
         return try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let session = try access.requireSession(p)
+            let session = try access.requireSession(p, root: scope)
             var thread: ThreadRecord?
             if caller.isChild || p.has("thread_id") {
                 thread = try access.actingThread(p, session: session)

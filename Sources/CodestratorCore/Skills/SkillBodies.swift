@@ -20,7 +20,9 @@ extension SkillText {
             - Root orchestration runs here, in this CLI — never in tmux.
             - Every run starts in a dedicated worktree: `session.open {intent, user_request, always_branch}` with
               `always_branch: true`, then work only in the returned `worktree_path`.
-            - Worktree slugs are 1–2 words; the server derives them from `user_request` (or `worktree_name`).
+            - Worktree slugs are 1–2 words. Pass `worktree_name` (e.g. `checkout-tax`) whenever you can name the
+              work better than the request's own words; without it the server takes the task's object and action
+              from `user_request` ("Please add a checkout flow with tax calculation" → `checkout-tax`).
             - Only you plan, dispatch and talk to the user. Children never talk to the user.
             - Child panes are for read-only viewing: give the user `attach_readonly_command` right after
               `session.open`.
@@ -28,8 +30,8 @@ extension SkillText {
             - Merge review runs only under the main merge lock. Never merge to the target branch by hand.
 
             ## Workflow
-            1. **Start.** `workspace.init`, then `session.open {intent, user_request, always_branch}` (intent
-               `new_work`). Show the user `attach_readonly_command`.
+            1. **Start.** `workspace.init`, then `session.open {intent, user_request, worktree_name,
+               always_branch}` (intent `new_work`). Show the user `attach_readonly_command`.
             2. **Plan** (tool `orch_task`). `task.create {level, title, session_id}` for the epic, then
                `task.create {level, title, parent_id, steps}` down to features, testgroups and cases; each case
                gets planned `steps`. For a large request, spawn a `plan-architect` child and use `plan.*`
@@ -57,11 +59,13 @@ extension SkillText {
                worktrees, and a summary to the user: cases, files changed, the review verdict, the merge commit.
 
             ## Resume (after a restart or compaction)
-            After any restart or compaction call `work.current_ref`, then `resume.next`. In detail:
-            `session.open {intent}` with intent `auto` (the server recognises the session it already serves, or
-            your terminal) — or `resume.candidates.list` + `resume.candidates.attach {target_session_id}` —
-            then `session.context {session_id}`, `work.current_ref {session_id}`, `resume.next {session_id}`,
-            `thread.child.list {session_id}`. Continue only with the next unchecked step in scope.
+            After any restart or compaction call `work.current_ref`, then `resume.next` (no `session_id` needed:
+            the server uses the session it opened for you, or the one your terminal is bound to). If they answer
+            that `session_id` is required, call `session.open {intent}` with intent `auto` (it resumes the session
+            this server serves or your terminal is bound to) — or `session.list`, or `resume.candidates.list` +
+            `resume.candidates.attach {target_session_id}` — then `session.context {session_id}`,
+            `work.current_ref {session_id}`, `resume.next {session_id}`, `thread.child.list {session_id}`.
+            Continue only with the next unchecked step in scope.
 
             ## Errors
             Read the `isError` text: it names the field and what is expected. Fix the call and retry; never

@@ -3,7 +3,7 @@ import GRDB
 
 /// Named, ordered migrations (data-model.md §1). Released migrations are never edited.
 enum Migrations {
-    static let names = ["v1_initial", "v2_partial_task_indexes"]
+    static let names = ["v1_initial", "v2_partial_task_indexes", "v3_root_bindings"]
 
     static func migrator(now: String) -> DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -22,6 +22,19 @@ enum Migrations {
                 sql:
                     "CREATE INDEX tasks_assignee_status ON tasks(assignee_thread_id, status) WHERE assignee_thread_id IS NOT NULL"
             )
+        }
+        // Which terminal a root session belongs to (RootIdentity): a restarted server and the
+        // compaction hook find the root's own session through it, not through the parent process.
+        m.registerMigration("v3_root_bindings") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE root_bindings (
+                      key TEXT NOT NULL,
+                      session_id INTEGER NOT NULL REFERENCES sessions(id),
+                      bound_at TEXT NOT NULL,
+                      PRIMARY KEY (key, session_id))
+                    """)
+            try db.execute(sql: "CREATE INDEX root_bindings_session ON root_bindings(session_id)")
         }
         return m
     }

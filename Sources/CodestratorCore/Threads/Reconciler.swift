@@ -117,6 +117,10 @@ public struct Reconciler: Sendable {
             }
             repairs.append("queue item \(id): merge found in \(item.string("target_branch")), recorded")
         }
+        // The main merge lock of a closed, missing or stale holder (after step 4 settled a merge that happened).
+        if let line = try await env.store.write({ tx in try MergeService.releaseDeadHolder(tx) }) {
+            repairs.append(line)
+        }
         for r in repairs { Log.info("reconcile: \(r)") }
         return repairs
     }

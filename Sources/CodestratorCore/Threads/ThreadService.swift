@@ -92,10 +92,16 @@ public struct ThreadService: Sendable {
                     .invalidState, "session \(s.id) is \(s.status.rawValue)", expected: "an active session",
                     field: "session_id")
             }
+            // `agents_sdk_codex_mcp` (the seed's default runner) means "the Codex CLI with Codestrator as its
+            // MCP server": without a provider it picks codex (sim in a sim session, where the sim agent stands
+            // in for Codex), and with provider sim it runs the sim agent.
+            let codexRunner = p.string("runner_kind") == "agents_sdk_codex_mcp"
             let provider =
                 p.string("provider")
-                ?? (s.agentRole == "sim" ? "sim" : s.agentRole == "claude_code" ? "claude_code" : "codex")
-            let runner = p.string("runner_kind") ?? Providers.defaultRunner(provider)
+                ?? (s.agentRole == "sim"
+                    ? "sim" : s.agentRole == "claude_code" && !codexRunner ? "claude_code" : "codex")
+            var runner = p.string("runner_kind") ?? Providers.defaultRunner(provider)
+            if codexRunner && provider == "sim" { runner = Providers.defaultRunner(provider) }
             if runner != "command" && runner != Providers.defaultRunner(provider) {
                 throw CodestratorError(
                     .invalidParams, "runner_kind \(quoted(runner)) does not run provider \(quoted(provider))",

@@ -1,13 +1,25 @@
 import CodestratorCore
 
+/// The `session_id` a root may leave out (RootScope).
+enum RootScopeDoc {
+    static let sessionId =
+        "root: default the session this server opened or resumed, else the one bound to this terminal "
+        + "(CODESTRATOR_SESSION_ID, tmux pane, tty, a cwd inside its worktree)"
+}
+
 /// orch_lifecycle (methods.md §6).
 enum LifecycleMethods {
     static let all: [MethodDefinition] = [
         method(
             "work.current_ref", .lifecycle, "Read the caller's current ref, or write it with `set`", roles: "WVPD",
             params: [
-                ParamSpec("session_id", .id), ParamSpec("thread_id", .id, doc: "root only"),
-                ParamSpec("set", .object, doc: "{node_type, node_id, next_action, summary, required_files, mode}"),
+                ParamSpec("session_id", .id, doc: RootScopeDoc.sessionId),
+                ParamSpec("thread_id", .id, doc: "root only"),
+                ParamSpec(
+                    "set", .object,
+                    doc:
+                        "{node_type, node_id, next_action, summary, required_files, mode}; these fields sent without set are refused"
+                ),
                 ParamSpec("expected_version", .int(min: 0, max: 9_007_199_254_740_991), doc: "with set"),
             ]
         ) { env, p in try await LifecycleService(env: env).currentRef(p) },

@@ -3,7 +3,11 @@ import CodestratorCore
 /// orch_merge (methods.md §7).
 enum MergeMethods {
     static let spawnSettings: [ParamSpec] = [
-        ParamSpec("provider", .enumeration(Providers.all)), ParamSpec("runner_kind", .enumeration(Providers.runners)),
+        ParamSpec("provider", .enumeration(Providers.all)),
+        ParamSpec(
+            "runner_kind", .enumeration(Providers.runners),
+            doc: "agents_sdk_codex_mcp = the Codex CLI with Codestrator as its MCP server: picks provider codex "
+                + "when none is given (sim in a sim session), runs the sim agent with provider sim"),
         ParamSpec("agent_guide_path", .path), ParamSpec("agent_override", .object),
         ParamSpec("max_concurrent_children", .int(min: 1, max: 32)), ParamSpec("ensure_tmux", .bool, default: true),
         ParamSpec("auto_install", .bool, default: false),

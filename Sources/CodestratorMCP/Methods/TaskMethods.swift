@@ -82,7 +82,8 @@ enum TaskMethods {
         ) { env, p in try await TaskService(env: env).caseComplete(p) },
         method(
             "resume.next", .task, "The case and next unchecked step to work on in a scope", readOnly: true,
-            roles: "WVP", params: [ParamSpec("session_id", .id), ParamSpec("thread_id", .id)]
+            roles: "WVP",
+            params: [ParamSpec("session_id", .id, doc: RootScopeDoc.sessionId), ParamSpec("thread_id", .id)]
         ) { env, p in try await TaskService(env: env).resumeNext(p) },
         method(
             "resume.candidates.list", .task, "Stale sessions that can be resumed", readOnly: true,

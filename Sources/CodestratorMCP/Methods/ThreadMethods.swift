@@ -13,7 +13,11 @@ enum ThreadMethods {
                 ParamSpec("title", .title(maxChars: 300)), ParamSpec("objective", .text(maxBytes: 65_536)),
                 ParamSpec("parent_thread_id", .id), ParamSpec("worktree_id", .id), ParamSpec("create_worktree", .bool),
                 ParamSpec("provider", .enumeration(Providers.all)),
-                ParamSpec("runner_kind", .enumeration(Providers.runners)),
+                ParamSpec(
+                    "runner_kind", .enumeration(Providers.runners),
+                    doc:
+                        "agents_sdk_codex_mcp = the Codex CLI with Codestrator as its MCP server: picks provider codex "
+                        + "when none is given (sim in a sim session), runs the sim agent with provider sim"),
                 ParamSpec("launch_argv", .array(.text(maxBytes: 4096), maxCount: 200)),
                 ParamSpec("launch_command", .text(maxBytes: 8192)), ParamSpec("codex_command", .path),
                 ParamSpec("agent_override", .object), ParamSpec("agent_guide_path", .path),
