@@ -240,6 +240,12 @@ public final class RPCHandler: Sendable {
             guard let name = o["name"]?.stringValue else {
                 return Self.errorReply(id, -32602, "invalid params: name is required and must be a string")
             }
+            // Codex names its conversation in every call; that, not the process tree, identifies the root.
+            if let codex = o["_meta"]?["x-codex-turn-metadata"]?["session_id"]?.stringValue, !codex.isEmpty,
+                codex.count <= 200
+            {
+                ClientSessions.shared.note(RootIdentity.clientSessionKey(codex))
+            }
             do {
                 return Self.result(id, try await dispatcher.callTool(name: name, arguments: o["arguments"]))
             } catch let f as ProtocolFault {

@@ -21,8 +21,7 @@ struct HookSessionStart: AsyncParsableCommand {
     @Argument(parsing: .allUnrecognized, help: .hidden) var unrecognized: [String] = []
 
     func run() async {
-        // Claude Code passes the event's JSON on stdin; nothing in it is needed, and it is not read so that
-        // a terminal on stdin never blocks the hook.
+        // The event's JSON on stdin is read only when stdin is not a terminal, and for at most 0.3 s.
         let outcome = await withDeadline(seconds: 1) { try await context() }
         switch outcome {
         case .none: hookLog("session-start", "gave up after 1 s (the database stayed busy)")
@@ -37,7 +36,14 @@ struct HookSessionStart: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let store = try Store(path: dbPath, busyTimeout: 0.5)
         let thread = (threadId ?? env["CODESTRATOR_THREAD_ID"]).flatMap { Int($0) }
-        let identity = RootIdentity.current()
+        var current = RootIdentity.current()
+        // Both CLIs pass the hook their conversation's `session_id` on standard input: the root's identity
+        // even when its MCP servers and hooks run in a shared daemon.
+        if let sid = HookInput.sessionId() {
+            let key = RootIdentity.clientSessionKey(sid)
+            current.keys = [key] + current.keys.filter { $0 != key }
+        }
+        let identity = current
         // Which session: the thread's; else the one this root's terminal is bound to (RootBinding: its
         // CODESTRATOR_SESSION_ID, its tmux pane or terminal, a working directory inside one session's
         // worktree); else the only open session. Several open sessions and none of those: the candidates.
@@ -339,4 +345,33 @@ struct AgentHookEvent: Sendable {
 
 func hookLog(_ name: String, _ text: String) {
     FileHandle.standardError.write(Data("codestrator hook \(name): \(text)\n".utf8))
+}
+
+/// The hook's standard input: the client's event JSON (Codex and Claude Code both send `session_id`).
+enum HookInput {
+    /// `session_id` of the event on stdin, read only from a pipe or file and for at most 0.3 s.
+    static func sessionId() -> String? {
+        guard isatty(0) == 0 else { return nil }
+        var data = [UInt8]()
+        let deadline = Date().addingTimeInterval(0.3)
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let flags = fcntl(0, F_GETFL)
+        _ = fcntl(0, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(0, F_SETFL, flags) }
+        while Date() < deadline, data.count < 1 << 20 {
+            let n = read(0, &buf, buf.count)
+            if n > 0 {
+                data.append(contentsOf: buf[0..<n])
+                continue
+            }
+            if n == 0 { break }
+            if errno != EAGAIN && errno != EINTR { break }
+            var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, 20)
+        }
+        guard let json = try? JSON.parse(data), let id = json["session_id"]?.stringValue, !id.isEmpty,
+            id.count <= 200
+        else { return nil }
+        return id
+    }
 }

@@ -65,8 +65,16 @@ public final class ServiceEnvironment: Sendable {
     public let installation: (any InstallationInspector)?
     /// Serialises git writes of this repository within the process.
     public let gitWrites = AsyncMutex()
-    /// The terminal of the root this process serves (RootIdentity); bound on session.open.
-    public let identity: RootIdentity
+    /// The terminal of the root this process serves (RootIdentity), plus the client-conversation keys learnt
+    /// from its requests (ClientSessions); bound on session.open.
+    public var identity: RootIdentity {
+        if sharedByClients { return baseIdentity }
+        var i = baseIdentity
+        let learnt = ClientSessions.shared.keys
+        if !learnt.isEmpty { i.keys = learnt + i.keys.filter { !learnt.contains($0) } }
+        return i
+    }
+    let baseIdentity: RootIdentity
     /// Several clients share this process (HTTP): no default session for a root call without `session_id`.
     public let sharedByClients: Bool
 
@@ -76,7 +84,7 @@ public final class ServiceEnvironment: Sendable {
         installation: (any InstallationInspector)? = nil, identity: RootIdentity = .current(),
         sharedByClients: Bool = false
     ) {
-        self.identity = identity
+        self.baseIdentity = identity
         self.sharedByClients = sharedByClients
         self.store = store
         self.git = git

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What identifies the terminal a root agent runs in, independent of the process tree (an agent CLI
 /// may run its MCP servers under a shared daemon, so the parent process says nothing about the root).
@@ -32,10 +33,18 @@ public struct RootIdentity: Sendable, Equatable {
             cwd: FileManager.default.currentDirectoryPath)
     }
 
+    /// The key of an agent CLI's own conversation: the most specific identity a root has, and the only one
+    /// that holds when the CLI runs its MCP servers in a shared daemon (Codex's app-server) whose environment
+    /// and terminal belong to whichever root started it. Claude Code gives its MCP servers and hooks
+    /// `CLAUDE_CODE_SESSION_ID`; Codex sends its thread's `session_id` with every tool call
+    /// (`_meta.x-codex-turn-metadata`) and on every hook's standard input.
+    public static func clientSessionKey(_ id: String) -> String { "client-session:\(id)" }
+
     public static func derive(environment env: [String: String], tty: String?, host: String, cwd: String?)
         -> RootIdentity
     {
         var keys: [String] = []
+        if let s = env["CLAUDE_CODE_SESSION_ID"], !s.isEmpty { keys.append(clientSessionKey(s)) }
         if let pane = env["TMUX_PANE"], !pane.isEmpty, let tmux = env["TMUX"], !tmux.isEmpty {
             let socket = tmux.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             keys.append("tmux:\(host):\(socket):\(pane)")
@@ -51,6 +60,24 @@ public struct RootIdentity: Sendable, Equatable {
         let explicit = env["CODESTRATOR_SESSION_ID"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         return RootIdentity(explicitSessionId: explicit, keys: keys, cwd: cwd)
     }
+}
+
+/// Client-conversation keys this process learnt from its client's requests (Codex names its thread in every
+/// `tools/call`). Process-wide: one stdio server serves one client.
+public final class ClientSessions: Sendable {
+    public static let shared = ClientSessions()
+    let box = Mutex<[String]>([])
+
+    /// Records a key (newest first).
+    public func note(_ key: String) {
+        box.withLock { keys in
+            if keys.first == key { return }
+            keys.removeAll { $0 == key }
+            keys.insert(key, at: 0)
+        }
+    }
+
+    public var keys: [String] { box.withLock { $0 } }
 }
 
 /// Which open session a root identity names (table `root_bindings`).
