@@ -6,6 +6,7 @@ session."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -16,10 +17,10 @@ from fake_model import mcp, say
 pytestmark = pytest.mark.anyio
 
 
-def start_root(world, name: str) -> str:
+def start_root(world, name: str, *flags: str) -> str:
     """A Codex TUI in the repository, as its user starts it: trusted, its hooks trusted once (install's next
-    step), daemon mode (the default)."""
-    pane = launch(world, ["codex", "--no-alt-screen"])
+    step), daemon mode unless `flags` say otherwise."""
+    pane = launch(world, ["codex", "--no-alt-screen", *flags])
     deadline = time.time() + 30
     while time.time() < deadline:
         s = world.tmux("capture-pane", "-p", "-t", pane).stdout
@@ -65,3 +66,40 @@ def test_two_codex_roots_behind_the_daemon_each_restore_their_own_session(world)
         restored = bodies[-1][bodies[-1].find("context restored"):][:600]
         assert "context restored after compaction" in bodies[-1], bodies[-1][-2000:]
         assert f"({mine})" in restored and other not in restored, restored
+
+
+def serve_pids(world) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                env = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if len(argv) > 1 and argv[0].endswith(b"codestrator") and argv[1] == b"serve" and \
+                f"HOME={world.home}\0" in env:
+            out.append(int(entry))
+    return out
+
+
+def test_no_daemon_roots_leave_no_server_behind(world):
+    """With `--no-daemon` each root's server is the TUI's child and ends with it. (With the daemon as shipped
+    the daemon keeps every server and its stdio open after the TUI exits, and sends nothing when a TUI leaves;
+    docs/real-clients.md records that limit.)"""
+    world.install("codex")
+    world.model.on("OPEN GAMMA", mcp("orch_session", "session.list"), say("listed"))
+    panes = [start_root(world, n, "--no-daemon") for n in ("A", "B")]
+    for p in panes:
+        paste(world, p, "OPEN GAMMA")
+    world.model.wait_for(lambda: len([e for e in world.model.prompts("OPEN GAMMA") if e.ended]) >= 2, 30, "turns")
+    assert len(serve_pids(world)) == 2, serve_pids(world)
+    for p in panes:
+        paste(world, p, "/exit")
+    deadline = time.time() + 15
+    while time.time() < deadline and serve_pids(world):
+        time.sleep(0.2)
+    assert serve_pids(world) == [], "codestrator serve outlived its --no-daemon TUI"
