@@ -75,9 +75,11 @@ struct Install: AsyncParsableCommand {
             report.notes.append("would run: \(shown)")
             return
         }
+        // `claude mcp get` shows the entry that wins in this folder: inside a repository with a project install
+        // it is the project's `.mcp.json` one, which says nothing about the user scope.
         if !uninstall,
             let r = try? await ProcessRunner.run(["claude", "mcp", "get", "codestrator"], timeout: 10), r.ok,
-            r.out.contains(installer.binary)
+            r.out.contains(installer.binary), r.out.contains("Scope: User config")
         {
             report.notes.append("claude mcp (user scope): codestrator already registered")
             return

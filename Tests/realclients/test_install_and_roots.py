@@ -68,3 +68,10 @@ def test_claude_accepts_the_install_and_a_print_root_plans(world):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert state_tasks(world) == [("epic", "Cart"), ("feature", "Checkout"), ("testgroup", "Checkout API"),
                                   ("case", "Total with tax")], world.model.tool_outputs()
+
+
+def test_claude_user_install_inside_a_project_install_registers_the_user_server(world):
+    world.install("claude", scope="project")
+    world.install("claude", scope="user")
+    got = world.run("claude", "mcp", "get", "codestrator", timeout=60)
+    assert "Scope: User config" in got.stdout and "Connected" in got.stdout, got.stdout
