@@ -438,6 +438,7 @@ public struct ThreadService: Sendable {
             let timeout = Double(p.int("ready_timeout_seconds") ?? 30)
             let deadline = Date().addingTimeInterval(timeout)
             readyCheck = "timeout"
+            var lastProgress = Date.distantPast
             while Date() < deadline {
                 try Task.checkCancellation()
                 let o = try await ThreadObserver(env: env).observe([threadId], capture: true, deliver: false).first
@@ -462,8 +463,13 @@ public struct ThreadService: Sendable {
                     readyCheck = "waiting_user_answer"
                     break
                 }
-                await CallProgress.report("waiting for thread \(threadId) to be ready: \(o?.status ?? "initializing")")
-                try await Task.sleep(nanoseconds: 250_000_000)
+                if Date().timeIntervalSince(lastProgress) >= 2 {
+                    await CallProgress.report(
+                        "waiting for thread \(threadId) to be ready: \(o?.status ?? "initializing")")
+                    lastProgress = Date()
+                }
+                // 100 ms: a capture costs a few ms, and every poll saved is time to the first prompt.
+                try await Task.sleep(nanoseconds: 100_000_000)
             }
         }
         if readyCheck == "idle", let t = try await env.store.read({ tx in try ThreadRecord.load(tx, threadId) }) {
