@@ -44,8 +44,9 @@ extension SkillText {
                `inbox.deliver {message_id}` for reports. `thread.child.status {thread_id}` shows a child's screen
                state and `last_response`.
             5. **User changes.** `thread.child.directive {thread_id, directive, mode}`: `interrupt_patch` (the
-               default) to change what a child does now, `queue` for "after your current step", `restart` only
-               when the child cannot recover. A `blocked` report, or a child in `waiting_user_answer` (the
+               default) to change what a child does now, `queue` for "when your current turn ends" (it is
+               pasted as the child's next message once the child stops and waits for input: after all the steps
+               it does in that turn), `restart` only when the child cannot recover. A `blocked` report, or a child in `waiting_user_answer` (the
                question is in `last_response`): ask the user, then reply with `thread.child.directive {thread_id,
                mode, directive, keys}` and mode `answer` (a short line or `keys`), or a directive.
             6. **Integrate.** `worktree.merge_to_parent {worktree_id}` for each finished child. On conflict: a
@@ -108,7 +109,7 @@ extension SkillText {
 
             ## Directives from the root
             - `interrupt_patch`: stop, apply it, continue the interrupted step.
-            - `queue`: apply it after the current step.
+            - `queue`: it arrives as your next message once your current turn ends; apply it then.
             - `restart`: start again from the assignment, resuming through `work.current_ref`.
 
             After any restart or compaction call `work.current_ref`, then `resume.next`.
