@@ -24,9 +24,11 @@ async def test_claude_compact_restores_the_current_ref(world):
         tid, pane, _ = await spawn_child(c, world, sid, "claude_code", scope_case_ids=[ids["case"]])
         world.model.wait_for(lambda: any("begun" in e.action for e in world.model.log), 30, "case.begin turn")
         time.sleep(1.5)
-        world.tmux("send-keys", "-t", pane, "-l", "/compact")
+        # The test plays the client's own compaction by typing /compact. A child's pane takes no typed input
+        # (read-only viewing), so the test switches it on around the keys, as Codestrator does for its own.
+        world.tmux("select-pane", "-e", "-t", pane, ";", "send-keys", "-t", pane, "-l", "/compact")
         time.sleep(0.3)
-        world.tmux("send-keys", "-t", pane, "Enter")
+        world.tmux("send-keys", "-t", pane, "Enter", ";", "select-pane", "-d", "-t", pane)
         time.sleep(4)
         d = await ok(c, "thread.child.directive", {"thread_id": tid, "mode": "queue", "directive": "AFTER COMPACT"})
         deadline = time.time() + 30

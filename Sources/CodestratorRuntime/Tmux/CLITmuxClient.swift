@@ -123,7 +123,11 @@ public struct CLITmuxClient: TmuxClient {
         for (k, v) in env { args += ["-e", "\(k)=\(v)"] }
         args += ["-P", "-F", "#{pane_id}", "--"] + argv
         let r = try await run(socket, args)
-        return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pane = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Children are watched, never typed into: tmux drops every key and paste sent to a pane whose input is
+        // off, a client attached without -r included. Codestrator's own deliveries switch it on around them.
+        try await run(socket, ["select-pane", "-d", "-t", pane], check: false)
+        return pane
     }
 
     public func tile(socket: String?, session: String, window: String) async throws {
@@ -149,7 +153,8 @@ public struct CLITmuxClient: TmuxClient {
     public func paste(socket: String?, pane: String, text: String, bufferName: String) async throws {
         do {
             try await run(socket, ["load-buffer", "-b", bufferName, "-"], stdin: Array(text.utf8))
-            try await run(socket, ["paste-buffer", "-p", "-r", "-d", "-b", bufferName, "-t", pane])
+            try await run(
+                socket, Self.withInput(pane, ["paste-buffer", "-p", "-r", "-d", "-b", bufferName, "-t", pane]))
         } catch {
             _ = try? await run(socket, ["delete-buffer", "-b", bufferName], check: false)
             throw error
@@ -157,7 +162,15 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func sendKeys(socket: String?, pane: String, keys: [String]) async throws {
-        for key in keys { try await run(socket, ["send-keys", "-t", pane, key]) }
+        for key in keys { try await run(socket, Self.withInput(pane, ["send-keys", "-t", pane, key])) }
+    }
+
+    /// `command` with the pane's input switched on just around it, in one tmux invocation (`select-pane -e`,
+    /// the command, `select-pane -d`): a person attached without -r cannot type into a child
+    /// (docs/architecture.md), while Codestrator's pastes and keys still arrive. A pane that never had its input switched off
+    /// ends with it off, which is what every child pane is.
+    static func withInput(_ pane: String, _ command: [String]) -> [String] {
+        ["select-pane", "-e", "-t", pane, ";"] + command + [";", "select-pane", "-d", "-t", pane]
     }
 
     public func capture(socket: String?, pane: String, lines: Int) async throws -> String {
