@@ -34,7 +34,7 @@ import Testing
 }
 
 @Suite struct SlugTests {
-    /// runtime.md §2.1's examples: names (worktree_name) and requests (user_request) alike.
+    /// The slug policy's examples: names (worktree_name) and requests (user_request) alike.
     @Test(arguments: [
         ("Improve the gallery experience for artist profile pages", "improve-gallery"),
         ("Fix login", "fix-login"),

@@ -142,7 +142,8 @@ TABLE: dict[str, list[Row]] = {
     ],
     "work.current_ref.ack": [
         (lambda x: {"session_id": x.sid}, "invalid_params", "ref_id", None),
-        (lambda x: {"ref_id": x.ref}, "invalid_params", "session_id", None),
+        # {"ref_id"} alone is fine for a root: the ref's own session (test_root_identity.py).
+        (lambda x: {"ref_id": NO}, "not_found", None, None),
         (lambda x: {"session_id": x.sid, "ref_id": NO}, "not_found", None, None),
         (lambda x: {"session_id": x.sid, "ref_id": str(x.ref)}, "invalid_params", "ref_id", None),
         (lambda x: {"session_id": x.sid, "ref_id": x.ref, "version": "2"}, "invalid_params", "version", None),

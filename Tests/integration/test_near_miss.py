@@ -1,6 +1,5 @@
 """A misspelt key on a method that writes is refused and writes nothing; a write-shaped call to
-work.current_ref without `set` is refused instead of answering as a read (protocol.md §8 made strict for
-writes)."""
+work.current_ref without `set` is refused instead of answering as a read (docs/methods.md, "Unknown keys")."""
 
 from __future__ import annotations
 

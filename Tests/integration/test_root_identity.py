@@ -67,6 +67,8 @@ async def test_root_current_ref_after_a_restart_is_its_own_sessions(ws):
                 assert ref["current_ref"]["session_id"] == sid, ref["current_ref"]
                 assert ref["current_ref"]["node_id"] == case_id and ref["task"]["id"] == case_id, ref
                 assert ref["next_step"]["id"] == steps[1]["id"], ref["next_step"]
+                acked = await ok(c, "work.current_ref.ack", {"ref_id": ref["current_ref"]["id"]})
+                assert acked["acked_version"] == ref["current_ref"]["version"], acked
                 nxt = await ok(c, "resume.next", {})
                 assert nxt["scope"]["session_id"] == sid and nxt["task"]["id"] == case_id, nxt
                 # session.open {intent: auto} resumes this terminal's session, not the other root's.

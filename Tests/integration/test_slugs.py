@@ -45,7 +45,7 @@ async def test_slug_collision_and_rejected_open_leaves_nothing(ws):
 
 
 async def test_request_slugs_carry_the_task_not_the_politeness(ws):
-    """The words that carry the task name the worktree (runtime.md §2.1 made task-representative)."""
+    """The words that carry the task name the worktree (docs/architecture.md, "Slugs")."""
     async with ws.client() as c:
         await ok(c, "workspace.init")
         for request, want in (

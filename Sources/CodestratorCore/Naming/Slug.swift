@@ -85,7 +85,7 @@ public enum Slug {
         "existing", "whole", "entire", "proper", "nice", "weird", "annoying", "wrong",
     ]
 
-    /// The slug of a request (runtime.md's policy, made task-representative): drop stop words and chatter;
+    /// The slug of a request (the name policy above, made task-representative): drop stop words and chatter;
     /// a leading verb is the action, the rest are objects, filler nouns dropped unless nothing else is
     /// left. Two objects after a weak verb name the task (`checkout-tax`); a strong verb, or a weak verb
     /// with one object, stays in front of the first object (`improve-gallery`, `fix-login`). A request of

@@ -139,8 +139,15 @@ public struct LifecycleService: Sendable {
         let caller = env.caller
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let session = try access.requireSession(p)
             let refId = p.req("ref_id")
+            let session: SessionRecord
+            if caller.isChild || p.has("session_id") {
+                session = try access.requireSession(p)
+            } else if let ref = try CurrentRefRecord.load(tx, refId) {
+                session = try access.session(ref.sessionId, field: "ref_id")  // a root acks in the ref's session
+            } else {
+                throw CodestratorError.notFound("current ref", refId, field: "ref_id")
+            }
             guard let ref = try CurrentRefRecord.load(tx, refId), ref.sessionId == session.id else {
                 throw CodestratorError.notFound(
                     "current ref", refId, expected: "a ref of session \(session.id)", field: "ref_id")

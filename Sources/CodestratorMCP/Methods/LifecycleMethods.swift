@@ -27,7 +27,8 @@ enum LifecycleMethods {
             "work.current_ref.ack", .lifecycle, "Acknowledge a current ref version after reloading context",
             roles: "WVPD",
             params: [
-                ParamSpec("session_id", .id), ParamSpec("ref_id", .id, required: true),
+                ParamSpec("session_id", .id, doc: "root: default the ref's session"),
+                ParamSpec("ref_id", .id, required: true),
                 ParamSpec("version", .int(min: 1, max: 9_007_199_254_740_991)),
             ]
         ) { env, p in try await LifecycleService(env: env).ack(p) },
