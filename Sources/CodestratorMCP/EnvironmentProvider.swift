@@ -115,8 +115,8 @@ public actor EnvironmentProvider {
                     ORDER BY t.status_observed_at LIMIT 64
                     """, ids.map { $0 as any SQLArgument })
             }) ?? []
-        guard !threads.isEmpty else { return }
-        _ = try? await ThreadObserver(env: env).observe(threads, capture: true)
+        if !threads.isEmpty { _ = try? await ThreadObserver(env: env).observe(threads, capture: true) }
+        await Housekeeping(env: env).run(sessions: ids)
     }
 
     /// Reconciliation right after a root server starts (runtime.md §8), in the background.
