@@ -116,7 +116,9 @@ async def test_read_only_viewer_cannot_type_into_a_child(ws):
         finally:
             viewer_client.close()
 
-        # Control: the same typing through a read-write client does reach the child, so the pty path works.
+        # A read-write client cannot type into the child either: its pane's input is off (read-only viewing is
+        # enforced). Control: with the input switched on, as Codestrator does around its own deliveries, the
+        # same typing does reach the child, so the pty path works.
         rw = PtyClient(["tmux", "-L", ws.tmux_socket, "attach", "-t", viewer])
         try:
             await wait_until(
@@ -124,6 +126,10 @@ async def test_read_only_viewer_cannot_type_into_a_child(ws):
                 lambda: [x for x in _clients(ws) if x["session"] == viewer and x["readonly"] == "0"],
                 timeout=10,
             )
+            await anyio.to_thread.run_sync(rw.type, b"blocked\r")
+            await anyio.sleep(1.5)
+            assert sim_texts(ws, tid)[len(before):] == [], f"a read-write client typed: {sim_texts(ws, tid)}"
+            assert tmux(ws, "select-pane", "-e", "-t", pane).returncode == 0
             await anyio.to_thread.run_sync(rw.type, b"control\r")
             await wait_until(
                 "typed input recorded by the sim (control)",
@@ -131,5 +137,6 @@ async def test_read_only_viewer_cannot_type_into_a_child(ws):
                 timeout=10,
                 detail=lambda: f"{sim_texts(ws, tid)[len(before):]}\n{screen(ws, pane, 10)}",
             )
+            tmux(ws, "select-pane", "-d", "-t", pane)
         finally:
             rw.close()
