@@ -337,7 +337,12 @@ public struct ThreadService: Sendable {
         let session = try await env.store.read { tx in try SessionRecord.load(tx, plan.session.id)! }
         let (name, created) = try await viewer.ensure(session: session, window: plan.window)
         let socket = session.tmuxSocket
-        let t = try await env.store.read { tx in try ThreadRecord.load(tx, threadId)! }
+        let (t, worktree) = try await env.store.read { tx in
+            let t = try ThreadRecord.load(tx, threadId)!
+            return (t, try WorktreeRecord.load(tx, t.worktreeId))
+        }
+        // The child must start in its worktree: a directory gone or recreated would start it elsewhere.
+        if let worktree { try await WorkspaceService(env: env).checkOnDisk(worktree) }
         let gitCommon = try await env.git.infoExcludePath(repo: env.layout.root)
         let commonDir = ((gitCommon as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         let launch = try Providers.plan(
@@ -383,6 +388,7 @@ public struct ThreadService: Sendable {
             throw CodestratorError(
                 .externalFailed, "tmux could not split a pane in \(name)", expected: "room for a new pane")
         }
+        try await checkStartedIn(socket: socket, pane: pane, workdir: t.workdir ?? env.layout.root)
         try await tmux.tile(socket: socket, session: name, window: plan.window)
         let slug = (t.workdir.map { ($0 as NSString).lastPathComponent }) ?? "root"
         try await tmux.setPaneTitle(
@@ -409,6 +415,28 @@ public struct ThreadService: Sendable {
             "ready_check": nil, "ready_check_error": nil,
         ])
         return (info, pane)
+    }
+
+    /// A pane whose program did not start in `workdir` (or below it) is killed and the launch fails:
+    /// tmux starts a pane in the home folder when its `-c` directory is missing, and a child working
+    /// there must never record work. The pane's directory is read while the program starts; when tmux
+    /// cannot tell it within 1 s, the launch goes on.
+    func checkStartedIn(socket: String?, pane: String, workdir: String) async throws {
+        var current: String?
+        for _ in 0..<20 {
+            current = try? await env.tmux.paneCurrentPath(socket: socket, pane: pane)
+            if current != nil { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        guard let current else { return }
+        let want = (workdir as NSString).resolvingSymlinksInPath
+        let got = (current as NSString).resolvingSymlinksInPath
+        if got == want || got.hasPrefix(want + "/") { return }
+        try? await env.tmux.killPane(socket: socket, pane: pane)
+        throw CodestratorError(
+            .externalFailed,
+            "the child's pane \(pane) started in \(current), not in its worktree \(workdir); it was closed",
+            expected: "the worktree directory to exist while the child starts")
     }
 
     /// Spawn step 5: wait (bounded) for readiness, then paste the prompt or queue it.

@@ -83,9 +83,9 @@ public struct Viewer: Sendable {
             let first = try await tmux.newSession(
                 socket: socket, name: name, window: Self.defaultWindow, width: w, height: h, cwd: cwd, argv: argv,
                 options: [("@codestrator_repo", env.layout.root), ("@codestrator_session_id", String(s.id))])
+            _ = first  // titled and marked as the status pane by the same tmux command
             try await tmux.setWindowOptions(
                 socket: socket, session: name, window: Self.defaultWindow, options: Self.windowOptions())
-            try await tmux.setPaneTitle(socket: socket, pane: first, title: "codestrator status")
             created = true
         }
         if window != Self.defaultWindow, !(try await tmux.hasWindow(socket: socket, session: name, window: window)) {
