@@ -198,3 +198,45 @@ def test_doctor_reports_the_locale(ws):
     checks = {c["check"]: c for c in json.loads(r.stdout)["checks"]}
     assert "locale" in checks, checks.keys()
     assert "LANG=C" in checks["locale"]["found"] and "-u" in checks["locale"]["found"], checks["locale"]
+
+
+def test_demo_reports_the_death_of_its_server(ws):
+    """`codestrator demo` whose server is SIGKILLed mid-run: no silent SIGPIPE death (exit 141, lost stages), but
+    failed stages naming the server's death and exit status 1."""
+    import signal
+    import time
+
+    base = ws.tmp / "demo"
+    env = {k: v for k, v in ws.server_env().items()}
+    p = subprocess.Popen([ws.binary, "demo", "--dir", str(base), "--tmux-socket", ws.tmux_socket], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, env=env, cwd=str(ws.tmp))
+    lines: list[str] = []
+    try:
+        servers: list[int] = []
+        deadline = time.monotonic() + 60
+        while not servers and time.monotonic() < deadline and p.poll() is None:
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text(errors="replace")
+                    cmd = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == p.pid and b"serve" in cmd:
+                    servers.append(int(entry))
+            time.sleep(0.05)
+        assert servers, "no serve child of the demo found"
+        time.sleep(0.5)  # some stages pass first
+        for pid in servers:
+            os.kill(pid, signal.SIGKILL)
+        rest, _ = p.communicate(timeout=180)
+        lines.append(rest)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    out = "".join(lines)
+    assert p.returncode == 1, f"demo exited with {p.returncode} (-13/141: killed by SIGPIPE):\n{out}"
+    assert "server is gone" in out, out
+    assert re.search(r"\d+/\d+ stages passed", out), out
