@@ -419,23 +419,24 @@ public struct ThreadService: Sendable {
 
     /// A pane whose program did not start in `workdir` (or below it) is killed and the launch fails:
     /// tmux starts a pane in the home folder when its `-c` directory is missing, and a child working
-    /// there must never record work. The pane's directory is read while the program starts; when tmux
-    /// cannot tell it within 1 s, the launch goes on.
+    /// there must never record work. The pane's directory is read until it is the worktree, for up to
+    /// 1 s (a program not yet scheduled may still show tmux's own); when tmux cannot tell it, the
+    /// launch goes on.
     func checkStartedIn(socket: String?, pane: String, workdir: String) async throws {
-        var current: String?
-        for _ in 0..<20 {
-            current = try? await env.tmux.paneCurrentPath(socket: socket, pane: pane)
-            if current != nil { break }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        guard let current else { return }
         let want = (workdir as NSString).resolvingSymlinksInPath
-        let got = (current as NSString).resolvingSymlinksInPath
-        if got == want || got.hasPrefix(want + "/") { return }
+        var last: String?
+        for attempt in 0..<20 {
+            if attempt > 0 { try await Task.sleep(nanoseconds: 50_000_000) }
+            guard let current = try? await env.tmux.paneCurrentPath(socket: socket, pane: pane) else { continue }
+            let got = (current as NSString).resolvingSymlinksInPath
+            if got == want || got.hasPrefix(want + "/") { return }
+            last = current
+        }
+        guard let last else { return }
         try? await env.tmux.killPane(socket: socket, pane: pane)
         throw CodestratorError(
             .externalFailed,
-            "the child's pane \(pane) started in \(current), not in its worktree \(workdir); it was closed",
+            "the child's pane \(pane) started in \(last), not in its worktree \(workdir); it was closed",
             expected: "the worktree directory to exist while the child starts")
     }
 
