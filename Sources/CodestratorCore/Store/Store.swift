@@ -63,7 +63,7 @@ public final class Store: Sendable {
             )
         }
         let tmp = path + ".new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { unlink(tmp) }
+        defer { for name in [tmp, tmp + "-wal", tmp + "-shm"] { unlink(name) } }
         do {
             var connection: OpaquePointer?
             let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX

@@ -144,20 +144,9 @@ public struct CLITmuxClient: TmuxClient {
     public func listAllPanes(socket: String?) async throws -> [PaneInfo]? {
         let r = try await run(
             socket, ["list-panes", "-a", "-F", Self.paneFormat], limit: 4 * 1024 * 1024, check: false)
-        guard r.ok else {
-            // No server (or no session) on the socket: no panes. Anything else is a failure to list.
-            let e = r.err
-            if r.timedOut
-                || !(e.contains("no server running") || e.contains("error connecting")
-                    || e.contains("No such file or directory") || e.contains("no sessions"))
-            {
-                throw CodestratorError(
-                    .externalFailed,
-                    "tmux list-panes failed (exit \(r.exitStatus)): \(String(e.prefix(300)).trimmingCharacters(in: .whitespacesAndNewlines))",
-                    expected: "tmux to list its panes")
-            }
-            return nil
-        }
+        // A failed listing is no server on the socket (`no server running`, `error connecting`, a server
+        // exiting under kill-server): no panes. A timeout has thrown already; output that does not parse throws.
+        guard r.ok else { return nil }
         var panes = try Self.parsePanes(r.out)
         for i in panes.indices where !panes[i].dead {
             panes[i].startedAt = panes[i].pid.flatMap { ProcessStartTime.of(pid: $0) }
