@@ -10,17 +10,24 @@ import Testing
         #expect(CLITmuxClient.escapeFormat("/r07 C#Sharp") == "/r07 C##Sharp")
         #expect(CLITmuxClient.escapeFormat("#(touch pwned)#{pane_id}##") == "##(touch pwned)##{pane_id}####")
         #expect(CLITmuxClient.escapeFormat("plain") == "plain")
+        #expect(CLITmuxClient.sessionTarget("$12") == "$12")
+        #expect(CLITmuxClient.sessionTarget("repo-main") == "=repo-main")
+        #expect(CLITmuxClient.sessionTarget("$x") == "=$x")
     }
 
     @Test func paneListingsParseOrThrowNeverLookEmpty() throws {
-        let good = "repo-main\t%3\t0\t\t4242\t80\t24\t1\tcodestrator status\n"
+        let good = "repo-main\t%3\t0\t\t4242\t80\t24\t1\t$2\tcodestrator status\n"
         let panes = try CLITmuxClient.parsePanes(good)
         #expect(panes.count == 1)
-        #expect(panes[0].paneId == "%3" && panes[0].statusPane && panes[0].pid == 4242)
+        #expect(panes[0].paneId == "%3" && panes[0].statusPane && panes[0].pid == 4242 && panes[0].sessionId == "$2")
         #expect(panes[0].title == "codestrator status")
         // A title holding a tab keeps it.
-        #expect(try CLITmuxClient.parsePanes("s\t%1\t1\t3\t\t10\t10\t\ta\tb\n")[0].title == "a\tb")
+        #expect(try CLITmuxClient.parsePanes("s\t%1\t1\t3\t\t10\t10\t\t$1\ta\tb\n")[0].title == "a\tb")
         #expect(try CLITmuxClient.parsePanes("").isEmpty)
+        // A title with a newline continues on the next line.
+        let two = try CLITmuxClient.parsePanes(
+            "s\t%1\t0\t\t1\t10\t10\t\t$1\tline1\nline2\ns\t%2\t0\t\t2\t10\t10\t\t$1\tb\n")
+        #expect(two.map(\.paneId) == ["%1", "%2"] && two[0].title == "line1\nline2")
         // tmux without -u under LANG=C prints `_` for the tab: that must fail, not read as "no panes".
         #expect(throws: CodestratorError.self) {
             try CLITmuxClient.parsePanes("repo-main_%3_0__4242_80_24__codestrator status\n")

@@ -54,9 +54,10 @@ async def test_root_start_next_to_session_open_loses_no_viewer(ws):
         procs: list[tuple[float, subprocess.Popen]] = []
         try:
             while not stop.is_set():
-                p = subprocess.Popen([ws.binary, "serve", "--repo", str(ws.repo)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ws.server_env(),
-                                     cwd=str(ws.tmp))
+                with open(ws.tmp / f"root-{len(started)}.stderr.log", "wb") as err:
+                    p = subprocess.Popen([ws.binary, "serve", "--repo", str(ws.repo), "--log-level", "info"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err,
+                                         env=ws.server_env(), cwd=str(ws.tmp))
                 procs.append((time.monotonic(), p))
                 started.append(p.pid)
                 # Each root lives about a second: its start-up reconciliation runs in that time.
@@ -84,7 +85,9 @@ async def test_root_start_next_to_session_open_loses_no_viewer(ws):
                 with db(ws) as d:
                     viewer = d.execute("SELECT tmux_session_name FROM sessions WHERE id = ?", (sid,)).fetchone()[0]
                 if not has_session(ws, viewer):
-                    lost.append(f"round {i}: {viewer} gone right after session.open")
+                    lost.append(f"round {i} (session {sid}): {viewer} gone right after session.open; "
+                                f"runtime_state {opened['session_context']['session'].get('runtime_state')}, "
+                                f"warnings {opened.get('warnings')}")
                 # A moment later, while other roots kept reconciling, it must still be there; then it is closed.
                 time.sleep(0.15)
                 if not has_session(ws, viewer):
@@ -94,4 +97,6 @@ async def test_root_start_next_to_session_open_loses_no_viewer(ws):
             stop.set()
             starter.join(timeout=60)
     assert len(started) >= 10, f"only {len(started)} root processes started during the loop"
-    assert not lost, f"{len(lost)} of {ROUNDS} viewer sessions vanished: {lost[:10]}"
+    repairs = [line for log in sorted(ws.tmp.glob("root-*.stderr.log"))
+               for line in log.read_text(errors="replace").splitlines() if "reconcile:" in line and "tmux" in line]
+    assert not lost, f"{len(lost)} viewer sessions vanished in {ROUNDS} rounds: {lost[:10]}\nroots: {repairs[-20:]}"

@@ -10,6 +10,8 @@ public struct PaneInfo: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var title: String = ""
+    /// The tmux id of the pane's session (`$3`): unlike its name, never reused by the server.
+    public var sessionId = ""
     /// Marked as a viewer's status pane (`@codestrator_status`, set when the pane was created).
     public var statusPane = false
     /// When the pane's process started (nil: unknown or dead); judges whether an unrecorded pane may be
@@ -32,7 +34,8 @@ public struct PaneInfo: Sendable, Equatable {
 /// reach tmux as argv, text only through buffers.
 public protocol TmuxClient: TmuxProbe {
     func hasSession(socket: String?, name: String) async throws -> Bool
-    /// A session option (`@codestrator_repo`…), nil when unset or the session is missing.
+    /// A session option (`@codestrator_repo`…), nil when unset or the session is missing. `session` is a
+    /// name or a session id (`$3`); so is `name` of `killSession`.
     func sessionOption(socket: String?, session: String, name: String) async throws -> String?
     /// `new-session -d` with its first pane running `argv`, and the session options set in the same
     /// tmux command (so a crash can never leave an unmarked viewer); returns the first pane's id. The

@@ -202,22 +202,31 @@ public struct Reconciler: Sendable {
         var out: [String] = []
         let paneCutoff = Date().addingTimeInterval(-Self.paneGraceSeconds)
         for (socket, panes) in listed {
-            for name in Set(panes.map(\.session)) {
+            // Sessions by their tmux id (`$3`), never by name: a viewer this process finds closed and kills is
+            // never the newer one another process opened under the same name in between.
+            var sessions: [(target: String, name: String)] = []
+            for pane in panes
+            where !sessions.contains(where: { $0.target == (pane.sessionId.isEmpty ? pane.session : pane.sessionId) }) {
+                sessions.append((pane.sessionId.isEmpty ? pane.session : pane.sessionId, pane.session))
+            }
+            for (target, name) in sessions {
                 guard
-                    try await env.tmux.sessionOption(socket: socket, session: name, name: "@codestrator_repo") == root,
+                    try await env.tmux.sessionOption(socket: socket, session: target, name: "@codestrator_repo")
+                        == root,
                     let sid = try await env.tmux.sessionOption(
-                        socket: socket, session: name, name: "@codestrator_session_id"
+                        socket: socket, session: target, name: "@codestrator_session_id"
                     )
                     .flatMap(Int.init)
                 else { continue }
                 let status = try await env.store.read { tx in try SessionRecord.load(tx, sid)?.status }
                 if status == nil || status == .closed || status == .superseded {
-                    try await env.tmux.killSession(socket: socket, name: name)
+                    try await env.tmux.killSession(socket: socket, name: target)
                     out.append("tmux session \(name): its Codestrator session \(sid) is closed; killed")
                     continue
                 }
                 if launching.contains(name) { continue }
-                for pane in panes where pane.session == name && !recorded.contains(name + " " + pane.paneId) {
+                let inSession = panes.filter { ($0.sessionId.isEmpty ? $0.session : $0.sessionId) == target }
+                for pane in inSession where !recorded.contains(name + " " + pane.paneId) {
                     // Status panes are marked by the tmux command that creates them (the title too, for
                     // panes of older versions). A live pane younger than the grace period, judged by its
                     // process's start time, may be another process's status pane or launch in flight.

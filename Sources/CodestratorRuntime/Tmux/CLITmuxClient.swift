@@ -46,12 +46,21 @@ public struct CLITmuxClient: TmuxClient {
     public func version() async -> String? { await CLITmuxProbe().version() }
     public func sessionNames(socket: String?) async -> [String]? { await CLITmuxProbe().sessionNames(socket: socket) }
 
+    /// The exact target of a session: `=name`, or a session id (`$3`) as listed in `PaneInfo.sessionId`. Ids
+    /// are never reused by a tmux server, so a session found by one process and then killed by it is never a
+    /// newer session another process created under the same name meanwhile.
+    static func sessionTarget(_ s: String) -> String {
+        s.count > 1 && s.hasPrefix("$") && s.dropFirst().allSatisfy(\.isASCII) && s.dropFirst().allSatisfy(\.isNumber)
+            ? s : "=" + s
+    }
+
     public func hasSession(socket: String?, name: String) async throws -> Bool {
         try await run(socket, ["has-session", "-t", "=" + name], check: false).ok
     }
 
     public func sessionOption(socket: String?, session: String, name: String) async throws -> String? {
-        let r = try await run(socket, ["show-options", "-v", "-q", "-t", "=\(session):", name], check: false)
+        let r = try await run(
+            socket, ["show-options", "-v", "-q", "-t", Self.sessionTarget(session) + ":", name], check: false)
         guard r.ok else { return nil }
         let v = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
         return v.isEmpty ? nil : v
@@ -114,26 +123,34 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     static let paneFormat =
-        "#{session_name}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}\t#{pane_width}\t#{pane_height}\t#{@codestrator_status}\t#{pane_title}"
+        "#{session_name}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}\t#{pane_width}\t#{pane_height}\t#{@codestrator_status}\t#{session_id}\t#{pane_title}"
 
-    /// The panes of `list-panes -F paneFormat` output. A line that does not parse throws: a listing that
+    /// The panes of `list-panes -F paneFormat` output. Output that does not parse throws: a listing that
     /// cannot be read must never look like a listing without the pane (that once nulled live panes' ids).
+    /// A line that does not parse after a pane continues that pane's title (a title may hold a newline).
     static func parsePanes(_ text: String) throws -> [PaneInfo] {
-        try text.split(separator: "\n").map { line in
+        var out: [PaneInfo] = []
+        for line in text.split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 9, f[1].hasPrefix("%"), f[2] == "0" || f[2] == "1" else {
-                throw CodestratorError(
-                    .externalFailed,
-                    "tmux list-panes printed a line that does not parse: \(quoted(String(line.prefix(200))))",
-                    expected: "tab-separated pane fields (tmux run with -u)")
+            guard f.count >= 10, f[1].hasPrefix("%"), f[2] == "0" || f[2] == "1" else {
+                guard !out.isEmpty else {
+                    throw CodestratorError(
+                        .externalFailed,
+                        "tmux list-panes printed a line that does not parse: \(quoted(String(line.prefix(200))))",
+                        expected: "tab-separated pane fields (tmux run with -u)")
+                }
+                out[out.count - 1].title += "\n" + line
+                continue
             }
             var info = PaneInfo(
                 session: f[0], paneId: f[1], dead: f[2] == "1", deadStatus: Int(f[3]), pid: Int(f[4]),
                 width: Int(f[5]) ?? 0, height: Int(f[6]) ?? 0)
             info.statusPane = f[7] == "1"
-            info.title = f[8...].joined(separator: "\t")
-            return info
+            info.sessionId = f[8]
+            info.title = f[9...].joined(separator: "\t")
+            out.append(info)
         }
+        return out
     }
 
     public func listPanes(socket: String?, session: String, window: String) async throws -> [PaneInfo] {
@@ -215,7 +232,7 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func killSession(socket: String?, name: String) async throws {
-        try await run(socket, ["kill-session", "-t", "=" + name], check: false)
+        try await run(socket, ["kill-session", "-t", Self.sessionTarget(name)], check: false)
     }
 
     public func runCommand(_ argv: [String], timeout: Double) async throws -> (Int, String) {
