@@ -154,6 +154,12 @@ public struct Dispatcher: Sendable {
                     try tx.execute(
                         "INSERT INTO thread_events (thread_id, source, event, provider_status, created_at) VALUES (?, 'mcp', 'activity', 'processing', ?)",
                         [tid, tx.now])
+                    // The newest 200 events per thread are kept, as the hooks keep them.
+                    try tx.execute(
+                        """
+                        DELETE FROM thread_events WHERE thread_id = ? AND id <= (
+                          SELECT id FROM thread_events WHERE thread_id = ? ORDER BY id DESC LIMIT 1 OFFSET 200)
+                        """, [tid, tid])
                 }
             }
             var result = try await handler(env, p)

@@ -57,6 +57,17 @@ public struct LocalSimSystem: SimSystem {
     }
 
     public func commit(message: String) async throws -> String {
+        // Only in a worktree of its own: in a worktree directory deleted (and maybe recreated) under the
+        // sim, git would climb to the enclosing repository and commit there.
+        let top = try await git(["rev-parse", "--show-toplevel"])
+        let found = top.out.trimmingCharacters(in: .newlines)
+        guard top.ok,
+            (found as NSString).resolvingSymlinksInPath == (workdir as NSString).resolvingSymlinksInPath
+        else {
+            throw SimFailure(
+                "\(workdir) is not a git worktree of its own (git: \(top.ok ? found : top.err.trimmingCharacters(in: .whitespacesAndNewlines))); expected the worktree the sim started in"
+            )
+        }
         let add = try await git(["add", "-A"])
         guard add.ok else {
             throw SimFailure("git add -A failed: \(add.err.trimmingCharacters(in: .whitespacesAndNewlines))")

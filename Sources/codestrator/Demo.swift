@@ -21,6 +21,9 @@ struct Demo: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A server that dies mid-run must end the stage with its exit status, never the demo with SIGPIPE
+        // (exit 141, the passed stages unreported): writes to it then fail with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
         let report = Report()
         let base = dir ?? (NSTemporaryDirectory() + "codestrator-demo-\(getpid())")
         let repo = base + "/shop-demo"

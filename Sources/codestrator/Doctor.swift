@@ -82,6 +82,7 @@ struct Doctor: AsyncParsableCommand {
         // First in the list, once the repository (and so the project-scope configs) is known.
         checks.insert(binaryCheck(bin, root: root, env: env), at: 0)
         checks.append(await tmuxCheck(await tmuxFacts))
+        checks.append(Self.localeCheck(env))
         if let root { checks += await databaseChecks(root: root, dbOverride: env["CODESTRATOR_DB"]) }
         checks += clientChecks(root: root, binary: bin, env: env)
         for (provider, program) in Toolchain.providerPrograms {
@@ -160,6 +161,21 @@ struct Doctor: AsyncParsableCommand {
             fix: "codestrator install --client \(first.client) --scope \(first.scope) (registers this binary)")
     }
 
+    /// The locale the server would run under. tmux is always run with `-u`, so pane tracking does not
+    /// depend on it; it is reported because agent CLIs often start MCP servers with a reduced
+    /// environment, where a bare `C` locale is common.
+    static func localeCheck(_ env: [String: String]) -> Check {
+        let set = ["LC_ALL", "LC_CTYPE", "LANG"].compactMap { k in env[k].flatMap { $0.isEmpty ? nil : "\(k)=\($0)" } }
+        let effective = ["LC_ALL", "LC_CTYPE", "LANG"].lazy.compactMap { env[$0] }.first { !$0.isEmpty } ?? "C"
+        let utf8 = effective.lowercased().replacingOccurrences(of: "-", with: "").contains("utf8")
+        return Check(
+            name: "locale", level: .ok,
+            found: (set.isEmpty ? "LANG, LC_ALL and LC_CTYPE unset (C)" : set.joined(separator: ", "))
+                + (utf8
+                    ? "; UTF-8"
+                    : "; not UTF-8: Codestrator runs tmux with -u, so pane tracking does not depend on it"))
+    }
+
     func tmuxCheck(_ facts: Toolchain.Program) async -> Check {
         guard facts.path != nil else {
             return Check(name: "tmux", level: .fail, found: "tmux not found on PATH", fix: "install tmux 3.2 or later")
@@ -170,8 +186,8 @@ struct Doctor: AsyncParsableCommand {
         }
         let socket = "codestrator-doctor-\(getpid())"
         let made = try? await ProcessRunner.run(
-            ["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "doctor"], timeout: 10)
-        _ = try? await ProcessRunner.run(["tmux", "-L", socket, "kill-server"], timeout: 10)
+            ["tmux", "-u", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "doctor"], timeout: 10)
+        _ = try? await ProcessRunner.run(["tmux", "-u", "-L", socket, "kill-server"], timeout: 10)
         if made?.ok != true {
             return Check(
                 name: "tmux", level: .fail,
@@ -195,10 +211,12 @@ struct Doctor: AsyncParsableCommand {
         let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
         let store: Store
         do { store = try Store(path: path, busyTimeout: 2) } catch {
+            let e = error as? CodestratorError
             return [
                 Check(
-                    name: "database", level: .fail, found: "\(path) does not open: \(error)",
-                    fix: "a newer codestrator may have migrated it; use that binary, or move the file aside")
+                    name: "database", level: .fail, found: "\(path) does not open: \(e?.what ?? "\(error)")",
+                    fix: e?.expected
+                        ?? "a newer codestrator may have migrated it; use that binary, or move the file aside")
             ]
         }
         let facts: (String, String, Int, Int, String?)? = try? await store.read { tx in

@@ -65,6 +65,10 @@ import Testing
         #expect(BranchName.problem("a..b") != nil)
         #expect(BranchName.problem("x.lock") != nil)
         #expect(BranchName.problem("codestrator/fix-login") == nil)
+        // A short branch name only: refs/heads/main would create refs/heads/refs/heads/main.
+        #expect(BranchName.problem("refs/heads/main") != nil)
+        #expect(BranchName.problem("HEAD") != nil)
+        #expect(BranchName.problem("refsx/y") == nil)
     }
 
     @Test func repositoryPathsAreNormalisedAndMayNotLeave() throws {

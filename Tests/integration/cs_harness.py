@@ -116,6 +116,9 @@ class Workspace:
     tmux_socket: str
     binary: str
     logs: list[Path] = field(default_factory=list)
+    # Unrecorded panes younger than this are never killed by reconciliation (120 s by default). The suite
+    # ages its panes with 0, as it moves timestamps back in the database; None keeps the real default.
+    pane_grace: str | None = "0"
 
     def server_env(self) -> dict[str, str]:
         env = {
@@ -123,6 +126,8 @@ class Workspace:
             "HOME": os.environ.get("HOME", str(self.tmp)),
             "CODESTRATOR_TMUX_SOCKET": self.tmux_socket,
         }
+        if self.pane_grace is not None:
+            env["CODESTRATOR_PANE_GRACE_SECONDS"] = self.pane_grace
         for key in ("LANG", "LC_ALL", "TMPDIR"):
             if key in os.environ:
                 env[key] = os.environ[key]

@@ -29,9 +29,17 @@ REAL = {"git": "/usr/bin/git", "tmux": "/usr/bin/tmux"}
 WRAPPER = r"""#!/bin/bash
 # Test wrapper (proof_support.py): runs the real program unless a crash point is armed for this argv.
 T="${CS_PROOF_TRIGGER_DIR:-}"
-if [[ -n "$T" && -f "$T/NAME.pattern" && ! -e "$T/fired" ]]; then
+mine=1  # NAME.ppid: only calls of that parent process count (and are logged)
+if [[ -n "$T" && -f "$T/NAME.ppid" && "$(cat "$T/NAME.ppid")" != "$PPID" ]]; then mine=0; fi
+if [[ -n "$T" && $mine == 1 && -f "$T/NAME.log" ]]; then printf '%s\n' "$*" >> "$T/NAME.log"; fi
+if [[ -n "$T" && $mine == 1 && -f "$T/NAME.pattern" && ! -e "$T/fired" ]]; then
   pat="$(cat "$T/NAME.pattern")"
-  if [[ " $* " == *"$pat"* ]] && mkdir "$T/fired" 2>/dev/null; then
+  skipped=0  # NAME.skip: that many matching calls run first (each claims a seen.N with an atomic mkdir)
+  if [[ " $* " == *"$pat"* && -f "$T/NAME.skip" ]]; then
+    n=1; skip="$(cat "$T/NAME.skip")"
+    while (( n <= skip )); do if mkdir "$T/seen.$n" 2>/dev/null; then skipped=1; break; fi; n=$((n+1)); done
+  fi
+  if [[ " $* " == *"$pat"* && $skipped == 0 ]] && mkdir "$T/fired" 2>/dev/null; then
     rc=-
     if [[ "$(cat "$T/NAME.mode" 2>/dev/null)" == after ]]; then "REAL" "$@" >"$T/fired/out" 2>&1; rc=$?; fi
     printf '%s\n' "$*" > "$T/fired/argv"
@@ -65,17 +73,35 @@ def wrapped_env(ws: Workspace) -> dict[str, str]:
     return env
 
 
-def arm(ws: Workspace, program: str, pattern: str, mode: str = "after") -> None:
+def arm(ws: Workspace, program: str, pattern: str, mode: str = "after", skip: int = 0, ppid: int | None = None) -> None:
+    """Arms a crash point: the first call of `program` whose argv contains `pattern` (after `skip` such calls ran),
+    counting only calls made by process `ppid` when given."""
     trig = ws.tmp / "trigger"
     disarm(ws)
     (trig / f"{program}.mode").write_text(mode, encoding="utf-8")
+    if skip:
+        (trig / f"{program}.skip").write_text(str(skip), encoding="utf-8")
+    if ppid is not None:
+        (trig / f"{program}.ppid").write_text(str(ppid), encoding="utf-8")
     (trig / f"{program}.pattern").write_text(pattern, encoding="utf-8")
+
+
+def log_calls(ws: Workspace, program: str, ppid: int) -> Path:
+    """Starts logging the argv of every `program` call that process `ppid` makes; returns the log file."""
+    trig = ws.tmp / "trigger"
+    (trig / f"{program}.ppid").write_text(str(ppid), encoding="utf-8")
+    log = trig / f"{program}.log"
+    log.write_text("", encoding="utf-8")
+    return log
 
 
 def disarm(ws: Workspace) -> None:
     trig = ws.tmp / "trigger"
-    for p in trig.glob("*.pattern"):
-        p.unlink()
+    for pattern in ("*.pattern", "*.skip", "*.ppid", "*.log"):
+        for p in trig.glob(pattern):
+            p.unlink()
+    for seen in trig.glob("seen.*"):
+        seen.rmdir()
     fired = trig / "fired"
     if fired.exists():
         for f in fired.iterdir():

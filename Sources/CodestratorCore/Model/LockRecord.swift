@@ -48,8 +48,12 @@ public struct LockRecord: Sendable {
     /// "X under P": X = P, or X starts with P + `/`; `.` covers everything.
     static func under(_ x: String, _ p: String) -> Bool { p == "." || x == p || x.hasPrefix(p + "/") }
 
-    /// The overlap rules of lock.acquire.
-    public static func overlaps(type a: String, path pa: String, type b: String, path pb: String) -> Bool {
+    /// The overlap rules of lock.acquire. `foldCase`: the repository lies on a case-insensitive file
+    /// system, where `SECRET/key.txt` and `secret/key.txt` are one file.
+    public static func overlaps(
+        type a: String, path pa: String, type b: String, path pb: String, foldCase: Bool = false
+    ) -> Bool {
+        if foldCase { return overlaps(type: a, path: pa.lowercased(), type: b, path: pb.lowercased()) }
         switch (a, b) {
         case ("file", "file"): return pa == pb
         case ("file", _): return under(pa, pb)

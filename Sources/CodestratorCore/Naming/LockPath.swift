@@ -5,6 +5,15 @@ import Foundation
 /// the main worktree, absolutely, or through a child worktree is one lock; anything else under
 /// `.codestrator/` is refused.
 public enum LockPath {
+    /// Whether the file system holding `root` compares names case-insensitively (APFS and NTFS by
+    /// default): detected, never assumed from the platform, by whether `.git` and `.GIT` there are one file.
+    public static func caseInsensitive(root: String) -> Bool {
+        var a = stat()
+        var b = stat()
+        guard stat(root + "/.git", &a) == 0, stat(root + "/.GIT", &b) == 0 else { return false }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
     public static func normalize(_ raw: String, root: String, field: String = "scope_path") throws -> String {
         if raw == "." { return "." }
         let rel = try RepoPath.normalize(raw, root: root, field: field)

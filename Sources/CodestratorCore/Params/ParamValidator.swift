@@ -260,6 +260,10 @@ public enum BranchName {
         if name.isEmpty { return "that is not empty" }
         if name.utf8.count > 255 { return "of at most 255 bytes" }
         if name.hasPrefix("-") { return "that does not start with -" }
+        if name.hasPrefix("refs/") {
+            return "that does not start with refs/ (a short name: refs/heads/main would make main ambiguous)"
+        }
+        if name == "HEAD" { return "other than HEAD" }
         if name.contains(where: { $0.isWhitespace }) { return "without spaces" }
         if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "without control characters"

@@ -18,8 +18,12 @@ public protocol GitClient: GitWorktreeOps, GitReviewOps {
     /// The full commit id `rev` names, or nil.
     func resolveCommit(repo: String, rev: String) async throws -> String?
     func branchExists(repo: String, branch: String) async throws -> Bool
-    /// `git check-ref-format --branch`.
+    /// `git check-ref-format --branch` accepts the name and prints it back unchanged.
     func isValidBranchName(_ name: String) async throws -> Bool
+    /// `git rev-parse --show-toplevel` in `dir`: the work tree `dir` belongs to (nil: none). A directory that
+    /// is not itself a worktree answers its enclosing one, which is how a deleted and recreated worktree
+    /// directory is told apart from the worktree.
+    func topLevel(of dir: String) async throws -> String?
     func worktreeAdd(repo: String, branch: String, path: String, baseCommit: String) async throws
         -> WorktreeAddOutcome
     func worktreeRemove(repo: String, path: String, force: Bool) async throws

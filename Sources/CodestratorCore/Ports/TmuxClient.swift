@@ -1,3 +1,5 @@
+import Foundation
+
 /// One pane as `list-panes -a` reports it.
 public struct PaneInfo: Sendable, Equatable {
     public var session: String
@@ -8,6 +10,13 @@ public struct PaneInfo: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var title: String = ""
+    /// The tmux id of the pane's session (`$3`): unlike its name, never reused by the server.
+    public var sessionId = ""
+    /// Marked as a viewer's status pane (`@codestrator_status`, set when the pane was created).
+    public var statusPane = false
+    /// When the pane's process started (nil: unknown or dead); judges whether an unrecorded pane may be
+    /// another process's launch in flight.
+    public var startedAt: Date?
 
     public init(session: String, paneId: String, dead: Bool, deadStatus: Int?, pid: Int?, width: Int, height: Int) {
         self.session = session
@@ -25,22 +34,28 @@ public struct PaneInfo: Sendable, Equatable {
 /// reach tmux as argv, text only through buffers.
 public protocol TmuxClient: TmuxProbe {
     func hasSession(socket: String?, name: String) async throws -> Bool
-    /// A session option (`@codestrator_repo`…), nil when unset or the session is missing.
+    /// A session option (`@codestrator_repo`…), nil when unset or the session is missing. `session` is a
+    /// name or a session id (`$3`); so is `name` of `killSession`.
     func sessionOption(socket: String?, session: String, name: String) async throws -> String?
     /// `new-session -d` with its first pane running `argv`, and the session options set in the same
-    /// tmux command (so a crash can never leave an unmarked viewer); returns the first pane's id.
+    /// tmux command (so a crash can never leave an unmarked viewer); returns the first pane's id. The
+    /// first pane is marked as the status pane (title and `@codestrator_status`) in that same command.
     func newSession(
         socket: String?, name: String, window: String, width: Int, height: Int, cwd: String, argv: [String],
         options: [(String, String)]
     ) async throws -> String
+    /// `new-window -d` running `argv`, its pane marked as a status pane in the same command.
     func newWindow(socket: String?, session: String, window: String, cwd: String, argv: [String]) async throws -> String
     func hasWindow(socket: String?, session: String, window: String) async throws -> Bool
     func setSessionOption(socket: String?, session: String, name: String, value: String) async throws
     func setWindowOptions(socket: String?, session: String, window: String, options: [(String, String)]) async throws
     /// Panes of one window.
     func listPanes(socket: String?, session: String, window: String) async throws -> [PaneInfo]
-    /// Panes of every session on the socket (nil when no server runs).
+    /// Panes of every session on the socket (nil when no server runs); throws when tmux answers
+    /// something else than a readable listing.
     func listAllPanes(socket: String?) async throws -> [PaneInfo]?
+    /// The current directory of a pane's foreground process (nil: unknown).
+    func paneCurrentPath(socket: String?, pane: String) async throws -> String?
     /// `split-window -d` of `target` running `argv` directly; returns the new pane id.
     func splitWindow(
         socket: String?, target: String, horizontal: Bool, cwd: String, env: [(String, String)], argv: [String]

@@ -58,6 +58,7 @@ public struct LockService: Sendable {
                 field: "scope_path")
         }
         let ttl = p.int("ttl_seconds") ?? 600
+        let foldCase = LockPath.caseInsensitive(root: env.layout.root)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
             let session = try access.sessionParam(p)
@@ -76,7 +77,8 @@ public struct LockService: Sendable {
             let others = try tx.rows("SELECT * FROM locks WHERE state = 'active' AND owner_session <> ?", [owner])
                 .map(LockRecord.init)
             if let c = others.first(where: {
-                LockRecord.overlaps(type: type, path: path, type: $0.scopeType, path: $0.scopePath)
+                LockRecord.overlaps(
+                    type: type, path: path, type: $0.scopeType, path: $0.scopePath, foldCase: foldCase)
             }) {
                 throw CodestratorError(
                     .conflict,
@@ -161,6 +163,7 @@ public struct LockService: Sendable {
         let state = p.string("state") ?? "active"
         let owner = p.string("owner_session")
         let session = p.int("session_id")
+        let foldCase = LockPath.caseInsensitive(root: env.layout.root)
         return try await env.store.read { tx in
             if let session, try SessionRecord.load(tx, session) == nil {
                 throw CodestratorError.notFound("session", session, field: "session_id")
@@ -171,7 +174,10 @@ public struct LockService: Sendable {
                 if state != "all" && shown != state { return false }
                 if let owner, l.ownerSession != owner { return false }
                 if let session, l.sessionId != session { return false }
-                if let path, !LockRecord.overlaps(type: "prefix", path: path, type: l.scopeType, path: l.scopePath) {
+                if let path,
+                    !LockRecord.overlaps(
+                        type: "prefix", path: path, type: l.scopeType, path: l.scopePath, foldCase: foldCase)
+                {
                     return false
                 }
                 return true

@@ -65,7 +65,11 @@ extension WorkspaceService {
         }
         let git = env.git
         return try await env.gitWrites.run {
-            // Checks before any git write.
+            // Checks before any git write. Both directories must be their worktrees: in a deleted and
+            // recreated child directory `git rev-parse HEAD` climbs to the main repository and answers its
+            // HEAD, which once made unmerged work look `up_to_date`.
+            try await self.checkOnDisk(child, field: "worktree_id")
+            try await self.checkOnDisk(parent)
             let parentDirty = try await git.dirtyFiles(worktree: parent.path, untracked: false)
             if !parentDirty.isEmpty {
                 throw CodestratorError(

@@ -71,12 +71,38 @@ public struct WorkspaceService: Sendable {
         return abs
     }
 
+    /// A short branch name: what `git check-ref-format --branch` accepts unchanged (so not `@{-1}`), not
+    /// starting with `refs/` (`refs/heads/main` would make `main` ambiguous), `-` or naming `HEAD`.
     func validBranch(_ name: String, field: String) async throws {
-        guard try await env.git.isValidBranchName(name) else {
+        let refLike = name.hasPrefix("refs/") || name == "HEAD" || name.hasPrefix("-")
+        guard !refLike, try await env.git.isValidBranchName(name) else {
             throw CodestratorError(
-                .invalidParams, "field \"\(field)\" is \(quoted(name))", expected: "a branch name git accepts",
+                .invalidParams, "field \"\(field)\" is \(quoted(name))",
+                expected:
+                    "a short branch name git accepts (git check-ref-format --branch), without refs/ and not HEAD, e.g. codestrator/fix-login",
                 field: field)
         }
+    }
+
+    /// Checks that a worktree's directory is that worktree: it exists and git's top level there is the
+    /// directory itself. A deleted directory, or one recreated as a plain folder, would otherwise let git
+    /// climb to the enclosing repository and act on the main worktree.
+    func checkOnDisk(_ w: WorktreeRecord, field: String? = nil) async throws {
+        let top = FileManager.default.fileExists(atPath: w.path) ? try await env.git.topLevel(of: w.path) : nil
+        guard let top, Self.samePath(top, w.path) else {
+            let found =
+                top.map { "is not a worktree of its own (git finds \($0))" }
+                ?? (FileManager.default.fileExists(atPath: w.path) ? "is not a git worktree" : "does not exist")
+            throw CodestratorError(
+                .invalidState, "the directory \(w.path) of worktree \(w.id) \(found)",
+                expected:
+                    "the worktree's directory as Codestrator created it (removed outside Codestrator? worktree.remove or session.cleanup records it)",
+                field: field)
+        }
+    }
+
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        a == b || (a as NSString).resolvingSymlinksInPath == (b as NSString).resolvingSymlinksInPath
     }
 
     /// Adds the git worktree, then records it; undoes the git work when recording fails.
@@ -121,9 +147,19 @@ public struct WorkspaceService: Sendable {
             throw CodestratorError(
                 .conflict, "branch \(branch) already exists", expected: "a new branch name", field: "branch")
         }
-        let path =
-            try p.string("path").map(worktreePathParam)
-            ?? env.layout.worktreePath(slug: branch.replacingOccurrences(of: "/", with: "-"))
+        // The default directory is named by the slug of the branch, never by its raw text: `#`, `$(…)`,
+        // unicode and the like must not reach the file system or tmux.
+        let path: String
+        if let given = try p.string("path").map(worktreePathParam) {
+            path = given
+        } else {
+            let slug = Slug.derive(
+                preferred: branch.split(separator: "/").last.map(String.init), fallback: branch)
+            path =
+                Slug.candidates(slug).map(env.layout.worktreePath(slug:)).first {
+                    !FileManager.default.fileExists(atPath: $0)
+                } ?? env.layout.worktreePath(slug: slug)
+        }
         if FileManager.default.fileExists(atPath: path) {
             throw CodestratorError(.conflict, "path \(path) already exists", expected: "a new path", field: "path")
         }
@@ -214,6 +250,7 @@ public struct WorkspaceService: Sendable {
             }
             return (session, parent, task)
         }
+        if !p.has("base_ref") { try await checkOnDisk(parent, field: "parent_worktree_id") }
         let baseRef = p.string("base_ref") ?? parent.branch ?? "HEAD"
         let baseRepo = p.has("base_ref") ? repo : parent.path
         guard !baseRef.hasPrefix("-"), let base = try await env.git.resolveCommit(repo: baseRepo, rev: baseRef) else {

@@ -47,21 +47,47 @@ public final class Store: Sendable {
     /// Creates the file with its page size and WAL mode before GRDB opens it: the page size can only be
     /// chosen before the first page is written, and switching to WAL writes it. Two processes creating
     /// the same database at once both ask for the same settings.
+    ///
+    /// The new file is made under a temporary name and linked into place, so `path` never exists empty:
+    /// an existing 0-byte file is not one of ours being created but a database that lost its content
+    /// (truncated, a failed copy). SQLite would silently take it for a new, empty database and every
+    /// session would vanish, so it is refused with what to do.
     static func createIfMissing(_ path: String) throws {
         var info = stat()
-        if stat(path, &info) == 0 && info.st_size > 0 { return }
-        var connection: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        defer { sqlite3_close(connection) }
-        guard sqlite3_open_v2(path, &connection, flags, nil) == SQLITE_OK, let connection else {
+        if stat(path, &info) == 0 {
+            if info.st_size > 0 { return }
             throw CodestratorError(
-                .unavailable, "cannot create the database at \(path)", expected: "a writable .codestrator folder")
+                .unavailable, "the database \(path) is an empty file (0 bytes): its content was lost",
+                expected:
+                    "a restored copy of the file, or the empty file moved aside (mv \(ShellQuote.join([path])) \(ShellQuote.join([path + ".empty"]))) to start with a new database"
+            )
         }
-        sqlite3_busy_timeout(connection, 5000)
-        let sql = "PRAGMA page_size = \(newDatabasePageSize); PRAGMA journal_mode = WAL;"
-        guard sqlite3_exec(connection, sql, nil, nil, nil) == SQLITE_OK else {
+        let tmp = path + ".new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { for name in [tmp, tmp + "-wal", tmp + "-shm"] { unlink(name) } }
+        do {
+            var connection: OpaquePointer?
+            let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+            defer { sqlite3_close(connection) }
+            guard sqlite3_open_v2(tmp, &connection, flags, nil) == SQLITE_OK, let connection else {
+                throw CodestratorError(
+                    .unavailable, "cannot create the database at \(path)", expected: "a writable .codestrator folder")
+            }
+            let sql = "PRAGMA page_size = \(newDatabasePageSize); PRAGMA journal_mode = WAL;"
+            guard sqlite3_exec(connection, sql, nil, nil, nil) == SQLITE_OK else {
+                throw CodestratorError(
+                    .unavailable,
+                    "cannot prepare the database at \(path): \(String(cString: sqlite3_errmsg(connection)))",
+                    expected: "a writable .codestrator folder with free space")
+            }
+        }
+        // Closed: the WAL is checkpointed and removed. `link` fails when another process linked first,
+        // which is fine: both asked for the same settings.
+        if link(tmp, path) != 0 && errno != EEXIST {
+            if errno == EPERM || errno == EOPNOTSUPP || errno == ENOTSUP {
+                if rename(tmp, path) == 0 { return }  // a file system without hard links
+            }
             throw CodestratorError(
-                .unavailable, "cannot prepare the database at \(path): \(String(cString: sqlite3_errmsg(connection)))",
+                .unavailable, "cannot create the database at \(path): \(String(cString: strerror(errno)))",
                 expected: "a writable .codestrator folder")
         }
     }
@@ -128,6 +154,25 @@ public final class Store: Sendable {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return CodestratorError(
                     .busy, "the database stayed busy beyond its timeout", expected: "a retry in a moment")
+            case .SQLITE_FULL:
+                return CodestratorError(
+                    .unavailable, "the database cannot grow: the disk is full (\(e.message ?? "SQLITE_FULL"))",
+                    expected: "free space on the disk holding .codestrator, then a retry")
+            case .SQLITE_IOERR:
+                return CodestratorError(
+                    .unavailable, "the database file cannot be read or written: \(e.message ?? "I/O error")",
+                    expected: "a working disk (free space, no I/O errors), then a retry")
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
+                return CodestratorError(
+                    .unavailable, "the database cannot be opened for writing: \(e.message ?? "\(e.resultCode)")",
+                    expected: "a .codestrator folder and state.db this user may write")
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return CodestratorError(
+                    .externalFailed,
+                    "the database file is \(e.resultCode == .SQLITE_NOTADB ? "not a database" : "corrupt"): \(e.message ?? "")",
+                    expected:
+                        "a database restored from a backup, or the file moved aside to start fresh (codestrator doctor checks it)"
+                )
             default:
                 return CodestratorError(
                     .internal, "database error: \(e.message ?? "\(e.resultCode)")",

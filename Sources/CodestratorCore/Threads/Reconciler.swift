@@ -9,6 +9,14 @@ public struct Reconciler: Sendable {
 
     public static let graceSeconds: TimeInterval = 120
 
+    /// The grace period of unrecorded panes, judged by their process's start time: `graceSeconds`, or
+    /// `CODESTRATOR_PANE_GRACE_SECONDS` (the integration tests set 0 to age their panes, as they move the
+    /// rows' timestamps back for the other items).
+    static var paneGraceSeconds: TimeInterval {
+        ProcessInfo.processInfo.environment["CODESTRATOR_PANE_GRACE_SECONDS"].flatMap(TimeInterval.init)
+            .map { max(0, $0) } ?? graceSeconds
+    }
+
     public func run(sessionId: Int? = nil) async throws -> [String] {
         var repairs: [String] = []
         let cutoff = Timestamp.format(env.store.clock.now().addingTimeInterval(-Self.graceSeconds))
@@ -20,7 +28,8 @@ public struct Reconciler: Sendable {
         let before = try await statuses(withPanes)
         _ = try await ThreadObserver(env: env).observe(withPanes, capture: false, deliver: false)
         let after = try await statuses(withPanes)
-        for id in withPanes where before[id] != after[id] {
+        // Only a settled thread is a repair: a live pane's observation (`running → idle`) is not one.
+        for id in withPanes where before[id] != after[id] && after[id].flatMap(ThreadStatus.init)?.isLive != true {
             repairs.append("thread \(id): \(before[id] ?? "?") → \(after[id] ?? "?") (pane gone or exited)")
         }
         // Launches cut short: `launching_since` older than the grace period.
@@ -179,7 +188,8 @@ public struct Reconciler: Sendable {
         var listed: [(socket: String?, panes: [PaneInfo])] = []
         for socketName in sockets {
             let socket: String? = socketName.isEmpty ? nil : socketName
-            guard let panes = try await env.tmux.listAllPanes(socket: socket) else { continue }
+            // A listing that failed is skipped, never read as "no panes" or as panes to kill.
+            guard let panes = try? await env.tmux.listAllPanes(socket: socket) else { continue }
             listed.append((socket, panes))
         }
         let (recorded, launching): (Set<String>, Set<String>) = try await env.store.read { tx in
@@ -194,24 +204,38 @@ public struct Reconciler: Sendable {
             return (recorded, launching)
         }
         var out: [String] = []
+        let paneCutoff = Date().addingTimeInterval(-Self.paneGraceSeconds)
         for (socket, panes) in listed {
-            for name in Set(panes.map(\.session)) {
+            // Sessions by their tmux id (`$3`), never by name: a viewer this process finds closed and kills is
+            // never the newer one another process opened under the same name in between.
+            var sessions: [(target: String, name: String)] = []
+            for pane in panes
+            where !sessions.contains(where: { $0.target == (pane.sessionId.isEmpty ? pane.session : pane.sessionId) }) {
+                sessions.append((pane.sessionId.isEmpty ? pane.session : pane.sessionId, pane.session))
+            }
+            for (target, name) in sessions {
                 guard
-                    try await env.tmux.sessionOption(socket: socket, session: name, name: "@codestrator_repo") == root,
+                    try await env.tmux.sessionOption(socket: socket, session: target, name: "@codestrator_repo")
+                        == root,
                     let sid = try await env.tmux.sessionOption(
-                        socket: socket, session: name, name: "@codestrator_session_id"
+                        socket: socket, session: target, name: "@codestrator_session_id"
                     )
                     .flatMap(Int.init)
                 else { continue }
                 let status = try await env.store.read { tx in try SessionRecord.load(tx, sid)?.status }
                 if status == nil || status == .closed || status == .superseded {
-                    try await env.tmux.killSession(socket: socket, name: name)
+                    try await env.tmux.killSession(socket: socket, name: target)
                     out.append("tmux session \(name): its Codestrator session \(sid) is closed; killed")
                     continue
                 }
                 if launching.contains(name) { continue }
-                for pane in panes where pane.session == name && !recorded.contains(name + " " + pane.paneId) {
-                    if pane.title == "codestrator status" { continue }
+                let inSession = panes.filter { ($0.sessionId.isEmpty ? $0.session : $0.sessionId) == target }
+                for pane in inSession where !recorded.contains(name + " " + pane.paneId) {
+                    // Status panes are marked by the tmux command that creates them (the title too, for
+                    // panes of older versions). A live pane younger than the grace period, judged by its
+                    // process's start time, may be another process's status pane or launch in flight.
+                    if pane.statusPane || pane.title == "codestrator status" { continue }
+                    if !pane.dead, let started = pane.startedAt, started > paneCutoff { continue }
                     try await env.tmux.pipePane(socket: socket, pane: pane.paneId, logPath: nil)
                     try await env.tmux.killPane(socket: socket, pane: pane.paneId)
                     out.append("pane \(pane.paneId) in \(name): no thread records it; killed")

@@ -23,15 +23,18 @@ public struct ThreadObserver: Sendable {
         public var policyDialog: String?
     }
 
-    /// Panes per socket, listed once per observation round.
+    /// Panes per socket, listed once per observation round. A listing that failed (tmux timed out, or
+    /// printed what does not parse) is `.failed`: it must never read as "the pane is gone".
     actor PaneCache {
-        var bySocket: [String: [PaneInfo]?] = [:]
-        func get(_ socket: String?, _ tmux: any TmuxClient) async -> [PaneInfo]? {
+        enum Listing { case panes([PaneInfo]?), failed }
+        var bySocket: [String: Listing] = [:]
+        func get(_ socket: String?, _ tmux: any TmuxClient) async -> Listing {
             let key = socket ?? ""
             if let v = bySocket[key] { return v }
-            let v = try? await tmux.listAllPanes(socket: socket)
-            bySocket[key] = .some(v ?? nil)
-            return v ?? nil
+            let v: Listing
+            do { v = .panes(try await tmux.listAllPanes(socket: socket)) } catch { v = .failed }
+            bySocket[key] = v
+            return v
         }
     }
 
@@ -73,7 +76,7 @@ public struct ThreadObserver: Sendable {
                 [id])
         }
         let stopRequested = extra?.optString("stop_requested_at") != nil
-        let panes = await cache.get(t.tmuxSocket, env.tmux)
+        guard case .panes(let panes) = await cache.get(t.tmuxSocket, env.tmux) else { return obs }
         let pane = panes?.first { $0.paneId == paneId && $0.session == t.tmuxSessionName }
         obs.lastResponse = extra?.optString("last_response")
 

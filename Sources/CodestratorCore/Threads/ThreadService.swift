@@ -349,7 +349,12 @@ public struct ThreadService: Sendable {
         let session = try await env.store.read { tx in try SessionRecord.load(tx, plan.session.id)! }
         let (name, created) = try await viewer.ensure(session: session, window: plan.window)
         let socket = session.tmuxSocket
-        let t = try await env.store.read { tx in try ThreadRecord.load(tx, threadId)! }
+        let (t, worktree) = try await env.store.read { tx in
+            let t = try ThreadRecord.load(tx, threadId)!
+            return (t, try WorktreeRecord.load(tx, t.worktreeId))
+        }
+        // The child must start in its worktree: a directory gone or recreated would start it elsewhere.
+        if let worktree { try await WorkspaceService(env: env).checkOnDisk(worktree) }
         let gitCommon = try await env.git.infoExcludePath(repo: env.layout.root)
         let commonDir = ((gitCommon as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         let launch = try Providers.plan(
@@ -396,6 +401,7 @@ public struct ThreadService: Sendable {
             throw CodestratorError(
                 .externalFailed, "tmux could not split a pane in \(name)", expected: "room for a new pane")
         }
+        try await checkStartedIn(socket: socket, pane: pane, workdir: t.workdir ?? env.layout.root)
         try await tmux.tile(socket: socket, session: name, window: plan.window)
         let slug = (t.workdir.map { ($0 as NSString).lastPathComponent }) ?? "root"
         try await tmux.setPaneTitle(
@@ -422,6 +428,29 @@ public struct ThreadService: Sendable {
             "ready_check": nil, "ready_check_error": nil,
         ])
         return (info, pane)
+    }
+
+    /// A pane whose program did not start in `workdir` (or below it) is killed and the launch fails:
+    /// tmux starts a pane in the home folder when its `-c` directory is missing, and a child working
+    /// there must never record work. The pane's directory is read until it is the worktree, for up to
+    /// 1 s (a program not yet scheduled may still show tmux's own); when tmux cannot tell it, the
+    /// launch goes on.
+    func checkStartedIn(socket: String?, pane: String, workdir: String) async throws {
+        let want = (workdir as NSString).resolvingSymlinksInPath
+        var last: String?
+        for attempt in 0..<20 {
+            if attempt > 0 { try await Task.sleep(nanoseconds: 50_000_000) }
+            guard let current = try? await env.tmux.paneCurrentPath(socket: socket, pane: pane) else { continue }
+            let got = (current as NSString).resolvingSymlinksInPath
+            if got == want || got.hasPrefix(want + "/") { return }
+            last = current
+        }
+        guard let last else { return }
+        try? await env.tmux.killPane(socket: socket, pane: pane)
+        throw CodestratorError(
+            .externalFailed,
+            "the child's pane \(pane) started in \(last), not in its worktree \(workdir); it was closed",
+            expected: "the worktree directory to exist while the child starts")
     }
 
     /// Spawn step 5: wait (bounded) for readiness, then paste the prompt or queue it.

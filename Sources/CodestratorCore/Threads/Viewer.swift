@@ -80,12 +80,12 @@ public struct Viewer: Sendable {
             ]
             if env.dbPath != env.layout.defaultDatabasePath { argv += ["--db", env.dbPath] }
             let (w, h) = Self.size
-            let first = try await tmux.newSession(
+            // The status pane is titled and marked by the same tmux command that creates it.
+            _ = try await tmux.newSession(
                 socket: socket, name: name, window: Self.defaultWindow, width: w, height: h, cwd: cwd, argv: argv,
                 options: [("@codestrator_repo", env.layout.root), ("@codestrator_session_id", String(s.id))])
             try await tmux.setWindowOptions(
                 socket: socket, session: name, window: Self.defaultWindow, options: Self.windowOptions())
-            try await tmux.setPaneTitle(socket: socket, pane: first, title: "codestrator status")
             created = true
         }
         if window != Self.defaultWindow, !(try await tmux.hasWindow(socket: socket, session: name, window: window)) {

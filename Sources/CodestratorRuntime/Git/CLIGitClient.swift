@@ -100,7 +100,16 @@ public struct CLIGitClient: GitClient {
     }
 
     public func isValidBranchName(_ name: String) async throws -> Bool {
-        try await run(["check-ref-format", "--branch", name]).ok
+        // `--branch` expands `@{-1}` and the like: only a name printed back unchanged is a branch name.
+        let r = try await run(["check-ref-format", "--branch", name])
+        return r.ok && r.out.trimmingCharacters(in: .newlines) == name
+    }
+
+    public func topLevel(of dir: String) async throws -> String? {
+        let r = try await run(["-C", dir, "rev-parse", "--show-toplevel"])
+        guard r.ok else { return nil }
+        let v = r.out.trimmingCharacters(in: .newlines)
+        return v.isEmpty ? nil : v
     }
 
     public func worktreeAdd(repo: String, branch: String, path: String, baseCommit: String) async throws

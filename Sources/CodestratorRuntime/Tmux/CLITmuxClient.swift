@@ -1,17 +1,28 @@
 import CodestratorCore
 import Foundation
 
-/// `TmuxClient` over the tmux CLI (runtime.md §3): argv only, 10 s per command, the process group
-/// killed on a limit.
+/// `TmuxClient` over the tmux CLI: argv only, 10 s per command, the process group killed on a limit.
+///
+/// - Every call passes `-u`: tmux then writes its output as UTF-8 whatever the caller's locale. Without it,
+///   under `LANG` unset, `C` or `POSIX`, tmux prints `_` for the tab of `-F` formats and for non-ASCII.
+/// - Every argument tmux format-expands (`-c`, `-n`, `-s`, `-T`) goes through `escapeFormat`, so a path
+///   or name holding `#(...)`, `#{...}` or `#S` reaches tmux verbatim.
 public struct CLITmuxClient: TmuxClient {
     public let executable: String
     public init(executable: String = "tmux") { self.executable = executable }
+
+    /// `#` doubled: tmux format-expands `-c`, `-n`, `-s` and `-T`, where `#(cmd)` runs a shell command
+    /// and `#S`, `#{…}` are replaced; `##` is a literal `#`.
+    public static func escapeFormat(_ s: String) -> String { s.replacingOccurrences(of: "#", with: "##") }
+
+    /// The title and pane option that mark a viewer's status pane, set in the tmux command that creates it.
+    public static let statusTitle = "codestrator status"
 
     @discardableResult
     func run(_ socket: String?, _ args: [String], stdin: [UInt8]? = nil, limit: Int = 256 * 1024, check: Bool = true)
         async throws -> ProcessResult
     {
-        let argv = [executable] + AttachCommand.socketArgs(socket) + args
+        let argv = [executable, "-u"] + AttachCommand.socketArgs(socket) + args
         let r: ProcessResult
         do {
             r = try await ProcessRunner.run(argv, timeout: 10, outputLimit: limit, stdin: stdin)
@@ -35,12 +46,21 @@ public struct CLITmuxClient: TmuxClient {
     public func version() async -> String? { await CLITmuxProbe().version() }
     public func sessionNames(socket: String?) async -> [String]? { await CLITmuxProbe().sessionNames(socket: socket) }
 
+    /// The exact target of a session: `=name`, or a session id (`$3`) as listed in `PaneInfo.sessionId`. Ids
+    /// are never reused by a tmux server, so a session found by one process and then killed by it is never a
+    /// newer session another process created under the same name meanwhile.
+    static func sessionTarget(_ s: String) -> String {
+        s.count > 1 && s.hasPrefix("$") && s.dropFirst().allSatisfy(\.isASCII) && s.dropFirst().allSatisfy(\.isNumber)
+            ? s : "=" + s
+    }
+
     public func hasSession(socket: String?, name: String) async throws -> Bool {
         try await run(socket, ["has-session", "-t", "=" + name], check: false).ok
     }
 
     public func sessionOption(socket: String?, session: String, name: String) async throws -> String? {
-        let r = try await run(socket, ["show-options", "-v", "-q", "-t", "=\(session):", name], check: false)
+        let r = try await run(
+            socket, ["show-options", "-v", "-q", "-t", Self.sessionTarget(session) + ":", name], check: false)
         guard r.ok else { return nil }
         let v = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
         return v.isEmpty ? nil : v
@@ -52,12 +72,12 @@ public struct CLITmuxClient: TmuxClient {
     ) async throws -> String {
         var args =
             [
-                "new-session", "-d", "-s", name, "-n", window, "-x", String(width), "-y", String(height), "-c", cwd,
-                "-P",
-                "-F", "#{pane_id}", "--",
+                "new-session", "-d", "-s", Self.escapeFormat(name), "-n", Self.escapeFormat(window), "-x",
+                String(width), "-y", String(height), "-c", Self.escapeFormat(cwd), "-P", "-F", "#{pane_id}", "--",
             ] + argv
         // `;` as its own argument separates tmux commands: the marks land with the session, atomically.
         for (k, v) in options { args += [";", "set-option", "-t", "=\(name):", k, v] }
+        args += Self.markStatusPane(target: "=\(name):=\(window)")
         let r = try await run(socket, args)
         return r.out.split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
     }
@@ -67,8 +87,21 @@ public struct CLITmuxClient: TmuxClient {
     {
         let r = try await run(
             socket,
-            ["new-window", "-d", "-t", "=" + session, "-n", window, "-c", cwd, "-P", "-F", "#{pane_id}", "--"] + argv)
-        return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+            [
+                "new-window", "-d", "-t", "=" + session, "-n", Self.escapeFormat(window), "-c", Self.escapeFormat(cwd),
+                "-P", "-F", "#{pane_id}", "--",
+            ] + argv + Self.markStatusPane(target: "=\(session):=\(window)"))
+        return r.out.split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+    }
+
+    /// tmux commands, appended after `;`, that title the only pane of `target` (a window) and set its
+    /// `@codestrator_status` option: run in the same tmux command as the one creating the pane, so no
+    /// other process ever lists the pane unmarked.
+    static func markStatusPane(target: String) -> [String] {
+        [
+            ";", "select-pane", "-t", target, "-T", escapeFormat(statusTitle), ";", "set-option", "-p", "-t", target,
+            "@codestrator_status", "1",
+        ]
     }
 
     public func hasWindow(socket: String?, session: String, window: String) async throws -> Bool {
@@ -90,36 +123,65 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     static let paneFormat =
-        "#{session_name}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}\t#{pane_width}\t#{pane_height}\t#{pane_title}"
+        "#{session_name}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}\t#{pane_width}\t#{pane_height}\t#{@codestrator_status}\t#{session_id}\t#{pane_title}"
 
-    static func parsePanes(_ text: String) -> [PaneInfo] {
-        text.split(separator: "\n").compactMap { line in
+    /// The panes of `list-panes -F paneFormat` output. Output that does not parse throws: a listing that
+    /// cannot be read must never look like a listing without the pane (that once nulled live panes' ids).
+    /// A line that does not parse after a pane continues that pane's title (a title may hold a newline).
+    static func parsePanes(_ text: String) throws -> [PaneInfo] {
+        var out: [PaneInfo] = []
+        for line in text.split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 7 else { return nil }
+            guard f.count >= 10, f[1].hasPrefix("%"), f[2] == "0" || f[2] == "1" else {
+                guard !out.isEmpty else {
+                    throw CodestratorError(
+                        .externalFailed,
+                        "tmux list-panes printed a line that does not parse: \(quoted(String(line.prefix(200))))",
+                        expected: "tab-separated pane fields (tmux run with -u)")
+                }
+                out[out.count - 1].title += "\n" + line
+                continue
+            }
             var info = PaneInfo(
                 session: f[0], paneId: f[1], dead: f[2] == "1", deadStatus: Int(f[3]), pid: Int(f[4]),
                 width: Int(f[5]) ?? 0, height: Int(f[6]) ?? 0)
-            info.title = f.count > 7 ? f[7...].joined(separator: "\t") : ""
-            return info
+            info.statusPane = f[7] == "1"
+            info.sessionId = f[8]
+            info.title = f[9...].joined(separator: "\t")
+            out.append(info)
         }
+        return out
     }
 
     public func listPanes(socket: String?, session: String, window: String) async throws -> [PaneInfo] {
         let r = try await run(socket, ["list-panes", "-t", "=\(session):=\(window)", "-F", Self.paneFormat])
-        return Self.parsePanes(r.out)
+        return try Self.parsePanes(r.out)
     }
 
     public func listAllPanes(socket: String?) async throws -> [PaneInfo]? {
         let r = try await run(
             socket, ["list-panes", "-a", "-F", Self.paneFormat], limit: 4 * 1024 * 1024, check: false)
+        // A failed listing is no server on the socket (`no server running`, `error connecting`, a server
+        // exiting under kill-server): no panes. A timeout has thrown already; output that does not parse throws.
         guard r.ok else { return nil }
-        return Self.parsePanes(r.out)
+        var panes = try Self.parsePanes(r.out)
+        for i in panes.indices where !panes[i].dead {
+            panes[i].startedAt = panes[i].pid.flatMap { ProcessStartTime.of(pid: $0) }
+        }
+        return panes
+    }
+
+    public func paneCurrentPath(socket: String?, pane: String) async throws -> String? {
+        let r = try await run(socket, ["display-message", "-p", "-t", pane, "#{pane_current_path}"], check: false)
+        guard r.ok else { return nil }
+        let v = r.out.trimmingCharacters(in: .newlines)
+        return v.isEmpty ? nil : v
     }
 
     public func splitWindow(
         socket: String?, target: String, horizontal: Bool, cwd: String, env: [(String, String)], argv: [String]
     ) async throws -> String {
-        var args = ["split-window", "-d", "-t", target, horizontal ? "-h" : "-v", "-c", cwd]
+        var args = ["split-window", "-d", "-t", target, horizontal ? "-h" : "-v", "-c", Self.escapeFormat(cwd)]
         for (k, v) in env { args += ["-e", "\(k)=\(v)"] }
         args += ["-P", "-F", "#{pane_id}", "--"] + argv
         let r = try await run(socket, args)
@@ -135,7 +197,7 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func setPaneTitle(socket: String?, pane: String, title: String) async throws {
-        try await run(socket, ["select-pane", "-t", pane, "-T", title], check: false)
+        try await run(socket, ["select-pane", "-t", pane, "-T", Self.escapeFormat(title)], check: false)
     }
 
     public func pipePane(socket: String?, pane: String, logPath: String?) async throws {
@@ -183,7 +245,7 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func killSession(socket: String?, name: String) async throws {
-        try await run(socket, ["kill-session", "-t", "=" + name], check: false)
+        try await run(socket, ["kill-session", "-t", Self.sessionTarget(name)], check: false)
     }
 
     public func runCommand(_ argv: [String], timeout: Double) async throws -> (Int, String) {

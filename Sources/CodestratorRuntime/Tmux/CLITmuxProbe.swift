@@ -6,13 +6,13 @@ public struct CLITmuxProbe: TmuxProbe {
     public init() {}
 
     public func version() async -> String? {
-        guard let r = try? await ProcessRunner.run(["tmux", "-V"], timeout: 10), r.ok else { return nil }
+        guard let r = try? await ProcessRunner.run(["tmux", "-u", "-V"], timeout: 10), r.ok else { return nil }
         let words = r.out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
         return words.count >= 2 ? String(words[1]) : nil
     }
 
     public func sessionNames(socket: String?) async -> [String]? {
-        let argv = ["tmux"] + AttachCommand.socketArgs(socket) + ["list-sessions", "-F", "#{session_name}"]
+        let argv = ["tmux", "-u"] + AttachCommand.socketArgs(socket) + ["list-sessions", "-F", "#{session_name}"]
         guard let r = try? await ProcessRunner.run(argv, timeout: 10), r.ok else { return nil }
         return r.out.split(separator: "\n").map(String.init)
     }
