@@ -1,0 +1,152 @@
+"""The web dashboard of `serve --http` at the HTTP level (docs/dashboard.md): the printed link and its cookie, the
+same Origin rule as /mcp, a strict CSP with no inline script, read-only routes, the snapshot, and SSE pushing a
+change within 1 s from another process's write."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+
+import pytest
+
+from cs_harness import ok, open_session, session_id_of, start_http_server, stop_http_server
+from dashboard_support import SSEReader, dashboard_link, link_token, request, sign_in
+
+pytestmark = pytest.mark.anyio
+
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+
+
+def test_link_cookie_csp_origin_and_read_only(ws):
+    server = start_http_server(ws)
+    try:
+        link = dashboard_link(server)
+        assert link.startswith(f"http://127.0.0.1:{server.port}/?token="), link
+        token = link_token(link)
+        assert len(token) >= 32
+        port = server.port
+
+        # Without the cookie nothing but the refusal; a wrong token is refused.
+        assert request(port, "GET", "/").status == 401
+        assert request(port, "GET", "/dashboard/snapshot").status == 401
+        assert request(port, "GET", "/dashboard/events").status == 401
+        assert request(port, "GET", "/?token=" + "0" * len(token)).status == 401
+
+        # The token is exchanged for an HttpOnly, SameSite=Strict cookie; the redirect drops it from the URL.
+        r = request(port, "GET", f"/?token={token}")
+        assert r.status == 303 and r.header("Location") == "/", (r.status, r.headers.items())
+        set_cookie = r.header("Set-Cookie") or ""
+        assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Path=/" in set_cookie, set_cookie
+        cookie = set_cookie.split(";", 1)[0]
+        assert token not in cookie, "the cookie must not be the printed token"
+
+        page = request(port, "GET", "/", {"Cookie": cookie})
+        assert page.status == 200 and page.header("Content-Type").startswith("text/html"), page.status
+        csp = page.header("Content-Security-Policy") or ""
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe" not in csp, csp
+        assert "frame-ancestors 'none'" in csp
+        assert page.header("X-Content-Type-Options") == "nosniff"
+        # No inline script, no inline style, no CDN: one script file of this server.
+        scripts = re.findall(r"<script[^>]*>", page.text)
+        assert scripts == ['<script src="/dashboard/app.js" defer>'], scripts
+        assert "style=" not in page.text and "<style" not in page.text and "http" not in page.text.split("<body>")[0]
+        js = request(port, "GET", "/dashboard/app.js", {"Cookie": cookie})
+        assert js.status == 200 and js.header("Content-Type").startswith("text/javascript")
+        assert "innerHTML" not in js.text and "eval(" not in js.text and "textContent" in js.text
+        css = request(port, "GET", "/dashboard/app.css", {"Cookie": cookie})
+        assert css.status == 200 and css.header("Content-Type").startswith("text/css")
+        assert len(page.body) + len(js.body) + len(css.body) < 64 * 1024, "the embedded assets stay small"
+
+        # Foreign origins get 403 even with the cookie; loopback origins are fine. A foreign Host too (DNS rebinding).
+        assert request(port, "GET", "/", {"Cookie": cookie, "Origin": "http://evil.example"}).status == 403
+        assert request(port, "GET", "/dashboard/snapshot", {"Cookie": cookie, "Origin": "https://evil.example"}).status == 403
+        assert request(port, "GET", f"/?token={token}", {"Origin": "http://evil.example"}).status == 403
+        assert request(port, "GET", "/", {"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"}).status == 200
+        assert request(port, "GET", "/", {"Cookie": cookie, "Host": f"evil.example:{port}"}).status == 403
+        assert request(port, "GET", "/", {"Cookie": cookie, "Host": f"localhost:{port}"}).status == 200
+
+        # Read-only: every other method is refused on every dashboard path.
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            for path in ("/", "/dashboard/snapshot", "/dashboard/events", "/dashboard/app.js"):
+                r = request(port, method, path, {"Cookie": cookie, "Content-Type": "application/json"}, b"{}")
+                assert r.status == 405 and r.header("Allow") == "GET, HEAD", (method, path, r.status)
+        # /mcp keeps working beside it.
+        assert request(port, "GET", "/health").status == 200
+    finally:
+        stop_http_server(server)
+
+
+def test_server_token_also_opens_the_dashboard(ws):
+    token = "t" * 24
+    server = start_http_server(ws, "--token", token)
+    try:
+        assert sign_in(server.port, token).startswith("codestrator_dashboard=")
+        assert token not in server.log_path.read_text(), "the server token is never printed"
+    finally:
+        stop_http_server(server)
+
+
+def test_no_dashboard_off_loopback(ws):
+    server = start_http_server(ws, "--token", "x" * 24, host="0.0.0.0")
+    try:
+        assert "dashboard" not in server.log_path.read_text()
+        assert request(server.port, "GET", "/").status == 404
+        assert request(server.port, "GET", "/dashboard/snapshot").status == 404
+    finally:
+        stop_http_server(server)
+
+
+async def test_snapshot_and_sse_push_changes_from_another_process(ws):
+    async with ws.client() as c:
+        sid = session_id_of(await open_session(c, "Dashboard check", agent_role="sim"))
+        epic = await ok(c, "task.create", {"level": "epic", "title": HOSTILE, "session_id": sid})
+        server = start_http_server(ws)
+        try:
+            port = server.port
+            cookie = sign_in(port, link_token(dashboard_link(server)))
+            snap = request(port, "GET", "/dashboard/snapshot", {"Cookie": cookie}).json()
+            [session] = [s for s in snap["sessions"] if s["id"] == sid]
+            assert session["user_request"] == "Dashboard check"
+            assert [n["title"] for n in session["plan"]] == [HOSTILE], "titles travel as data, unchanged"
+            assert snap["lock"]["state"] == "unlocked"
+
+            sse = SSEReader(port, cookie)
+            try:
+                assert sse.status_line.endswith("200 OK"), sse.status_line
+                first = sse.next_named("snapshot")
+                assert [n["title"] for n in first["sessions"][0]["plan"]] == [HOSTILE]
+                # Each write of the stdio server (another process) reaches the stream within 1 s.
+                delays = []
+                for i in range(8):
+                    t0 = time.monotonic()
+                    await ok(c, "task.create", {"level": "feature", "title": f"F{i}", "parent_id": epic["id"]})
+                    while True:
+                        ev = sse.next_named("snapshot", timeout=5)
+                        titles = [k["title"] for k in ev["sessions"][0]["plan"][0]["children"]]
+                        if f"F{i}" in titles:
+                            break
+                    delays.append(time.monotonic() - t0)
+                assert max(delays) < 1.0, f"delays {delays}"
+                print(f"SSE change delays: median {statistics.median(delays):.3f} s, max {max(delays):.3f} s")
+            finally:
+                sse.close()
+        finally:
+            stop_http_server(server)
+
+
+def test_stop_ends_open_streams(ws):
+    server = start_http_server(ws)
+    sse = None
+    try:
+        cookie = sign_in(server.port, link_token(dashboard_link(server)))
+        sse = SSEReader(server.port, cookie)
+        sse.next_named("snapshot")
+        t0 = time.monotonic()
+        server.proc.terminate()
+        assert server.proc.wait(timeout=10) == 0
+        assert time.monotonic() - t0 < 6
+    finally:
+        if sse:
+            sse.close()
+        stop_http_server(server)
