@@ -265,7 +265,7 @@ enum DashboardAssets {
             var tl = el("ol", "timeline");
             s.timeline.forEach(function (t) {
               var li = el("li");
-              add(li, el("span", "at", String(t.at).replace("T", " ").slice(0, 19)), el("span", "lvl", t.kind), " ",
+              add(li, el("span", "at", String(t.at).replace("T", " ").slice(11, 19)), " ", el("span", "lvl", t.kind), " ",
                 t.thread ? t.thread + ": " : "", t.text);
               tl.appendChild(li);
             });
