@@ -39,6 +39,8 @@ enum DashboardAssets {
         h2 { font-size: 17px; margin: 0 0 6px; overflow-wrap: anywhere; }
         h3 { font-size: 14px; margin: 14px 0 6px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
         .conn, .lock, .muted { color: var(--muted); }
+        .meta, .current-ref, .review, .plan-node, li { overflow-wrap: anywhere; min-width: 0; }
+        .cols > div, .cards > .card { min-width: 0; }
         .conn.live { color: var(--ok); }
         main { padding: 12px 16px; display: grid; gap: 16px; }
         .session { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px; min-width: 0; }
@@ -64,7 +66,8 @@ enum DashboardAssets {
         .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px; min-width: 0; }
         .card.ask { border: 2px solid var(--warn); }
         .card .q { font-weight: 700; color: var(--warn); overflow-wrap: anywhere; }
-        .card .meta { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
+        .card .meta { color: var(--muted); font-size: 12px; }
+        .card h4 { margin: 0 0 6px; font-size: 15px; overflow-wrap: anywhere; }
         pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0; font: 12px/1.3 ui-monospace, monospace; }
         pre.pane { background: #10141a; color: #d8dee9; padding: 6px; border-radius: 6px; max-height: 220px;
           overflow: auto; white-space: pre; }

@@ -55,6 +55,7 @@ class Page:
         self.size(*DESKTOP)
 
     def size(self, width: int, height: int) -> None:
+        self.width = width
         self.driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
@@ -92,7 +93,11 @@ class Page:
         return self.js("var e = document.querySelector(arguments[0]); return !!e && e.offsetParent !== null", css)
 
     def no_overflow(self) -> bool:
-        return self.js("return document.documentElement.scrollWidth <= window.innerWidth")
+        """Nothing wider than the device: no sideways scrolling, and no zoomed-out layout either."""
+        return self.js(
+            "return document.documentElement.scrollWidth <= arguments[0] && window.innerWidth == arguments[0]",
+            self.width,
+        )
 
     def errors(self) -> list[str]:
         """Console errors other than the favicon request."""
