@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import subprocess
 import time
 
 import pytest
@@ -150,3 +151,52 @@ def test_stop_ends_open_streams(ws):
         if sse:
             sse.close()
         stop_http_server(server)
+
+
+def test_demo_dashboard_shows_the_loop_live(ws):
+    """`codestrator demo --dashboard` prints a link whose stream follows the demo to its merge."""
+    proc = subprocess.Popen(
+        [ws.binary, "demo", "--dashboard", "--dir", str(ws.tmp / "demo"), "--tmux-socket", ws.tmux_socket],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ws.server_env(),
+    )
+    sse = None
+    try:
+        link = None
+        for line in proc.stdout:
+            m = re.search(r"dashboard: (http://\S+)", line)
+            if m:
+                link = m.group(1)
+                break
+        assert link, "demo --dashboard printed no link"
+        port = int(link.split(":")[2].split("/")[0])
+        sse = SSEReader(port, sign_in(port, link_token(link)))
+        snapshots = []
+        try:
+            while True:
+                snapshots.append(sse.next_named("snapshot", timeout=60))
+                s = snapshots[-1]["sessions"]
+                if s and s[0]["reviews"] and s[0]["reviews"][0]["verdict"] and s[0]["merge_queue"][0]["merge_commit"]:
+                    break
+        except EOFError:
+            pass
+        assert len(snapshots) >= 3, f"only {len(snapshots)} snapshots"
+        last = snapshots[-1]["sessions"][0]
+        assert last["user_request"] == "Add cart endpoints"
+        assert last["reviews"][0]["verdict"] == "APPROVE", last["reviews"]
+        assert last["merge_queue"][0]["state"] == "merged", last["merge_queue"]
+        assert [n["title"] for n in last["plan"]] == ["Shop"] and last["plan"][0]["done"] == last["plan"][0]["total"] == 4
+        statuses = [[c["status"] for c in snap["sessions"][0]["children"]] for snap in snapshots if snap["sessions"]]
+        assert any("running" in s or "initializing" in s for s in statuses), statuses
+        assert statuses[-1] and all(s == "completed" for s in statuses[-1][:2]), statuses[-1]
+        out = proc.communicate(timeout=120)[0]
+        assert proc.returncode == 0, out
+    finally:
+        if sse:
+            sse.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
