@@ -18,7 +18,7 @@ actor DashboardHub {
 
     static let interval: UInt64 = 200_000_000
     static let paneEvery = 5  // ticks: 1 s
-    static let keepAliveEvery = 75  // ticks: 15 s
+    static let keepAliveEvery = 25  // ticks: 5 s (a closed page is noticed at a write)
     static let paneLines = 80
 
     init(environment: @escaping @Sendable () async throws -> ServiceEnvironment) {
@@ -42,6 +42,7 @@ actor DashboardHub {
             if !panes.isEmpty { cont.yield(Self.panesEvent(panes, removed: [])) }
         }
         if watcher == nil {
+            Log.info("http: dashboard watching (a page opened)")
             watcher = Task { [weak self] in
                 while !Task.isCancelled {
                     guard let self else { return }
@@ -57,6 +58,7 @@ actor DashboardHub {
         guard let cont = clients.removeValue(forKey: id) else { return }
         cont.finish()
         if clients.isEmpty {
+            Log.info("http: dashboard stopped watching (no page open)")
             watcher?.cancel()
             watcher = nil
             fingerprint = nil
@@ -125,22 +127,63 @@ actor DashboardHub {
             }) ?? []
         var changed: [Int: String] = [:]
         var seen = Set<Int>()
+        var bySocket: [String: [(Int, String)]] = [:]
         for r in rows {
-            let id = r.int("id")
-            seen.insert(id)
-            guard
-                let text = try? await env.tmux.capture(
-                    socket: r.optString("tmux_socket"), pane: r.string("tmux_pane_id"), lines: Self.paneLines)
-            else { continue }
-            let trimmed = Self.trimTrailingBlank(text)
-            if panes[id] != trimmed {
-                panes[id] = trimmed
-                changed[id] = trimmed
+            seen.insert(r.int("id"))
+            bySocket[r.optString("tmux_socket") ?? "", default: []].append((r.int("id"), r.string("tmux_pane_id")))
+        }
+        for (socket, list) in bySocket {
+            let texts = await Self.capture(env.tmux, socket: socket.isEmpty ? nil : socket, panes: list)
+            for (id, text) in texts {
+                let trimmed = Self.trimTrailingBlank(text)
+                if panes[id] != trimmed {
+                    panes[id] = trimmed
+                    changed[id] = trimmed
+                }
             }
         }
         let removed = panes.keys.filter { !seen.contains($0) }
         for id in removed { panes[id] = nil }
         if !changed.isEmpty || !removed.isEmpty { broadcast(Self.panesEvent(changed, removed: removed)) }
+    }
+
+    /// The panes of one tmux server in one `tmux` process (a command list, each capture after a marker that
+    /// carries a fresh random nonce, so pane text cannot forge one); pane by pane if the list fails (a pane
+    /// went away meanwhile).
+    static func capture(_ tmux: any TmuxClient, socket: String?, panes: [(Int, String)]) async -> [Int: String] {
+        let nonce = Dashboard.randomHex(8)
+        var argv = ["tmux"] + AttachCommand.socketArgs(socket)
+        for (i, (_, pane)) in panes.enumerated() {
+            if i > 0 { argv.append(";") }
+            argv += [
+                "display-message", "-p", "@@\(nonce)-\(i)@@", ";", "capture-pane", "-p", "-J", "-t", pane, "-S",
+                "-\(paneLines)",
+            ]
+        }
+        if let (status, out) = try? await tmux.runCommand(argv, timeout: 5), status == 0,
+            let split = split(out, nonce: nonce, count: panes.count)
+        {
+            return Dictionary(uniqueKeysWithValues: zip(panes.map(\.0), split))
+        }
+        var texts: [Int: String] = [:]
+        for (id, pane) in panes {
+            if let t = try? await tmux.capture(socket: socket, pane: pane, lines: paneLines) { texts[id] = t }
+        }
+        return texts
+    }
+
+    /// The captures between the markers `@@nonce-0@@` … `@@nonce-(count-1)@@`; nil unless all are there.
+    static func split(_ out: String, nonce: String, count: Int) -> [String]? {
+        var result: [String] = []
+        var rest = Substring(out)
+        for i in 0..<count {
+            let marker = "@@\(nonce)-\(i)@@\n"
+            guard let r = rest.range(of: marker) else { return nil }
+            if i > 0 { result.append(String(rest[..<r.lowerBound])) }
+            rest = rest[r.upperBound...]
+        }
+        result.append(String(rest))
+        return result.count == count ? result : nil
     }
 
     static func trimTrailingBlank(_ text: String) -> String {

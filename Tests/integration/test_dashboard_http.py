@@ -4,15 +4,18 @@ change within 1 s from another process's write."""
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from cs_harness import ok, open_session, session_id_of, start_http_server, stop_http_server
 from dashboard_support import SSEReader, dashboard_link, link_token, request, sign_in
+from threads_support import spawn_case_worker
 
 pytestmark = pytest.mark.anyio
 
@@ -200,3 +203,62 @@ def test_demo_dashboard_shows_the_loop_live(ws):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and of its reaped children (the tmux clients it ran), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def test_ten_idle_pages_cost_almost_nothing(ws):
+    """One watcher for all pages: 10 open streams on a session with 6 live children (their panes captured every
+    second) cost the server under 1 % of a core; with no page open the watcher stops."""
+    async with ws.client() as c:
+        sid = session_id_of(await open_session(c, "Idle pages", agent_role="sim"))
+        tids = []
+        for i in range(6):
+            sp = await spawn_case_worker(c, sid, "worker-ask", ["ask"], prefix=f"Idle{i}")
+            tids.append(sp[1]["thread"]["id"])
+        for tid in tids:
+            w = await ok(
+                c, "thread.child.wait_status",
+                {"thread_id": tid, "target_statuses": ["waiting_user_answer"], "timeout_seconds": 30},
+            )
+            assert w["matched"], w
+        server = start_http_server(ws)
+        readers: list[SSEReader] = []
+        try:
+            cookie = sign_in(server.port, link_token(dashboard_link(server)))
+            for _ in range(10):
+                r = SSEReader(server.port, cookie)
+                r.next_named("snapshot")
+                readers.append(r)
+            panes = readers[0].next_named("panes", timeout=5)["panes"]
+            assert sorted(int(k) for k in panes) == sorted(tids), panes
+            assert all("proceed?" in panes[str(t)] for t in tids), panes
+            time.sleep(2)  # settle
+            before, t0 = cpu_seconds(server.proc.pid), time.monotonic()
+            time.sleep(10)
+            used, wall = cpu_seconds(server.proc.pid) - before, time.monotonic() - t0
+            share = used / wall
+            print(f"10 idle pages, 6 live children: {used:.2f} s CPU over {wall:.1f} s ({share * 100:.2f} %)")
+            assert share < 0.01, f"{share * 100:.2f} % of a core"
+            for r in readers:
+                r.close()
+            readers = []
+            # A closed page is noticed at the next write (a keep-alive every 5 s); the last one stops the watcher.
+            deadline = time.monotonic() + 20
+            while "dashboard stopped watching" not in server.log_path.read_text():
+                assert time.monotonic() < deadline, server.log_path.read_text()
+                time.sleep(0.2)
+            before = cpu_seconds(server.proc.pid)
+            time.sleep(5)
+            idle = cpu_seconds(server.proc.pid) - before
+            print(f"no page open: {idle:.2f} s CPU over 5 s")
+            assert idle <= 0.05, f"{idle:.2f} s CPU with no page open"
+        finally:
+            for r in readers:
+                r.close()
+            stop_http_server(server)
