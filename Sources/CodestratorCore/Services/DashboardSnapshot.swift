@@ -11,8 +11,9 @@ public enum DashboardSnapshot {
     static let maxQueue = 20
 
     /// A value that changes whenever a write the dashboard shows commits, in this process or another:
-    /// `meta.db_version` (bumped by every service write), and the newest thread event, checkpoint and
-    /// thread change as a safety net for writes that do not bump it.
+    /// `meta.db_version` (bumped by every service write that changes a status), the newest thread event,
+    /// checkpoint and thread change, and the newest observation, which updates a child's last response
+    /// or provider status without bumping the version (it writes only when something changed).
     public static func fingerprint(_ tx: Tx) throws -> String {
         let row = try tx.row(
             """
@@ -20,11 +21,12 @@ public enum DashboardSnapshot {
                    (SELECT max(id) FROM thread_events) AS e,
                    (SELECT max(id) FROM checkpoints) AS c,
                    (SELECT max(updated_at) FROM threads) AS t,
+                   (SELECT max(status_observed_at) FROM threads) AS o,
                    (SELECT updated_at FROM merge_main_lock WHERE id = 1) AS l
             """)
         guard let row else { return "" }
         return
-            "\(row.int("v"))|\(row.int("e"))|\(row.int("c"))|\(row.string("t"))|\(row.string("l"))"
+            "\(row.int("v"))|\(row.int("e"))|\(row.int("c"))|\(row.string("t"))|\(row.string("o"))|\(row.string("l"))"
     }
 
     /// The whole view at `now`.
