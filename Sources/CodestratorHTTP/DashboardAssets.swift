@@ -18,7 +18,7 @@ enum DashboardAssets {
         <span id="conn" class="conn">connecting…</span>
         <span id="lock" class="lock"></span>
         </header>
-        <section id="questions" class="questions" hidden></section>
+        <section id="questions" class="questions" role="alert" hidden></section>
         <main id="sessions"><p class="muted">Loading…</p></main>
         <noscript>The dashboard needs JavaScript.</noscript>
         </body>
@@ -305,6 +305,8 @@ enum DashboardAssets {
               main.appendChild(session(s));
             });
             questions.hidden = asks === 0;
+            // Panes show their newest lines, as a terminal does.
+            document.querySelectorAll("pre.pane").forEach(function (pre) { pre.scrollTop = pre.scrollHeight; });
             if (!snap.sessions.length) add(main, el("p", "muted", "No session yet."));
             tickDurations();
           }
