@@ -180,8 +180,9 @@ enum DashboardAssets {
               add(card, el("div", "muted", "Directives"), ul);
             }
             if (c.pane) {
-              var pre = el("pre", "pane", panes[c.id] || "");
+              var pre = el("pre", "pane");
               pre.id = "pane-" + c.id;
+              paneText(pre, panes[c.id] || "");
               add(card, pre);
             }
             return card;
@@ -311,11 +312,86 @@ enum DashboardAssets {
             tickDurations();
           }
 
+          // Pane text arrives with its SGR colour codes (capture-pane -e). They become spans coloured through
+          // the CSSOM; every other escape sequence is dropped and the text itself is only ever textContent.
+          var PALETTE = ["#000000", "#cd3131", "#0dbc79", "#e5e510", "#2472c8", "#bc3fbc", "#11a8cd", "#e5e5e5",
+            "#666666", "#f14c4c", "#23d18b", "#f5f543", "#3b8eea", "#d670d6", "#29b8db", "#ffffff"];
+          function color256(n) {
+            if (n < 16) return PALETTE[n];
+            if (n < 232) {
+              n -= 16;
+              var v = function (x) { return x ? 55 + x * 40 : 0; };
+              return "rgb(" + v(Math.floor(n / 36)) + "," + v(Math.floor(n / 6) % 6) + "," + v(n % 6) + ")";
+            }
+            var l = 8 + (n - 232) * 10;
+            return "rgb(" + l + "," + l + "," + l + ")";
+          }
+          function sgr(st, params) {
+            var codes = params === "" ? [0] : params.split(";").map(Number);
+            for (var i = 0; i < codes.length; i++) {
+              var c = codes[i];
+              if (c === 0) { st.fg = st.bg = null; st.bold = st.italic = st.underline = st.inverse = false; }
+              else if (c === 1) st.bold = true;
+              else if (c === 3) st.italic = true;
+              else if (c === 4) st.underline = true;
+              else if (c === 7) st.inverse = true;
+              else if (c === 22) st.bold = false;
+              else if (c === 23) st.italic = false;
+              else if (c === 24) st.underline = false;
+              else if (c === 27) st.inverse = false;
+              else if (c >= 30 && c <= 37) st.fg = PALETTE[c - 30];
+              else if (c >= 90 && c <= 97) st.fg = PALETTE[c - 90 + 8];
+              else if (c >= 40 && c <= 47) st.bg = PALETTE[c - 40];
+              else if (c >= 100 && c <= 107) st.bg = PALETTE[c - 100 + 8];
+              else if (c === 39) st.fg = null;
+              else if (c === 49) st.bg = null;
+              else if (c === 38 || c === 48) {
+                var col = null;
+                if (codes[i + 1] === 5) { col = color256(codes[i + 2] || 0); i += 2; }
+                else if (codes[i + 1] === 2) {
+                  col = "rgb(" + (codes[i + 2] || 0) + "," + (codes[i + 3] || 0) + "," + (codes[i + 4] || 0) + ")";
+                  i += 4;
+                }
+                if (c === 38) st.fg = col; else st.bg = col;
+              }
+            }
+          }
+          function paneText(pre, text) {
+            pre.replaceChildren();
+            text = String(text)
+              .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, "")
+              .replace(/\x1b\[[0-9;?]*[A-Za-ln-z]/g, "")
+              .replace(/\x1b[^\[]/g, "");
+            var st = { fg: null, bg: null, bold: false, italic: false, underline: false, inverse: false };
+            var re = /\x1b\[([0-9;]*)m/g, last = 0, m;
+            function emit(t) {
+              if (!t) return;
+              var fg = st.inverse ? (st.bg || "#10141a") : st.fg, bg = st.inverse ? (st.fg || "#d8dee9") : st.bg;
+              if (!fg && !bg && !st.bold && !st.italic && !st.underline) {
+                pre.appendChild(document.createTextNode(t));
+                return;
+              }
+              var span = el("span", "sgr", t);
+              if (fg) span.style.color = fg;
+              if (bg) span.style.backgroundColor = bg;
+              if (st.bold) span.style.fontWeight = "bold";
+              if (st.italic) span.style.fontStyle = "italic";
+              if (st.underline) span.style.textDecoration = "underline";
+              pre.appendChild(span);
+            }
+            while ((m = re.exec(text))) {
+              emit(text.slice(last, m.index));
+              sgr(st, m[1]);
+              last = re.lastIndex;
+            }
+            emit(text.slice(last).replace(/\x1b/g, ""));
+          }
+
           function applyPanes(msg) {
             Object.keys(msg.panes || {}).forEach(function (id) {
               panes[id] = msg.panes[id];
               var pre = document.getElementById("pane-" + id);
-              if (pre) { pre.textContent = msg.panes[id]; pre.scrollTop = pre.scrollHeight; }
+              if (pre) { paneText(pre, msg.panes[id]); pre.scrollTop = pre.scrollHeight; }
             });
             (msg.removed || []).forEach(function (id) { delete panes[id]; });
           }

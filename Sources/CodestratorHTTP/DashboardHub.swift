@@ -156,7 +156,7 @@ actor DashboardHub {
         for (i, (_, pane)) in panes.enumerated() {
             if i > 0 { argv.append(";") }
             argv += [
-                "display-message", "-p", "@@\(nonce)-\(i)@@", ";", "capture-pane", "-p", "-J", "-t", pane, "-S",
+                "display-message", "-p", "@@\(nonce)-\(i)@@", ";", "capture-pane", "-p", "-e", "-J", "-t", pane, "-S",
                 "-\(paneLines)",
             ]
         }

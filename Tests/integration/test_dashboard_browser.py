@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from cs_harness import ok, open_session, plan_case, session_id_of, start_http_server, stop_http_server
 from dashboard_support import dashboard_link
-from threads_support import screen, spawn, wait_until
+from threads_support import screen, spawn, tmux, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -212,6 +213,28 @@ async def test_a_sim_session_seen_live_in_the_browser(ws, page):
             stop_http_server(server)
 
 
+def colour_pane_thread(ws, session_id: int, printf_format: str) -> int:
+    """A running worker thread whose pane (on the test's tmux socket) printed `printf_format`; returns its id."""
+    name = "colours"
+    tmux(ws, "new-session", "-d", "-s", name, "-x", "160", "-y", "20", "sh", "-c",
+         f"printf '{printf_format}\\n'; sleep 600", check=True)
+    pane = tmux(ws, "display-message", "-p", "-t", f"={name}", "#{pane_id}", check=True).stdout.strip()
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    db = sqlite3.connect(ws.repo / ".codestrator" / "state.db", timeout=10)
+    try:
+        root = db.execute("SELECT root_thread_id FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
+        cur = db.execute(
+            """INSERT INTO threads (session_id, parent_thread_id, role, status, status_changed_at, status_source,
+                 title, tmux_socket, tmux_session_name, tmux_pane_id, created_at, updated_at)
+               VALUES (?, ?, 'worker', 'running', ?, 'spawn', 'colours', ?, ?, ?, ?, ?)""",
+            (session_id, root, ts, ws.tmux_socket, name, pane, ts, ts),
+        )
+        db.commit()
+        return cur.lastrowid
+    finally:
+        db.close()
+
+
 async def test_a_hostile_title_is_shown_as_text(ws, page):
     async with ws.client() as c:
         sid = session_id_of(await open_session(c, HOSTILE, agent_role="sim"))
@@ -230,6 +253,22 @@ async def test_a_hostile_title_is_shown_as_text(ws, page):
             await until("the hostile feature", lambda: HOSTILE + "2" in page.text(".plan"), timeout=5)
             assert page.driver.find_elements(By.TAG_NAME, "img") == []
             assert page.js("return window.__pwned") is None
+
+            # A child's pane: colours become styled spans, the hostile text stays text, other escapes vanish.
+            tid = colour_pane_thread(ws, sid, "\\033[31mRED\\033[0m \\033[1;38;5;46mGREEN\\033[0m " + HOSTILE
+                                     + " \\033]0;set-title\\007plain")
+            await until("the pane text", lambda: "RED" in page.text(f"#pane-{tid}"), timeout=10)
+            pane = page.text(f"#pane-{tid}")
+            assert "RED GREEN " + HOSTILE + " plain" in pane and "\x1b" not in pane and "set-title" not in pane, pane
+            colours = page.js(
+                "return Array.from(document.querySelectorAll(arguments[0])).map("
+                "s => [s.textContent, getComputedStyle(s).color, getComputedStyle(s).fontWeight])",
+                f"#pane-{tid} span.sgr",
+            )
+            assert colours == [["RED", "rgb(205, 49, 49)", "400"], ["GREEN", "rgb(0, 255, 0)", "700"]], colours
+            assert page.driver.find_elements(By.TAG_NAME, "img") == []
+            assert page.js("return window.__pwned") is None
+            page.shot("hostile-desktop")
             page.size(*PHONE)
             await until("the phone layout", page.no_overflow, timeout=5)
             page.shot("hostile-phone")
