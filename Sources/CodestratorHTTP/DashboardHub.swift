@@ -25,9 +25,6 @@ actor DashboardHub {
         self.environment = environment
     }
 
-    var clientCount: Int { clients.count }
-    var watching: Bool { watcher != nil }
-
     func subscribe() -> (Int, AsyncStream<[UInt8]>) {
         let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingNewest(16))
         nextId += 1
@@ -81,10 +78,29 @@ actor DashboardHub {
         for (_, c) in clients { c.yield(bytes) }
     }
 
+    /// The ticks left before the next try after the state could not be opened (not a git repository):
+    /// opening runs git, which must not happen five times a second.
+    var retryIn = 0
+
     /// One tick of the watcher.
     func step() async {
         tick += 1
-        guard let env = try? await environment() else { return }
+        if retryIn > 0 {
+            retryIn -= 1
+            return
+        }
+        let env: ServiceEnvironment
+        do {
+            env = try await environment()
+        } catch {
+            retryIn = 25
+            let failure = Self.event("snapshot", JSON.obj(["error": "\(error)"]).serializedBytes())
+            if failure != snapshotEvent {
+                snapshotEvent = failure
+                broadcast(failure)
+            }
+            return
+        }
         let current = try? await env.store.read { tx in try DashboardSnapshot.fingerprint(tx) }
         if let current, current != fingerprint {
             fingerprint = current

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cs_harness import ok, open_session, session_id_of, start_http_server, stop_http_server
+from cs_harness import free_port, ok, open_session, session_id_of, start_http_server, stop_http_server
 from dashboard_support import SSEReader, dashboard_link, link_token, request, sign_in
 from threads_support import spawn_case_worker
 
@@ -262,3 +262,34 @@ async def test_ten_idle_pages_cost_almost_nothing(ws):
             for r in readers:
                 r.close()
             stop_http_server(server)
+
+
+def test_outside_a_repository_the_page_says_why(ws, tmp_path):
+    """A server started outside a git repository serves the page, whose stream carries the reason once."""
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    port = free_port()
+    log = tmp_path / "outside.stderr.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [ws.binary, "serve", "--repo", str(outside), "--http", "--port", str(port)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=ws.server_env(), cwd=str(outside),
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while "open this link once" not in log.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        link = re.search(r"(http://\S+)", log.read_text().split("open this link once")[1]).group(1)
+        sse = SSEReader(port, sign_in(port, link_token(link)))
+        try:
+            first = sse.next_named("snapshot")
+            assert "not inside a git repository" in first["error"], first
+            with pytest.raises((TimeoutError, OSError, AssertionError)):
+                sse.next_named("snapshot", timeout=2)  # the same failure is not sent again
+        finally:
+            sse.close()
+        assert not (outside / ".codestrator").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
