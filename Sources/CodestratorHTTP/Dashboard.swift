@@ -101,7 +101,9 @@ public final class Dashboard: Sendable {
             if request.method == .head { r.body = ResponseBody() }
             return r
         case "/dashboard/events":
-            return events()
+            // HEAD must not subscribe: it would hold a watcher for a stream nobody reads.
+            return request.method == .head
+                ? Self.secured(Response(status: .ok, headers: [.contentType: "text/event-stream"])) : events()
         default:
             return page(.notFound, "not found: \(path.prefix(200))")
         }

@@ -75,6 +75,8 @@ def test_link_cookie_csp_origin_and_read_only(ws):
             for path in ("/", "/dashboard/snapshot", "/dashboard/events", "/dashboard/app.js"):
                 r = request(port, method, path, {"Cookie": cookie, "Content-Type": "application/json"}, b"{}")
                 assert r.status == 405 and r.header("Allow") == "GET, HEAD", (method, path, r.status)
+        head = request(port, "HEAD", "/dashboard/events", {"Cookie": cookie})
+        assert head.status == 200 and head.body == b"" and head.header("Content-Type") == "text/event-stream"
         # /mcp keeps working beside it.
         assert request(port, "GET", "/health").status == 200
     finally:
