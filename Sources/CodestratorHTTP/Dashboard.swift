@@ -110,7 +110,7 @@ public final class Dashboard: Sendable {
     }
 
     /// The SSE stream: a `snapshot` event at once and whenever the state changes, `panes` events when
-    /// a child's screen changes, keep-alive comments every 15 s.
+    /// a child's screen changes, keep-alive comments every 5 s.
     func events() -> Response {
         let hub = self.hub
         let body = ResponseBody { writer in
