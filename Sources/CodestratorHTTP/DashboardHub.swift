@@ -15,9 +15,13 @@ actor DashboardHub {
     var snapshotEvent: [UInt8]?
     var panes: [Int: String] = [:]
     var tick = 0
+    var nextPaneTick = 1
+    var lastPaneChangeTick = 0
 
     static let interval: UInt64 = 200_000_000
-    static let paneEvery = 5  // ticks: 1 s
+    static let paneEvery = 5  // ticks: 1 s while a pane changed in the last 10 s
+    static let quietPaneEvery = 15  // ticks: 3 s once every pane has been still for 10 s
+    static let quietAfter = 50  // ticks: 10 s
     static let keepAliveEvery = 25  // ticks: 5 s (a closed page is noticed at a write)
     static let paneLines = 80
 
@@ -62,6 +66,8 @@ actor DashboardHub {
             snapshotEvent = nil
             panes = [:]
             tick = 0
+            nextPaneTick = 1
+            lastPaneChangeTick = 0
         }
     }
 
@@ -108,7 +114,13 @@ actor DashboardHub {
             snapshotEvent = Self.event("snapshot", json.serializedBytes())
             broadcast(snapshotEvent!)
         }
-        if tick % Self.paneEvery == 1 { await capturePanes(env) }
+        // Panes are read every second while one of them changes, every 3 s once all are still: reading them is
+        // a tmux process, most of what an open page costs.
+        if tick >= nextPaneTick {
+            if await capturePanes(env) { lastPaneChangeTick = tick }
+            let quiet = tick - lastPaneChangeTick >= Self.quietAfter
+            nextPaneTick = tick + (quiet ? Self.quietPaneEvery : Self.paneEvery)
+        }
         if tick % Self.keepAliveEvery == 0 { broadcast(Array(": keep-alive\n\n".utf8)) }
     }
 
@@ -130,8 +142,9 @@ actor DashboardHub {
         }
     }
 
-    /// Captures the panes of the live children of open sessions; sends the changed ones.
-    func capturePanes(_ env: ServiceEnvironment) async {
+    /// Captures the panes of the children of open sessions; sends the changed ones. True when one changed.
+    @discardableResult
+    func capturePanes(_ env: ServiceEnvironment) async -> Bool {
         let rows =
             (try? await env.store.read { tx in
                 try tx.rows(
@@ -160,7 +173,9 @@ actor DashboardHub {
         }
         let removed = panes.keys.filter { !seen.contains($0) }
         for id in removed { panes[id] = nil }
-        if !changed.isEmpty || !removed.isEmpty { broadcast(Self.panesEvent(changed, removed: removed)) }
+        guard !changed.isEmpty || !removed.isEmpty else { return false }
+        broadcast(Self.panesEvent(changed, removed: removed))
+        return true
     }
 
     /// The panes of one tmux server in one `tmux` process (a command list, each capture after a marker that

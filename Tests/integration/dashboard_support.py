@@ -9,10 +9,12 @@ import http.client
 import json
 import re
 import socket
+import sqlite3
 import time
 from dataclasses import dataclass
 
-from cs_harness import HTTPServer
+from cs_harness import HTTPServer, Workspace
+from threads_support import tmux
 
 LINK_RE = re.compile(r"dashboard \(read-only; open this link once\): (http://\S+)")
 
@@ -140,3 +142,28 @@ class SSEReader:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def pane_thread(
+    ws: Workspace, session_id: int, name: str, command: str, title: str = "pane", status: str = "running"
+) -> int:
+    """A worker thread whose pane runs `command` under sh, in its own tmux session `name` on the test's socket,
+    inserted straight into the database (no agent); returns its id."""
+    made = tmux(ws, "new-session", "-d", "-P", "-F", "#{pane_id}", "-s", name, "-x", "160", "-y", "20",
+                "sh", "-c", command, check=True)
+    pane = made.stdout.strip()
+    assert pane.startswith("%"), f"new-session printed {made.stdout!r} {made.stderr!r}"
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    db = sqlite3.connect(ws.repo / ".codestrator" / "state.db", timeout=10)
+    try:
+        root = db.execute("SELECT root_thread_id FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
+        cur = db.execute(
+            """INSERT INTO threads (session_id, parent_thread_id, role, status, status_changed_at, status_source,
+                 title, tmux_socket, tmux_session_name, tmux_pane_id, created_at, updated_at)
+               VALUES (?, ?, 'worker', ?, ?, 'spawn', ?, ?, ?, ?, ?, ?)""",
+            (session_id, root, status, ts, title, ws.tmux_socket, name, pane, ts, ts),
+        )
+        db.commit()
+        return cur.lastrowid
+    finally:
+        db.close()

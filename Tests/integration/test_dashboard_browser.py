@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from cs_harness import ok, open_session, plan_case, session_id_of, start_http_server, stop_http_server
-from dashboard_support import dashboard_link
-from threads_support import screen, spawn, tmux, wait_until
+from dashboard_support import dashboard_link, pane_thread
+from threads_support import screen, spawn, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -215,24 +214,7 @@ async def test_a_sim_session_seen_live_in_the_browser(ws, page):
 
 def colour_pane_thread(ws, session_id: int, printf_format: str) -> int:
     """A running worker thread whose pane (on the test's tmux socket) printed `printf_format`; returns its id."""
-    name = "colours"
-    tmux(ws, "new-session", "-d", "-s", name, "-x", "160", "-y", "20", "sh", "-c",
-         f"printf '{printf_format}\\n'; sleep 600", check=True)
-    pane = tmux(ws, "display-message", "-p", "-t", f"={name}", "#{pane_id}", check=True).stdout.strip()
-    ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-    db = sqlite3.connect(ws.repo / ".codestrator" / "state.db", timeout=10)
-    try:
-        root = db.execute("SELECT root_thread_id FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
-        cur = db.execute(
-            """INSERT INTO threads (session_id, parent_thread_id, role, status, status_changed_at, status_source,
-                 title, tmux_socket, tmux_session_name, tmux_pane_id, created_at, updated_at)
-               VALUES (?, ?, 'worker', 'running', ?, 'spawn', 'colours', ?, ?, ?, ?, ?)""",
-            (session_id, root, ts, ws.tmux_socket, name, pane, ts, ts),
-        )
-        db.commit()
-        return cur.lastrowid
-    finally:
-        db.close()
+    return pane_thread(ws, session_id, "colours", f"printf '{printf_format}\\n'; sleep 600", title="colours")
 
 
 async def test_a_hostile_title_is_shown_as_text(ws, page):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cs_harness import free_port, ok, open_session, session_id_of, start_http_server, stop_http_server
-from dashboard_support import SSEReader, dashboard_link, link_token, request, sign_in
+from dashboard_support import SSEReader, dashboard_link, link_token, pane_thread, request, sign_in
 from threads_support import spawn_case_worker
 
 pytestmark = pytest.mark.anyio
@@ -215,8 +215,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def test_ten_idle_pages_cost_almost_nothing(ws):
-    """One watcher for all pages: 10 open streams on a session with 6 live children (their panes captured every
-    second) cost the server under 1 % of a core; with no page open the watcher stops."""
+    """One watcher for all pages: 10 open streams on a session with 32 children (6 sim agents waiting for an
+    answer, 26 panes without an agent; all 32 panes read every 3 s once they are still) cost the server under 1 % of a core; with no
+    page open the watcher stops."""
     async with ws.client() as c:
         sid = session_id_of(await open_session(c, "Idle pages", agent_role="sim"))
         tids = []
@@ -229,6 +230,9 @@ async def test_ten_idle_pages_cost_almost_nothing(ws):
                 {"thread_id": tid, "target_statuses": ["waiting_user_answer"], "timeout_seconds": 30},
             )
             assert w["matched"], w
+        # 26 more panes without an agent (threads written straight into the database).
+        for i in range(26):
+            tids.append(pane_thread(ws, sid, f"idle-pane-{i}", f"echo idle pane {i}; sleep 600"))
         server = start_http_server(ws)
         readers: list[SSEReader] = []
         try:
@@ -239,13 +243,14 @@ async def test_ten_idle_pages_cost_almost_nothing(ws):
                 readers.append(r)
             panes = readers[0].next_named("panes", timeout=5)["panes"]
             assert sorted(int(k) for k in panes) == sorted(tids), panes
-            assert all("proceed?" in panes[str(t)] for t in tids), panes
-            time.sleep(2)  # settle
+            assert all("proceed?" in panes[str(t)] for t in tids[:6]), panes
+            assert all(f"idle pane {i}" in panes[str(t)] for i, t in enumerate(tids[6:])), panes
+            time.sleep(11)  # idle: no pane has changed for 10 s, so panes are read every 3 s
             before, t0 = cpu_seconds(server.proc.pid), time.monotonic()
             time.sleep(10)
             used, wall = cpu_seconds(server.proc.pid) - before, time.monotonic() - t0
             share = used / wall
-            print(f"10 idle pages, 6 live children: {used:.2f} s CPU over {wall:.1f} s ({share * 100:.2f} %)")
+            print(f"10 idle pages, 32 live children: {used:.2f} s CPU over {wall:.1f} s ({share * 100:.2f} %)")
             assert share < 0.01, f"{share * 100:.2f} % of a core"
             for r in readers:
                 r.close()
