@@ -16,7 +16,7 @@ final class DemoDashboard: @unchecked Sendable {
 
     /// Starts the server and returns the link it printed (nil if it did not within 20 s).
     func start() throws -> String? {
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
         let marker = "open this link once): "
