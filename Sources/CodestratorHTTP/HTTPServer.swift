@@ -15,10 +15,12 @@ public final class MCPHTTPServer: Sendable {
     let config: HTTPServerConfig
     let sessions: HTTPSessions
     let expectedToken: [UInt8]?
+    let dashboard: Dashboard?
 
-    public init(handler: RPCHandler, config: HTTPServerConfig) {
+    public init(handler: RPCHandler, config: HTTPServerConfig, dashboard: Dashboard? = nil) {
         self.handler = handler
         self.config = config
+        self.dashboard = dashboard
         self.sessions = HTTPSessions(config: config)
         self.expectedToken = config.token.map { Array($0.utf8) }
     }
@@ -59,8 +61,12 @@ public final class MCPHTTPServer: Sendable {
         defer { expiry.cancel() }
         // Services shut down last to first: the sessions close before the server stops accepting and
         // waits for its connections.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app), .init(service: SessionCloser(sessions: sessions, grace: grace)),
+        ]
+        if let dashboard { services.append(.init(service: DashboardCloser(hub: dashboard.hub))) }
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: SessionCloser(sessions: sessions, grace: grace))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .milliseconds(Int64((grace + 2) * 1000))
         try await ServiceGroup(configuration: group).run()
@@ -77,6 +83,7 @@ public final class MCPHTTPServer: Sendable {
         if path == "/health" && (request.method == .get || request.method == .head) {
             return json(.ok, .obj(["status": "ok", "version": CodestratorVersion.current]))
         }
+        if let dashboard, let r = await dashboard.respond(request, config: config) { return r }
         guard path == "/mcp" || path == "/mcp/" else {
             return plain(.notFound, "not found: \(path.prefix(200)); expected /mcp or /health")
         }

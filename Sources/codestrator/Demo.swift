@@ -12,6 +12,7 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Keep the repository and the tmux server afterwards.") var keep = false
     @Flag(help: "Normal speed; wait for Enter so you can watch the panes.") var watch = false
     @Flag(help: "The reviewer blocks: main must stay unchanged.") var block = false
+    @Flag(help: "Serve the web dashboard beside the demo and print its link.") var dashboard = false
     @Option(help: "Where to create the demo repository.") var dir: String?
     @Option(name: .customLong("tmux-socket"), help: "The private tmux socket name.") var tmuxSocket: String?
 
@@ -73,6 +74,25 @@ struct Demo: AsyncParsableCommand {
             callTimeout: 120)
         client.start()
         defer { client.close() }
+        var board: DemoDashboard?
+        if dashboard {
+            let d = DemoDashboard(executable: exe, repo: repo, socket: socket, logPath: base + "/dashboard.stderr.log")
+            board = d
+            guard let link = try? d.start() else { throw DemoError("the dashboard server did not start") }
+            print("  dashboard: \(link)")
+            fflush(nil)  // the link must reach a piped stdout now, not when the demo ends
+            if isatty(0) != 0 {
+                print("  Open the link, then press Enter to start…")
+                _ = readLine()
+            }
+        }
+        defer {
+            if keep, let board {
+                print("  the dashboard server keeps running: kill \(board.pid) to stop it")
+            } else {
+                board?.stop()
+            }
+        }
         func call(_ method: String, _ params: JSON = .obj([:])) async throws -> JSON {
             switch await client.call(method: method, params: params) {
             case .ok(let r): return r

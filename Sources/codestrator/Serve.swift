@@ -94,8 +94,12 @@ struct Serve: AsyncParsableCommand {
             }
         }
         if let httpConfig {
+            // The web dashboard (docs/dashboard.md) is served on loopback only.
+            let dashboard =
+                HTTPServerConfig.isLoopbackHost(httpConfig.host)
+                ? Dashboard(serverToken: httpConfig.token, environment: { try await provider.environment() }) : nil
             let server = MCPHTTPServer(
-                handler: RPCHandler(dispatcher: dispatcher, options: options), config: httpConfig)
+                handler: RPCHandler(dispatcher: dispatcher, options: options), config: httpConfig, dashboard: dashboard)
             let host =
                 httpConfig.host.contains(":") && !httpConfig.host.hasPrefix("[")
                 ? "[\(httpConfig.host)]" : httpConfig.host
@@ -104,6 +108,7 @@ struct Serve: AsyncParsableCommand {
                     Log.info(
                         "listening on http://\(host):\(port)/mcp (auth: \(httpConfig.token == nil ? "none" : "bearer token"))"
                     )
+                    if let dashboard { Dashboard.announce(dashboard.link(host: host, port: port)) }
                 }
             } catch {
                 heartbeat.cancel()
