@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One-off maintenance: rewrites citations of the external product spec ("runtime.md §5.3") into links to this
-repository's own reference pages ("docs/runtime.md#status-detection"), using docs/REFERENCE-MAP.txt.
+repository's own reference pages ("docs/runtime.md#status-detection"), using scripts/spec-reference-map.txt.
 Run from the repository root: python3 scripts/rewrite-spec-refs.py [--check]. --check lists what is left."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP = ROOT / "docs" / "REFERENCE-MAP.txt"
-SKIP = {"docs/REFERENCE-MAP.txt", "scripts/rewrite-spec-refs.py", "docs/methods.md"}
+MAP = ROOT / "scripts" / "spec-reference-map.txt"
+SKIP = {"scripts/spec-reference-map.txt", "scripts/rewrite-spec-refs.py", "docs/methods.md"}
 
 
 def load() -> list[tuple[str, str]]:
@@ -39,8 +39,12 @@ def files() -> list[Path]:
 
 def main() -> None:
     pairs = load()
-    rx = [(re.compile(r"(?<![\w/.#-])" + re.escape(left) + r"(?![\w.])" if "§" in left or " " in left
+    # A section citation ends where no further section digit or letter follows ("§5.1" is not "§5.1a" nor
+    # "§5.12", but may end a sentence: "§7.").
+    rx = [(re.compile(r"(?<![\w/.#-])" + re.escape(left) + r"(?![0-9A-Za-z]|\.[0-9])" if "§" in left or " " in left
                       else r"(?<![\w/.#-])" + re.escape(left) + r"(?![\w])"), right) for left, right in pairs]
+    # What a range or list leaves behind when only its first section had a line of its own: "…#anchor-§4".
+    tail = re.compile(r"(docs/[\w.-]+\.md(?:#[\w-]+)?)(?:\s*[-–,]\s*§[0-9][0-9.]*[a-z]?)+")
     check = "--check" in sys.argv
     left_over = re.compile(r"(?<![\w/.#-])(runtime|protocol|data-model|install|design)\.md\b(?!#)")
     total = 0
@@ -49,6 +53,7 @@ def main() -> None:
         new = text
         for r, right in rx:
             new = r.sub(right, new)
+        new = tail.sub(r"\1", new)
         if check:
             for m in left_over.finditer(new):
                 line = new.count("\n", 0, m.start()) + 1

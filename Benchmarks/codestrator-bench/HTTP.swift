@@ -1,4 +1,4 @@
-// Streamable HTTP round trips (protocol.md §11): a tiny HTTP/1.1 client over a keep-alive socket, one
+// Streamable HTTP round trips (docs/http.md): a tiny HTTP/1.1 client over a keep-alive socket, one
 // call in flight per connection, against `codestrator serve --http`.
 
 import Foundation

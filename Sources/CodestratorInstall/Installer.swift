@@ -9,7 +9,7 @@ public enum InstallScope: String, CaseIterable, Sendable {
     case project, user
 }
 
-/// What happened to one file (install.md §1.2, Output).
+/// What happened to one file (docs/install.md#install-rules, Output).
 public enum FileAction: String, Sendable {
     case created, updated, unchanged, removed, restored, kept
 }
@@ -59,7 +59,7 @@ struct InstallTarget {
     var edit: ManagedEdit
 }
 
-/// `codestrator install` (install.md §1): registers the server, the SessionStart hook, the skills and the
+/// `codestrator install` (docs/install.md#install-command): registers the server, the SessionStart hook, the skills and the
 /// instructions block for Codex and Claude Code, reversibly.
 public struct Installer: Sendable {
     public var clients: [InstallClient]
@@ -135,7 +135,7 @@ public struct Installer: Sendable {
         \(ManagedEdit.markdownEnd)
         """
 
-    /// Where a client keeps Codestrator's parts in this scope (install.md §1.1).
+    /// Where a client keeps Codestrator's parts in this scope (docs/install.md#what-install-writes).
     public struct ClientLocation: Sendable, Equatable {
         /// The file registering the server: `config.toml`, `.mcp.json`, or — Claude Code, user scope —
         /// Claude Code's own `~/.claude.json`, which install never writes (`claude mcp add` does).
@@ -174,7 +174,7 @@ public struct Installer: Sendable {
         (environment["HOME"] ?? NSHomeDirectory(), environment["CODEX_HOME"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    /// Every file of the selected clients and scope (install.md §1.1).
+    /// Every file of the selected clients and scope (docs/install.md#what-install-writes).
     func targets() -> [InstallTarget] {
         var out: [InstallTarget] = []
         for client in clients {

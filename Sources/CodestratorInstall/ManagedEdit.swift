@@ -2,7 +2,7 @@ import CodestratorCore
 import Foundation
 import TOMLKit
 
-/// One managed part of one file (install.md §1.1): what install puts in, and how it is taken out again
+/// One managed part of one file (docs/install.md#what-install-writes): what install puts in, and how it is taken out again
 /// while every other byte of the file stays as it was.
 enum ManagedEdit: Sendable {
     /// The whole file belongs to Codestrator (skill files).

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// What install touched, so `--uninstall` can put every file back (install.md §1.2, Reversible).
+/// What install touched, so `--uninstall` can put every file back (docs/install.md#install-rules, Reversible).
 struct Manifest: Equatable {
     struct Entry: Equatable {
         var path: String

@@ -1,7 +1,7 @@
 import CodestratorCore
 import CodestratorMCP
 
-/// The files of one installed skill folder: `SKILL.md` and `references/methods.md` (install.md §1.1).
+/// The files of one installed skill folder: `SKILL.md` and `references/methods.md` (docs/install.md#what-install-writes).
 public enum SkillFiles {
     /// `relative path → content` for a skill, e.g. `SKILL.md`, `references/methods.md`.
     public static func files(_ skill: SkillText, version: String = CodestratorVersion.current) -> [(String, String)] {

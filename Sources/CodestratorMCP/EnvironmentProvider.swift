@@ -2,7 +2,7 @@ import CodestratorCore
 import CodestratorRuntime
 import Foundation
 
-/// How the process was started (protocol.md §1).
+/// How the process was started (docs/protocol.md#command-line).
 public struct ServerOptions: Sendable {
     public var repo: String
     public var db: String?
@@ -98,7 +98,7 @@ public actor EnvironmentProvider {
         return env
     }
 
-    /// One round of the background poller (runtime.md §5.4): live threads and threads with queued
+    /// One round of the background poller (docs/runtime.md#status-detection): live threads and threads with queued
     /// directives of the sessions this process heartbeats, least recently observed first, at most 64.
     public func pollOnce() async {
         guard let env = built, env.caller.role == .root else { return }
@@ -119,7 +119,7 @@ public actor EnvironmentProvider {
         await Housekeeping(env: env).run(sessions: ids)
     }
 
-    /// Reconciliation right after a root server starts (runtime.md §8), in the background.
+    /// Reconciliation right after a root server starts (docs/runtime.md#reconciliation), in the background.
     public func reconcileAtStart() async {
         guard options.role == .root, let env = try? await environment() else { return }
         _ = try? await Reconciler(env: env).run()

@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// The nine tool groups, in the order used wherever tools are listed (protocol.md §5).
+/// The nine tool groups, in the order used wherever tools are listed (docs/protocol.md#tools).
 public enum ToolGroup: String, CaseIterable, Sendable {
     case session = "orch_session"
     case task = "orch_task"
@@ -43,7 +43,7 @@ public enum ToolGroup: String, CaseIterable, Sendable {
     /// They stop processes, remove worktrees or change branches.
     public var destructive: Bool { [.session, .workspace, .thread, .merge].contains(self) }
 
-    /// The tools each role sees (protocol.md §9).
+    /// The tools each role sees (docs/protocol.md#roles).
     public static func visible(to role: ProcessRole) -> [ToolGroup] {
         switch role {
         case .root: return allCases
@@ -59,13 +59,13 @@ public enum ToolGroup: String, CaseIterable, Sendable {
 public typealias MethodHandler = @Sendable (ServiceEnvironment, Params) async throws -> JSON
 
 /// One registered method: the single source for tools/list, validation, roles, the legacy tool
-/// and the generated reference (design.md "One table instead of many switches").
+/// and the generated reference (docs/decisions.md#one-method-registry "One table instead of many switches").
 public struct MethodDefinition: Sendable {
     public let name: String
     public let group: ToolGroup
     public let summary: String
     public let readOnly: Bool
-    /// Child roles that may call it besides the root (methods.md §0).
+    /// Child roles that may call it besides the root (docs/methods.md#codestrator-method-reference).
     public let childRoles: Set<ProcessRole>
     /// Declared parameters; nil while the method is not built yet.
     public let params: [ParamSpec]?

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// `${…}` expansion of script strings (runtime.md §7).
+/// `${…}` expansion of script strings (docs/sim-agent.md).
 ///
 /// - In text, `${name}` is replaced by the variable's text: a string as it is, a number or boolean as written,
 ///   an array as its items' texts joined by `", "`, an object as compact JSON; an unknown variable is empty.

@@ -9,7 +9,7 @@ public enum SimCallReply: Sendable, Equatable {
     case error(String)
 }
 
-/// The sim's way back to Codestrator: one method call at a time (runtime.md §7, "Calls").
+/// The sim's way back to Codestrator: one method call at a time (docs/sim-agent.md, "Calls").
 public protocol SimConnection: Sendable {
     func call(method: String, params: JSON) async -> SimCallReply
 }
@@ -44,7 +44,7 @@ public protocol SimSystem: Sendable {
     func commit(message: String) async throws -> String
     /// Appends one submitted input to `sim_<thread>_inputs.jsonl`.
     func recordInput(_ text: String)
-    /// `codestrator hook sim --event <event>` (runtime.md §5.1a).
+    /// `codestrator hook sim --event <event>` (docs/runtime.md#status-detection).
     func report(event: String, message: String?) async
     /// Waits (interruptions are checked by the caller between slices).
     func sleep(seconds: Double) async

@@ -8,7 +8,7 @@ import Foundation
     import Darwin
 #endif
 
-/// How `codestrator sim-agent` was started (runtime.md §7).
+/// How `codestrator sim-agent` was started (docs/sim-agent.md).
 public struct SimAgentOptions: Sendable {
     public var script: SimScript
     /// `--repo` as given (absolute); the repository root is the main worktree containing it.

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// The sim agent's behaviour (runtime.md §7): reads inputs, runs the script's actions, prints the markers the
+/// The sim agent's behaviour (docs/sim-agent.md): reads inputs, runs the script's actions, prints the markers the
 /// screen classifiers read, and reports turns through the hook.
 ///
 /// Everything outside is behind a port (screen, keyboard, Codestrator connection, files and git), so tests run

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// One step of a sim script (runtime.md §7). Each action is a JSON object with exactly one key.
+/// One step of a sim script (docs/sim-agent.md). Each action is a JSON object with exactly one key.
 public indirect enum SimAction: Sendable, Equatable {
     /// Prints the text between `[sim] reply-begin` and `[sim] reply-end`.
     case say(String)
@@ -46,7 +46,7 @@ public struct SimInputRule: Sendable, Equatable {
     }
 }
 
-/// A sim script: a JSON file given with `--script`, or one of the built-in scenarios (runtime.md §7).
+/// A sim script: a JSON file given with `--script`, or one of the built-in scenarios (docs/sim-agent.md).
 ///
 /// ```json
 /// {"name": "worker-basic",

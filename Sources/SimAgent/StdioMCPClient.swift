@@ -9,7 +9,7 @@ import Foundation
 
 /// An MCP client over a child process's stdio: newline-delimited JSON-RPC, one call at a time, replies
 /// matched by id. The sim starts `<codestrator> serve --repo … --role … --thread-id …` with it, so its calls
-/// take the same path as a real child CLI's (runtime.md §7).
+/// take the same path as a real child CLI's (docs/sim-agent.md).
 public final class StdioMCPClient: SimConnection, @unchecked Sendable {
     /// Maps a method to the tool that serves it (`orchestrator_call` reaches every method).
     public typealias ToolOf = @Sendable (String) -> String
@@ -48,7 +48,7 @@ public final class StdioMCPClient: SimConnection, @unchecked Sendable {
         t.start()
     }
 
-    /// Closes the server's stdin: it finishes what is running and exits (protocol.md §3).
+    /// Closes the server's stdin: it finishes what is running and exits (docs/protocol.md#stdio-transport).
     public func close() {
         lock.lock()
         defer { lock.unlock() }

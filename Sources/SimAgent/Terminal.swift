@@ -66,7 +66,7 @@ public final class TerminalOutput: @unchecked Sendable {
     }
 }
 
-/// The screen of runtime.md §7: marker lines, the `sim> ` prompt, echo, and a spinner line redrawn every
+/// The screen of docs/sim-agent.md: marker lines, the `sim> ` prompt, echo, and a spinner line redrawn every
 /// 100 ms while working (with `\r` and clear-line, so lines printed meanwhile land above it).
 public final class TerminalScreen: SimScreen, @unchecked Sendable {
     static let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]

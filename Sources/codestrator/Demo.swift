@@ -3,7 +3,7 @@ import CodestratorCore
 import Foundation
 import SimAgent
 
-/// `codestrator demo`: the whole loop with sim agents in a throwaway repository (install.md §2), driven
+/// `codestrator demo`: the whole loop with sim agents in a throwaway repository (docs/install.md#demo), driven
 /// as an MCP client of `codestrator serve`, exactly as a root CLI would.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

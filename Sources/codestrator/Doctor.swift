@@ -4,7 +4,7 @@ import CodestratorInstall
 import CodestratorRuntime
 import Foundation
 
-/// `codestrator doctor [--fix] [--json]` (install.md §4): checks the tools, the database, the client
+/// `codestrator doctor [--fix] [--json]` (docs/install.md#doctor): checks the tools, the database, the client
 /// registrations and skills, and the orchestration state. Exit 0 when nothing fails (warnings allowed).
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

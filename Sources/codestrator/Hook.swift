@@ -4,10 +4,10 @@ import CodestratorRuntime
 import Foundation
 import SimAgent
 
-/// `codestrator hook …`: tiny commands agent CLIs run to report their turns (runtime.md §5.1a).
+/// `codestrator hook …`: tiny commands agent CLIs run to report their turns (docs/runtime.md#status-detection).
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record an agent's turn event in thread_events (runtime.md §5.1a); always exits 0.",
+        abstract: "Record an agent's turn event in thread_events (docs/runtime.md#status-detection); always exits 0.",
         subcommands: [HookSessionStart.self, HookCodexNotify.self, HookClaude.self, HookSim.self]
     )
 }

@@ -6,7 +6,7 @@ import Foundation
 import SimAgent
 
 /// `codestrator hook session-start`: the SessionStart hook (matcher `compact|resume`) of Codex and Claude
-/// Code (install.md §1.1a). It prints the open session, the current ref, the case in progress with its next
+/// Code (docs/install.md#compaction-hook). It prints the open session, the current ref, the case in progress with its next
 /// unchecked step and the pending inbox, so an agent whose conversation was compacted can continue. It
 /// prints nothing without an open session, never creates `.codestrator/`, and always exits 0.
 struct HookSessionStart: AsyncParsableCommand {
@@ -197,7 +197,7 @@ struct HookSessionStart: AsyncParsableCommand {
 }
 
 /// `codestrator hook codex-notify --thread-id N <json>`: Codex's `notify` program, called with a JSON
-/// argument at the end of every turn (runtime.md §5.1a).
+/// argument at the end of every turn (docs/runtime.md#status-detection).
 struct HookCodexNotify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "codex-notify", abstract: "Record a Codex turn (agent-turn-complete); always exits 0.")
@@ -231,7 +231,7 @@ struct HookCodexNotify: AsyncParsableCommand {
 }
 
 /// `codestrator hook claude --event E --thread-id N`: the hooks of a Claude Code child's settings file, with
-/// the event's JSON on stdin (runtime.md §5.1a).
+/// the event's JSON on stdin (docs/runtime.md#status-detection).
 struct HookClaude: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "claude", abstract: "Record a Claude Code hook event (UserPromptSubmit|Stop|Notification).")
@@ -309,7 +309,7 @@ struct HookClaude: AsyncParsableCommand {
     }
 }
 
-/// One `thread_events` row reported by an agent CLI's hook (runtime.md §5.1a).
+/// One `thread_events` row reported by an agent CLI's hook (docs/runtime.md#status-detection).
 struct AgentHookEvent: Sendable {
     var source: String
     var event: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Finds the repository's main worktree by reading `.git` files instead of running git, so a hook
-/// answers in a few milliseconds (install.md §1.1a).
+/// answers in a few milliseconds (docs/install.md#compaction-hook).
 enum HookRepository {
     /// The main worktree containing `dir`, or nil outside a repository.
     static func mainWorktree(containing dir: String) -> String? {

@@ -5,7 +5,7 @@ import CodestratorRuntime
 import Foundation
 
 /// `codestrator install`: registers the server, hook, skills and instructions for Codex and Claude Code
-/// (install.md §1). Exit 0 done, 1 a file could not be changed safely, 2 usage.
+/// (docs/install.md#install-command). Exit 0 done, 1 a file could not be changed safely, 2 usage.
 struct Install: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register Codestrator with Codex and Claude Code (server, SessionStart hook, skills, instructions).")
@@ -48,7 +48,7 @@ struct Install: AsyncParsableCommand {
             binary: absolute(binary ?? Self.executablePath(), cwd))
         var report = uninstall ? installer.uninstall(dryRun: dryRun) : installer.install(dryRun: dryRun)
         if scope == .project, !dryRun, !uninstall, report.exitCode == 0, let root {
-            // The manifest lives in .codestrator/, which must stay out of git (protocol.md §2).
+            // The manifest lives in .codestrator/, which must stay out of git (docs/protocol.md#repository-and-database).
             if let exclude = try? await CLIGitClient().infoExcludePath(repo: root) {
                 _ = try? RepositoryLayout.ensureExcluded(excludePath: exclude)
             }

@@ -6,7 +6,7 @@ import CodestratorMCP
 import CodestratorRuntime
 import Foundation
 
-/// `codestrator serve`: the MCP server over stdio (protocol.md §3).
+/// `codestrator serve`: the MCP server over stdio (docs/protocol.md#stdio-transport).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the Codestrator tools over MCP (stdio, or Streamable HTTP with --http).")

@@ -4,12 +4,12 @@ import CodestratorMCP
 import Foundation
 import SimAgent
 
-/// `codestrator sim-agent`: the scripted stand-in for an agent CLI (runtime.md §7). The type is not named
+/// `codestrator sim-agent`: the scripted stand-in for an agent CLI (docs/sim-agent.md). The type is not named
 /// `SimAgent` so that it does not shadow the module of that name.
 struct SimAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim-agent",
-        abstract: "Run the simulated agent CLI (tests and the demo; runtime.md §7)."
+        abstract: "Run the simulated agent CLI (tests and the demo; docs/sim-agent.md)."
     )
 
     @Option(help: "A built-in scenario: \(SimScenarios.names.joined(separator: ", ")) (default: by role).")

@@ -3,7 +3,7 @@ import CodestratorCore
 import CodestratorMCP
 import Foundation
 
-/// `codestrator status`: the sessions of a repository and their threads (install.md §3). It is also
+/// `codestrator status`: the sessions of a repository and their threads (docs/install.md#status). It is also
 /// the first pane of every viewer tmux session (`--watch --compact`).
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show sessions and their child threads.")

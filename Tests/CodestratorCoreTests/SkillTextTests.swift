@@ -4,7 +4,7 @@ import Testing
 @testable import CodestratorCore
 @testable import CodestratorMCP
 
-/// The skills mention only methods and parameters that exist (install.md §5).
+/// The skills mention only methods and parameters that exist (docs/install.md#skills).
 @Suite struct SkillTextTests {
     /// The first part of every method name; a backticked dotted word starting with one of these is a method.
     static let prefixes: Set<String> = Set(

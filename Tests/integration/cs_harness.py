@@ -144,7 +144,7 @@ class Workspace:
     @asynccontextmanager
     async def client(self, *extra_args: str, mode: str = "legacy") -> AsyncIterator[Client]:
         """A connected SDK client on a fresh server process: `legacy` = the initialize handshake,
-        `auto` = server/discover first (the 2026-07-28 era, protocol.md §13)."""
+        `auto` = server/discover first (the 2026-07-28 era, docs/protocol.md#2026-07-28-era)."""
         log_path = self.tmp / f"server-{len(self.logs) + 1}.stderr.log"
         self.logs.append(log_path)
         with open(log_path, "w", encoding="utf-8") as errlog:
@@ -298,7 +298,7 @@ async def plan_case(client: Client, session_id: int, steps: list[str], prefix: s
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Streamable HTTP (protocol.md §11)
+# Streamable HTTP (docs/http.md)
 
 
 def free_port() -> int:

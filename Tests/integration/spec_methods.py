@@ -1,4 +1,4 @@
-"""The method registry as the spec states it (methods.md §0), used to check tools/list.
+"""The method registry as the spec states it (docs/methods.md#codestrator-method-reference), used to check tools/list.
 
 Copied here rather than read from the spec folder so that the suite runs anywhere the repository is checked out.
 Each row: (method, tool, summary, read_only) where read_only is "yes", "no", "obs" or "yes*".

@@ -1,4 +1,4 @@
-"""Several server processes share one database (README "Promises", protocol.md §2)."""
+"""Several server processes share one database (README "Promises", docs/protocol.md#repository-and-database)."""
 
 from __future__ import annotations
 

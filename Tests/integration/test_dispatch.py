@@ -1,4 +1,4 @@
-"""Tool-level dispatch: unknown methods, wrong tool, the legacy entry point, warnings (protocol.md §6, §8)."""
+"""Tool-level dispatch: unknown methods, wrong tool, the legacy entry point, warnings (docs/protocol.md#calling-a-tool, docs/protocol.md#parameter-decoding)."""
 
 from __future__ import annotations
 

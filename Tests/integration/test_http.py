@@ -1,4 +1,4 @@
-"""Streamable HTTP (protocol.md §11) through the official SDK: `Client` over HTTP in legacy and auto modes lists the
+"""Streamable HTTP (docs/http.md) through the official SDK: `Client` over HTTP in legacy and auto modes lists the
 same tools and gets the same results as over stdio, including progress of a long `thread.child.wait_status`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Streamable HTTP security and protocol rules (protocol.md §11): bind and token checks before listening, bearer
+"""Streamable HTTP security and protocol rules (docs/http.md): bind and token checks before listening, bearer
 auth, Origin, Accept, body size, sessions, the protocol version header, and a token that never reaches the log."""
 
 from __future__ import annotations

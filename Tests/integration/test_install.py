@@ -1,4 +1,4 @@
-"""`codestrator install`, `doctor` and the agent hooks (install.md §1, §1.1a, §4; runtime.md §5.1a).
+"""`codestrator install`, `doctor` and the agent hooks (docs/install.md#install-command, docs/install.md#compaction-hook, docs/install.md#doctor; docs/runtime.md#status-detection).
 
 Hermetic: HOME, CODEX_HOME and every repository live in pytest's tmp_path; the session tests use a private
 tmux socket that is killed afterwards.

@@ -1,5 +1,5 @@
 """Path locks hold across processes: 8 processes race for overlapping paths named three ways; the lock
-history proves no two overlapping active leases of different owners ever coexisted (methods.md lock.acquire)."""
+history proves no two overlapping active leases of different owners ever coexisted (docs/methods.md#lockacquire)."""
 
 from __future__ import annotations
 

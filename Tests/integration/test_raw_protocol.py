@@ -1,4 +1,4 @@
-"""The stdio transport without the SDK: framing, protocol errors, EOF (protocol.md §3, §4)."""
+"""The stdio transport without the SDK: framing, protocol errors, EOF (docs/protocol.md#stdio-transport, docs/protocol.md#json-rpc-messages)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A killed server loses nothing: a new process resumes at the next unchecked step (methods.md §2, §6)."""
+"""A killed server loses nothing: a new process resumes at the next unchecked step (docs/methods.md#orch_task--codestrator-tasks, docs/methods.md#orch_lifecycle--codestrator-current-ref-and-reports)."""
 
 from __future__ import annotations
 

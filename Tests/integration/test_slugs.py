@@ -1,4 +1,4 @@
-"""Worktree slugs and the all-or-nothing promise of session.open (methods.md §1, runtime.md §2.1)."""
+"""Worktree slugs and the all-or-nothing promise of session.open (docs/methods.md#orch_session--codestrator-sessions, docs/runtime.md#worktrees-and-slugs)."""
 
 from __future__ import annotations
 

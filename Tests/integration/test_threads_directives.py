@@ -1,5 +1,5 @@
 """Directives to live sim children: interrupt_patch, queue, restart, answer; questions and blocked reports
-(methods.md thread.child.directive, work.report; runtime.md §3.5, §5, §7)."""
+(docs/methods.md#threadchilddirective, work.report; docs/runtime.md#directive-delivery, docs/runtime.md#status-detection, docs/sim-agent.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Thread lifecycle: wait_status, stop, session.cleanup, and a tmux server that dies under live threads
-(methods.md thread.child.wait_status, thread.child.stop, session.cleanup; runtime.md §3.6, §5.1 step 1, §8)."""
+(docs/methods.md#threadchildwait_status, thread.child.stop, session.cleanup; docs/runtime.md#tmux-sessions-windows-and-panes, docs/runtime.md#status-detection step 1, §8)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Users watch children through a read-only tmux client; its keystrokes never reach a child (runtime.md §3.7,
-methods.md thread.child.spawn `interaction_mode: view_only`)."""
+"""Users watch children through a read-only tmux client; its keystrokes never reach a child (docs/runtime.md#read-only-viewing,
+docs/methods.md#threadchildspawn `interaction_mode: view_only`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""tools/list: the ten tools, their schemas, hints and generated descriptions (protocol.md §5)."""
+"""tools/list: the ten tools, their schemas, hints and generated descriptions (docs/protocol.md#tools)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Child worktrees that really merge back, conflicts that change nothing, removal rules (methods.md §4)."""
+"""Child worktrees that really merge back, conflicts that change nothing, removal rules (docs/methods.md#orch_workspace--codestrator-worktrees-and-locks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-/// JSON shapes of the merge area (data-model.md §4), read from rows.
+/// JSON shapes of the merge area (docs/data-model.md#object-shapes), read from rows.
 enum MergeShapes {
     static func mergeRequest(_ r: SQLRow) -> JSON {
         .obj([

@@ -1,5 +1,5 @@
 /// Splits a `launch_command` string into argv by shell-like quoting rules, without any expansion
-/// (methods.md thread.child.spawn): `;` `|` `&` `<` `>` `$(` and backticks outside quotes are refused.
+/// (docs/methods.md#threadchildspawn): `;` `|` `&` `<` `>` `$(` and backticks outside quotes are refused.
 public enum CommandSplitter {
     public static func split(_ s: String) throws -> [String] {
         var out: [String] = []

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Lock paths (methods.md lock.acquire): `.` for the whole repository (prefix only); a path inside
+/// Lock paths (docs/methods.md#lockacquire): `.` for the whole repository (prefix only); a path inside
 /// `.codestrator/worktrees/<slug>/` is relative to that worktree's root, so the same file named from
 /// the main worktree, absolutely, or through a child worktree is one lock; anything else under
 /// `.codestrator/` is refused.

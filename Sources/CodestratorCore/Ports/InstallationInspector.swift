@@ -1,5 +1,5 @@
 /// How Codestrator is installed for the agent CLIs: what `runtime.bundle.info` reports as `client_configs`
-/// and `skills` (methods.md §9, install.md §1.1).
+/// and `skills` (docs/methods.md#orch_system--codestrator-runtime-mirror-and-planning, docs/install.md#what-install-writes).
 ///
 /// The seam: only `CodestratorInstall` knows where each client keeps its server registration and skills,
 /// and it depends on `CodestratorMCP` (the installed skills embed the registry's method reference), so

@@ -29,7 +29,7 @@ public struct PaneInfo: Sendable, Equatable {
     }
 }
 
-/// Everything Codestrator asks of tmux (runtime.md §3). Every call names its socket (`nil`: the
+/// Everything Codestrator asks of tmux (docs/runtime.md#tmux-sessions-windows-and-panes). Every call names its socket (`nil`: the
 /// user's default server); targets are exact (`=session`, `=session:=window`, `%pane`). Arguments
 /// reach tmux as argv, text only through buffers.
 public protocol TmuxClient: TmuxProbe {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// runtime.bundle.info (methods.md §9): what this server is, the programs it runs, and how it is
+/// runtime.bundle.info (docs/methods.md#orch_system--codestrator-runtime-mirror-and-planning): what this server is, the programs it runs, and how it is
 /// installed for the agent CLIs. Read-only: it writes nothing and runs only version probes (argv, time
 /// bounded, concurrent), so it answers as fast as a normal call.
 public struct BundleService: Sendable {

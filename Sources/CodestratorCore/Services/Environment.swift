@@ -1,6 +1,6 @@
 import Foundation
 
-/// The role a server process plays (protocol.md §9).
+/// The role a server process plays (docs/protocol.md#roles).
 public enum ProcessRole: String, Sendable, CaseIterable {
     case root, worker
     case mergeReviewer = "merge-reviewer"

@@ -1,6 +1,6 @@
 import Foundation
 
-/// orch_graph: the repository-wide planning graph (methods.md §3). Every role with the tool reads
+/// orch_graph: the repository-wide planning graph (docs/methods.md#orch_graph--codestrator-planning-graph). Every role with the tool reads
 /// every node; children change only nodes of their own session.
 public struct GraphService: Sendable {
     let env: ServiceEnvironment
@@ -52,7 +52,7 @@ public struct GraphService: Sendable {
                 clauses.append("parent_id = ?")
                 args.append(parent)
             }
-            // Repository-wide read: the filters name rows of any session (methods.md §0).
+            // Repository-wide read: the filters name rows of any session (docs/methods.md#codestrator-method-reference).
             if let owner = p.int("owner_session_id") {
                 guard try tx.int("SELECT id FROM sessions WHERE id = ?", [owner]) != nil else {
                     throw CodestratorError.notFound("session", owner, field: "owner_session_id")
@@ -239,7 +239,7 @@ struct GraphAccess {
 
 /// Rules shared by the graph and planning methods.
 enum GraphRules {
-    /// `[a-z][a-z0-9_-]{0,39}` (methods.md §3).
+    /// `[a-z][a-z0-9_-]{0,39}` (docs/methods.md#orch_graph--codestrator-planning-graph).
     static func identifier(_ s: String, field: String) throws -> String {
         let u = Array(s.utf8)
         let ok =

@@ -1,6 +1,6 @@
 import Foundation
 
-/// orch_inbox: messages between threads of one session (methods.md §8). Children act as their own
+/// orch_inbox: messages between threads of one session (docs/methods.md#orch_inbox--codestrator-inbox). Children act as their own
 /// thread; the root acts as the root thread of the session concerned unless it names another.
 public struct InboxService: Sendable {
     let env: ServiceEnvironment
@@ -102,7 +102,7 @@ public struct InboxService: Sendable {
     }
 
     /// A child's own thread; an identity parameter naming another thread of its session is
-    /// `forbidden`, one of another session `not_found` (protocol.md §9).
+    /// `forbidden`, one of another session `not_found` (docs/protocol.md#roles).
     static func ownThread(_ access: Access, _ p: Params, field: String) throws -> ThreadRecord {
         let own = access.caller.threadId ?? 0
         if let given = p.int(field), given != own {

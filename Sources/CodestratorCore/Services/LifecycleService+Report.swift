@@ -1,5 +1,5 @@
 extension LifecycleService {
-    /// work.report: a child reports done, blocked or failed to its parent (methods.md §6).
+    /// work.report: a child reports done, blocked or failed to its parent (docs/methods.md#orch_lifecycle--codestrator-current-ref-and-reports).
     public func report(_ p: Params) async throws -> JSON {
         let caller = env.caller
         guard caller.isChild, let threadId = caller.threadId else {

@@ -1,4 +1,4 @@
-/// orch_lifecycle: the current ref ("where am I") and its acknowledgement (methods.md §6).
+/// orch_lifecycle: the current ref ("where am I") and its acknowledgement (docs/methods.md#orch_lifecycle--codestrator-current-ref-and-reports).
 public struct LifecycleService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// orch_workspace, path locks: advisory leases that hold across processes (methods.md §4). Each
+/// orch_workspace, path locks: advisory leases that hold across processes (docs/methods.md#orch_workspace--codestrator-worktrees-and-locks). Each
 /// acquisition is one `BEGIN IMMEDIATE` transaction, so two owners never hold overlapping active
 /// leases.
 public struct LockService: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// orch_system planning: initiatives, plans, slices under the planning rules, replans and the
-/// roll-up approval loop (methods.md §9).
+/// roll-up approval loop (docs/methods.md#orch_system--codestrator-runtime-mirror-and-planning).
 public struct PlanService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// orch_session: sessions in their own worktrees, heartbeats, close, cleanup (methods.md §1).
+/// orch_session: sessions in their own worktrees, heartbeats, close, cleanup (docs/methods.md#orch_session--codestrator-sessions).
 public struct SessionService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }
@@ -52,7 +52,7 @@ public struct SessionService: Sendable {
         let identity = env.identity
         let hasSlugSource = p.has("user_request") || p.has("worktree_name")
 
-        // Decide what to do, reading only (methods.md session.open "Choosing what to do").
+        // Decide what to do, reading only (docs/methods.md#sessionopen "Choosing what to do").
         let plan: Plan = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
             if let rid = p.int("requester_session_id") {
@@ -479,7 +479,7 @@ public struct SessionService: Sendable {
     public func cleanup(_ p: Params) async throws -> JSON {
         let caller = env.caller
         let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
-        // Step 1: reconcile the session (runtime.md §8).
+        // Step 1: reconcile the session (docs/runtime.md#reconciliation).
         let repairs = (try? await Reconciler(env: env).run(sessionId: session.id)) ?? []
         // Steps 2–3: stop children with panes (in parallel), then kill the marked viewer session.
         var tmuxErrors: [String] = []

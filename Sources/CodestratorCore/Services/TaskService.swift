@@ -1,7 +1,7 @@
 import Foundation
 
 /// orch_task: the Epic → Feature → TestGroup → Case → Step tree, case/step checkpoints and resume
-/// (methods.md §2).
+/// (docs/methods.md#orch_task--codestrator-tasks).
 public struct TaskService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }
@@ -242,7 +242,7 @@ public struct TaskService: Sendable {
             let access = Access(tx: tx, caller: caller)
             let t = try access.task(p.req("task_id"))
             var warnings: [String] = []
-            // What each child role may change (methods.md task.update "Limits for children").
+            // What each child role may change (docs/methods.md#taskupdate "Limits for children").
             if caller.role == .worker {
                 guard t.level == .case, t.assigneeThreadId == caller.threadId else {
                     throw CodestratorError(

@@ -1,4 +1,4 @@
-// The texts of the five skills (install.md §5). Keep every `method {param}` real: a test checks them
+// The texts of the five skills (docs/install.md#skills). Keep every `method {param}` real: a test checks them
 // against the method registry.
 
 extension SkillText {

@@ -1,4 +1,4 @@
-/// The role skills built into the binary (install.md §5). `codestrator install` writes them as
+/// The role skills built into the binary (docs/install.md#skills). `codestrator install` writes them as
 /// `SKILL.md` files, and a child's prompt can embed the same text where no skill is installed.
 ///
 /// Convention the skill test relies on: a method is written in backticks, optionally followed by its

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The one source of time (data-model.md §1: times come from one injectable clock).
+/// The one source of time (docs/data-model.md#storage: times come from one injectable clock).
 public protocol Clock: Sendable {
     func now() -> Date
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// stderr logging, one line per event: time, level, message (protocol.md §3: stdout is protocol only).
+/// stderr logging, one line per event: time, level, message (docs/protocol.md#stdio-transport: stdout is protocol only).
 public enum Log {
     public enum Level: Int, Sendable, Comparable {
         case error = 0, warn, info, debug

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The caller's terminal fingerprint (methods.md session.open):
+/// The caller's terminal fingerprint (docs/methods.md#sessionopen):
 /// `proc:<host>:<parent pid>:<parent start time>[ tty:<device>]`. It survives a compaction (the
 /// agent CLI lives on) and changes when the CLI restarts.
 public enum TerminalFingerprint {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The assignment pasted into a child once it is ready (runtime.md §4.3).
+/// The assignment pasted into a child once it is ready (docs/runtime.md#the-prompt).
 public enum PromptBuilder {
     public static let maxBytes = 65_536
 
@@ -101,7 +101,7 @@ public enum PromptBuilder {
         block["task_spec"] = i.taskSpec
         let json = JSON.obj(["codestrator_assignment": JSON.object(block)]).serialized()
         let tail = "\n```json\n\(json)\n```\n"
-        // The guide file given at spawn, else the role skill built into the binary (install.md §5).
+        // The guide file given at spawn, else the role skill built into the binary (docs/install.md#skills).
         let guide = i.guide ?? SkillText.forRole(i.role)?.body ?? ""
         var text = header + guide + "\n\n" + assignment + tail
         if text.utf8.count > maxBytes {

@@ -1,12 +1,12 @@
 import Foundation
 
-/// What a screen says about its program (runtime.md §5.3).
+/// What a screen says about its program (docs/runtime.md#status-detection).
 public enum ProviderStatus: String, Sendable {
     case idle, processing, completed, error, unknown
     case waitingUserAnswer = "waiting_user_answer"
 }
 
-/// Screen text preparation (runtime.md §5.2): escape sequences and controls removed, each line
+/// Screen text preparation (docs/runtime.md#status-detection): escape sequences and controls removed, each line
 /// reduced to what follows its last `\r`, trailing spaces and empty lines dropped.
 public enum ScreenText {
     public static func prepare(_ raw: String) -> [String] {
@@ -159,7 +159,7 @@ public struct Classifier: Sendable {
         return (.unknown, nil)
     }
 
-    /// The sim agent's markers (runtime.md §7).
+    /// The sim agent's markers (docs/sim-agent.md).
     static func classifySim(_ lines: [String]) -> (ProviderStatus, String?) {
         guard let marker = lines.last(where: { $0.hasPrefix("[sim] status: ") }) else { return (.unknown, nil) }
         let state = String(marker.dropFirst("[sim] status: ".count))

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One observation of child threads (runtime.md §5.1): pane state, then the agent's own hook events,
+/// One observation of child threads (docs/runtime.md#status-detection): pane state, then the agent's own hook events,
 /// then the log tail (fast tier), then a pane capture (full tier); the mapped status is persisted,
 /// and a queued directive is delivered when the child is idle.
 public struct ThreadObserver: Sendable {
@@ -295,7 +295,7 @@ public struct ThreadObserver: Sendable {
 
     static let sticky: Set<String> = ["report", "case_complete", "review_submit"]
 
-    /// Maps the provider status onto the thread status, respecting sticky statuses (data-model.md §3).
+    /// Maps the provider status onto the thread status, respecting sticky statuses (docs/data-model.md#status-transitions).
     func persist(
         _ t: ThreadRecord, providerStatus p: ProviderStatus, response: String?, logOffset: Int, screenHash: String?,
         screenChangedAt: String?, now: String, lastPaste: String?

@@ -1,6 +1,6 @@
 import Foundation
 
-/// orch_thread: child agents in tmux panes (methods.md §5, runtime.md §3–§6).
+/// orch_thread: child agents in tmux panes (docs/methods.md#orch_thread--codestrator-child-agents, docs/runtime.md#tmux-sessions-windows-and-panes, docs/runtime.md#providers-and-launch-flags, docs/runtime.md#status-detection, docs/runtime.md#capacity).
 public struct ThreadService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }

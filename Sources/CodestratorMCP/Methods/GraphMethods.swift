@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// orch_graph (methods.md §3).
+/// orch_graph (docs/methods.md#orch_graph--codestrator-planning-graph).
 enum GraphMethods {
     static let identifier = ParamKind.name(maxChars: 40)
     static let text = ParamKind.text(maxBytes: 65_536)

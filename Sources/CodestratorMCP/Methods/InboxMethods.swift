@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// orch_inbox (methods.md §8).
+/// orch_inbox (docs/methods.md#orch_inbox--codestrator-inbox).
 enum InboxMethods {
     static let statuses = ["pending", "delivered", "all"]
 

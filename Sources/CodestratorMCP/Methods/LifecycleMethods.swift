@@ -7,7 +7,7 @@ enum RootScopeDoc {
         + "(CODESTRATOR_SESSION_ID, tmux pane, tty, a cwd inside its worktree)"
 }
 
-/// orch_lifecycle (methods.md §6).
+/// orch_lifecycle (docs/methods.md#orch_lifecycle--codestrator-current-ref-and-reports).
 enum LifecycleMethods {
     static let all: [MethodDefinition] = [
         method(

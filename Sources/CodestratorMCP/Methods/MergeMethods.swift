@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// orch_merge (methods.md §7).
+/// orch_merge (docs/methods.md#orch_merge--codestrator-merge-queue-and-review).
 enum MergeMethods {
     static let spawnSettings: [ParamSpec] = [
         ParamSpec("provider", .enumeration(Providers.all)),

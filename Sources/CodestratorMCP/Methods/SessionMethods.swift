@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// orch_session (methods.md §1).
+/// orch_session (docs/methods.md#orch_session--codestrator-sessions).
 enum SessionMethods {
     static let sessionId = ParamSpec("session_id", .id, required: true, doc: "the session")
 

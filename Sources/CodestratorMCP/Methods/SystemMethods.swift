@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// orch_system (methods.md §9): the tmux runtime, bundle info, the mirror and planning.
+/// orch_system (docs/methods.md#orch_system--codestrator-runtime-mirror-and-planning): the tmux runtime, bundle info, the mirror and planning.
 enum SystemMethods {
     static let text = ParamKind.text(maxBytes: 65_536)
     static let files = ParamSpec(

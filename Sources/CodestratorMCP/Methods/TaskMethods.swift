@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// orch_task (methods.md §2).
+/// orch_task (docs/methods.md#orch_task--codestrator-tasks).
 enum TaskMethods {
     static let levels = TaskLevel.allCases.map(\.rawValue)
     static let statuses = ["todo", "in_progress", "blocked", "done", "cancelled"]

@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// orch_thread (methods.md §5).
+/// orch_thread (docs/methods.md#orch_thread--codestrator-child-agents).
 enum ThreadMethods {
     static let roles = ["worker", "merge-reviewer", "plan-architect", "doc-mirror-manager"]
     static let threadId = ParamSpec("thread_id", .id, required: true)

@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// orch_workspace (methods.md §4).
+/// orch_workspace (docs/methods.md#orch_workspace--codestrator-worktrees-and-locks).
 enum WorkspaceMethods {
     static let text = ParamKind.text(maxBytes: 65_536)
     static let count = ParamKind.int(min: 0, max: 100_000)

@@ -22,7 +22,7 @@ public struct ProcessResult: Sendable {
 
 /// Runs programs as argv arrays — never through a shell — each in its own process group, with a
 /// time limit after which the whole group is killed, and with captured output bounded in size
-/// (runtime.md §1).
+/// (docs/runtime.md#running-outside-programs).
 public enum ProcessRunner {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String

@@ -206,7 +206,7 @@ public struct CLITmuxClient: TmuxClient {
             return
         }
         // tmux runs this one string with /bin/sh and expands `#`: the path is single-quoted for sh
-        // and each `#` doubled (runtime.md §3.4). The path is built by Codestrator, never by a caller.
+        // and each `#` doubled (docs/runtime.md#tmux-sessions-windows-and-panes). The path is built by Codestrator, never by a caller.
         let quoted = "'" + logPath.replacingOccurrences(of: "'", with: "'\\''") + "'"
         let command = "cat >> " + quoted.replacingOccurrences(of: "#", with: "##")
         try await run(socket, ["pipe-pane", "-o", "-t", pane, command])
