@@ -78,7 +78,20 @@ public struct CLITmuxClient: TmuxClient {
         // `;` as its own argument separates tmux commands: the marks land with the session, atomically.
         for (k, v) in options { args += [";", "set-option", "-t", "=\(name):", k, v] }
         args += Self.markStatusPane(target: "=\(name):=\(window)")
-        let r = try await run(socket, args)
+        var r = try await run(socket, args, check: false)
+        // The last session killed just before (a viewer closed, on a private socket) makes the server exit,
+        // and a new-session that reaches it while it exits gets "server exited unexpectedly": nothing was
+        // created, so it is run again, against a new server.
+        for _ in 0..<3 where !r.ok && r.err.contains("server exited unexpectedly") {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            r = try await run(socket, args, check: false)
+        }
+        guard r.ok else {
+            throw CodestratorError(
+                .externalFailed,
+                "tmux new-session -s \(name) failed (exit \(r.exitStatus)): \(String(r.err.prefix(500)).trimmingCharacters(in: .whitespacesAndNewlines))",
+                expected: "tmux to succeed")
+        }
         return r.out.split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
     }
 
