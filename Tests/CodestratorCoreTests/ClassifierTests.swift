@@ -111,3 +111,12 @@ import Testing
         #expect(Classifier.forProvider("generic").classify(["compiling…"]).0 == .unknown)
     }
 }
+
+@Suite struct ScreenHashTests {
+    @Test func theScreenHashIsTheSameInEveryProcess() {
+        // Fixed values: a hash seeded per process (Swift's hashValue) would differ from run to run.
+        #expect(ThreadObserver.screenHash([]) == "cbf29ce484222325")
+        #expect(ThreadObserver.screenHash(["a"]) == "af63dc4c8601ec8c")
+        #expect(ThreadObserver.screenHash(["a", "b"]) != ThreadObserver.screenHash(["ab"]))
+    }
+}

@@ -160,7 +160,7 @@ public struct ThreadObserver: Sendable {
             do {
                 let screen = try await env.tmux.capture(socket: t.tmuxSocket, pane: paneId, lines: lines)
                 let prepared = ScreenText.prepare(screen)
-                let hash = String(prepared.joined(separator: "\n").hashValue)
+                let hash = Self.screenHash(prepared)
                 var changedNow = false
                 if hash != screenHash {
                     screenHash = hash
@@ -253,6 +253,23 @@ public struct ThreadObserver: Sendable {
         }
         return Classifier.generic(
             waiting: try list("waiting_user_answer"), processing: try list("processing"), idle: try list("idle"))
+    }
+
+    /// A hash of a prepared screen that every process computes alike (Swift's `hashValue` is seeded per
+    /// process, so each new server took an unchanged screen for a change): FNV-1a, 64 bits, in hex.
+    static func screenHash(_ lines: [String]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for (i, line) in lines.enumerated() {
+            if i > 0 {
+                h ^= 0x0A
+                h = h &* 0x100_0000_01b3
+            }
+            for b in line.utf8 {
+                h ^= UInt64(b)
+                h = h &* 0x100_0000_01b3
+            }
+        }
+        return String(h, radix: 16)
     }
 
     static func tail(_ path: String, bytes: Int) -> String {
