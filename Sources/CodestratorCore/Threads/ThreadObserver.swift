@@ -38,9 +38,6 @@ public struct ThreadObserver: Sendable {
         }
     }
 
-    /// The screen read did not change what a newer hook event said.
-    struct HookSpeaks: Error {}
-
     public func observe(_ ids: [Int], capture: Bool, captureLines: Int = 200, deliver: Bool = true) async throws
         -> [Observation]
     {
@@ -161,32 +158,31 @@ public struct ThreadObserver: Sendable {
                 let screen = try await env.tmux.capture(socket: t.tmuxSocket, pane: paneId, lines: lines)
                 let prepared = ScreenText.prepare(screen)
                 let hash = Self.screenHash(prepared)
-                var changedNow = false
-                if hash != screenHash {
+                let changedNow = hash != screenHash
+                if changedNow {
                     screenHash = hash
                     screenChangedAt = now
-                    changedNow = true
                 }
                 let reading = classifier.read(prepared)
                 if tier == "hook", !changedNow, reading.dialog == nil {
+                    // The screen did not change since the newer hook event: the hook's status stands.
                     if response == nil { response = reading.response }
-                    throw HookSpeaks()
-                }
-                let s = reading.status
-                dialog = reading.dialog
-                // Debounce: a processing screen reads as idle only after 1.5 s without change.
-                if s == .idle, t.providerStatus == ProviderStatus.processing.rawValue,
-                    let changed = screenChangedAt, Self.seconds(from: changed, to: now) < 1.5
-                {
-                    status = .processing
                 } else {
-                    status = s
+                    dialog = reading.dialog
+                    // Debounce: a processing screen reads as idle only after 1.5 s without change.
+                    if reading.status == .idle, t.providerStatus == ProviderStatus.processing.rawValue,
+                        let changed = screenChangedAt, Self.seconds(from: changed, to: now) < 1.5
+                    {
+                        status = .processing
+                    } else {
+                        status = reading.status
+                    }
+                    response = reading.response ?? response
+                    tier = "full"
                 }
-                response = reading.response ?? response
-                tier = "full"
             } catch let e as CodestratorError {
                 obs.captureError = e.what
-            } catch is HookSpeaks {}
+            }
         }
 
         // Policy dialogs (the folder trust of a worktree Codestrator created, Codex's hook review) are answered
