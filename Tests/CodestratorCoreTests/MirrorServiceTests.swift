@@ -118,7 +118,7 @@ import Testing
         #expect(normalised == expected)
         // md_sha256 is the digest of the bytes written.
         let sha = try await h.env.store.read { tx in try tx.string("SELECT md_sha256 FROM meta") }
-        #expect(sha == SHA256.hex(Data(text.utf8)))
+        #expect(sha == SHA256Digest.hex(Data(text.utf8)))
     }
 
     @Test func refreshingWithoutChangesWritesNothing() async throws {
@@ -185,10 +185,10 @@ import Testing
     }
 
     @Test func sha256MatchesKnownVectors() {
-        #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256Digest.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256Digest.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         let long = Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
-        #expect(SHA256.hex(long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256Digest.hex(long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 }
 

@@ -5,7 +5,7 @@ import Testing
 @testable import CodestratorMCP
 @testable import CodestratorRuntime
 
-struct FixedClock: Clock {
+struct FixedClock: WallClock {
     let date: Date
     func now() -> Date { date }
 }

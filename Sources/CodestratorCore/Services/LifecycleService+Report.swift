@@ -70,11 +70,11 @@ extension LifecycleService {
                 } else if outcome == "done", c.status == .inProgress {
                     warnings.append("case \(c.id) is still in_progress; call case.complete when its steps are checked")
                 }
-                let cp = try Progress.checkpoint(
+                let cp = try StepProgress.checkpoint(
                     tx, event: .workReport, task: c, step: nil, threadId: threadId,
                     extra: .obj(["outcome": outcome, "summary": summary, "question": question]))
                 if let existing = try CurrentRefRecord.find(tx, sessionId: t.sessionId, threadId: threadId) {
-                    ref = try Progress.moveRef(
+                    ref = try StepProgress.moveRef(
                         tx, sessionId: t.sessionId, threadId: threadId, nodeType: existing.nodeType,
                         nodeId: existing.nodeId,
                         checkpointId: cp, mode: existing.mode, status: RefStatus(rawValue: existing.status) ?? .active,
@@ -83,7 +83,7 @@ extension LifecycleService {
                 }
                 task = c
             } else if let existing = try CurrentRefRecord.find(tx, sessionId: t.sessionId, threadId: threadId) {
-                ref = try Progress.moveRef(
+                ref = try StepProgress.moveRef(
                     tx, sessionId: t.sessionId, threadId: threadId, nodeType: existing.nodeType,
                     nodeId: existing.nodeId,
                     checkpointId: existing.checkpointId, mode: existing.mode,

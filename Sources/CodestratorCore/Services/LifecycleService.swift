@@ -38,12 +38,12 @@ public struct LifecycleService: Sendable {
                 let task = try Self.checkNode(tx, access: access, session: session, type: nodeType, id: nodeId)
                 var cp: Int?
                 if let (c, step) = task {
-                    cp = try Progress.checkpoint(
+                    cp = try StepProgress.checkpoint(
                         tx, event: .currentRefSet, task: c, step: step, threadId: thread.id,
                         extra: .obj(["next_action": sp.string("set.next_action"), "summary": sp.string("set.summary")]))
                 }
                 tx.bumpVersion()
-                let ref = try Progress.moveRef(
+                let ref = try StepProgress.moveRef(
                     tx, sessionId: session.id, threadId: thread.id, nodeType: nodeType, nodeId: nodeId,
                     checkpointId: cp,
                     mode: sp.string("set.mode") ?? "manual", status: .active, nextAction: sp.string("set.next_action"),
@@ -119,7 +119,7 @@ public struct LifecycleService: Sendable {
             let steps = try task.map { try StepRecord.all(tx, caseId: $0.id) } ?? []
             return .obj([
                 "source": "current_refs", "current_ref": ref.json, "task": try task?.json(tx),
-                "next_step": Progress.nextStep(steps)?.json,
+                "next_step": StepProgress.nextStep(steps)?.json,
                 "checkpoint": try task.flatMap { try CheckpointRecord.latest(tx, taskId: $0.id) }?.json,
             ])
         }
@@ -130,7 +130,7 @@ public struct LifecycleService: Sendable {
         let steps = try StepRecord.all(tx, caseId: task.id)
         return .obj([
             "source": "resume.next", "current_ref": nil, "task": try task.json(tx),
-            "next_step": Progress.nextStep(steps)?.json,
+            "next_step": StepProgress.nextStep(steps)?.json,
             "checkpoint": try CheckpointRecord.latest(tx, taskId: task.id)?.json,
         ])
     }

@@ -79,7 +79,7 @@ public struct MirrorService: Sendable {
                 try AtomicFile.write(data, to: path)
                 written = true
             }
-            let sha = SHA256.hex(data)
+            let sha = SHA256Digest.hex(data)
             let metaChanged =
                 meta?.int("md_version") != dbVersion || meta?.optString("md_path") != rel
                 || meta?.optString("md_sha256") != sha

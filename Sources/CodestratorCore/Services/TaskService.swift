@@ -361,7 +361,7 @@ public struct TaskService: Sendable {
                 if t.isContainer { try Rollup.recompute(tx, after) }
                 try Rollup.recomputeAncestors(tx, from: t.parentId)
                 if !t.isContainer {
-                    try Progress.checkpoint(
+                    try StepProgress.checkpoint(
                         tx, event: .taskUpdate, task: after, step: nil, threadId: caller.threadId,
                         extra: .obj([
                             "from": t.status.rawValue, "to": after.status.rawValue, "reason": p.string("reason"),
@@ -448,15 +448,15 @@ public struct TaskService: Sendable {
             tx.bumpVersion()
             let task = try TaskRecord.load(tx, c.id)!
             let steps = try StepRecord.all(tx, caseId: c.id)
-            let cp = try Progress.checkpoint(tx, event: .caseBegin, task: task, step: nil, threadId: thread.id)
-            let ref = try Progress.moveRef(
+            let cp = try StepProgress.checkpoint(tx, event: .caseBegin, task: task, step: nil, threadId: thread.id)
+            let ref = try StepProgress.moveRef(
                 tx, sessionId: c.sessionId, threadId: thread.id, nodeType: "case", nodeId: c.id, checkpointId: cp,
-                mode: "compact", status: .active, nextAction: Progress.nextAction(steps),
+                mode: "compact", status: .active, nextAction: StepProgress.nextAction(steps),
                 summary: "case.begin: \(c.title)",
                 requiredFiles: files ?? .array([]))
             try Rollup.recomputeAncestors(tx, from: c.parentId)
             var out = try task.json(tx).merging([
-                "steps": steps.map(\.json), "next_step": Progress.nextStep(steps)?.json, "current_ref": ref.json,
+                "steps": steps.map(\.json), "next_step": StepProgress.nextStep(steps)?.json, "current_ref": ref.json,
             ])
             if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
             return out
@@ -549,17 +549,17 @@ public struct TaskService: Sendable {
             tx.bumpVersion()
             let checked = try StepRecord.load(tx, s.id)!
             let steps = try StepRecord.all(tx, caseId: c.id)
-            let cp = try Progress.checkpoint(
+            let cp = try StepProgress.checkpoint(
                 tx, event: .stepCheck, task: c, step: checked, threadId: thread.id,
                 extra: .obj(["result": p.string("result")]))
             let total = steps.count
-            let ref = try Progress.moveRef(
+            let ref = try StepProgress.moveRef(
                 tx, sessionId: c.sessionId, threadId: thread.id, nodeType: "case", nodeId: c.id, checkpointId: cp,
                 mode: "compact", status: .active,
-                nextAction: Progress.nextAction(steps, afterFailure: status == .failed ? checked : nil),
+                nextAction: StepProgress.nextAction(steps, afterFailure: status == .failed ? checked : nil),
                 summary: "step \(checked.orderNo)/\(total) \(status.rawValue): \(checked.title)", requiredFiles: files)
             var out = checked.json.merging([
-                "next_step": Progress.nextStep(steps)?.json,
+                "next_step": StepProgress.nextStep(steps)?.json,
                 "steps_progress": try StepRecord.progress(tx, caseId: c.id),
                 "current_ref_version": ref.version,
             ])
@@ -617,10 +617,10 @@ public struct TaskService: Sendable {
                 """, [tx.now, tx.now, p.string("summary"), nextAction, c.id])
             tx.bumpVersion()
             let done = try TaskRecord.load(tx, c.id)!
-            let cp = try Progress.checkpoint(
+            let cp = try StepProgress.checkpoint(
                 tx, event: .caseComplete, task: done, step: nil, threadId: thread.id,
                 extra: .obj(["summary": p.string("summary"), "forced": force]))
-            let ref = try Progress.moveRef(
+            let ref = try StepProgress.moveRef(
                 tx, sessionId: c.sessionId, threadId: thread.id, nodeType: "case", nodeId: c.id, checkpointId: cp,
                 mode: "compact", status: .completed, nextAction: nextAction ?? "pick the next case with resume.next",
                 summary: "case.complete: \(c.title)", requiredFiles: files)
@@ -713,7 +713,7 @@ public struct TaskService: Sendable {
         let refThread = thread?.id ?? session.rootThreadId
         let ref = try refThread.flatMap { try CurrentRefRecord.find(tx, sessionId: session.id, threadId: $0) }
         return .obj([
-            "task": try task?.json(tx), "steps": steps.map(\.json), "next_step": Progress.nextStep(steps)?.json,
+            "task": try task?.json(tx), "steps": steps.map(\.json), "next_step": StepProgress.nextStep(steps)?.json,
             "checkpoint": try task.flatMap { try CheckpointRecord.latest(tx, taskId: $0.id) }?.json,
             "current_ref": ref?.json, "scope": JSON.obj(["session_id": session.id, "thread_id": thread?.id]),
         ])

@@ -33,7 +33,7 @@ enum Rollup {
 }
 
 /// Checkpoints and the current ref: every case/step event writes both in the caller's transaction.
-enum Progress {
+enum StepProgress {
     /// `step <n>: <title>` of the first `todo` step, `fix and re-check …` after a failure, or the
     /// completion hint.
     static func nextAction(_ steps: [StepRecord], afterFailure failed: StepRecord? = nil) -> String {

@@ -9,13 +9,13 @@ import GRDBSQLite
 public final class Store: Sendable {
     let pool: DatabasePool
     public let path: String
-    public let clock: any Clock
+    public let clock: any WallClock
 
     /// Opens (creating when missing) and migrates the database.
     ///
     /// - Parameter busyTimeout: how long a write waits for another process's write (≥ 5 s for
     ///   servers; 500 ms for hooks, which must never block an agent CLI).
-    public init(path: String, clock: any Clock = SystemClock(), busyTimeout: TimeInterval = 5) throws {
+    public init(path: String, clock: any WallClock = SystemClock(), busyTimeout: TimeInterval = 5) throws {
         self.path = path
         self.clock = clock
         var config = Configuration()

@@ -1,11 +1,11 @@
 import Foundation
 
 /// The one source of time (docs/data-model.md#storage: times come from one injectable clock).
-public protocol Clock: Sendable {
+public protocol WallClock: Sendable {
     func now() -> Date
 }
 
-public struct SystemClock: Clock {
+public struct SystemClock: WallClock {
     public init() {}
     public func now() -> Date { Date() }
 }
