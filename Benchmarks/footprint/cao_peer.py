@@ -310,9 +310,13 @@ class CaoPeer:
         self.api: ApiClient | None = None
         self.mcp: McpStdio | None = None
         self.ops: McpStdio | None = None
-        self.workers: list[str] = []  # CAO terminal ids, oldest first
+        self.conductor: str | None = None  # the session's first terminal, CAO's supervisor slot
+        self.conductor_spawn_s: float | None = None
+        self.workers: list[str] = []  # CAO terminal ids of the workers, oldest first
+        self._unsettled: list[str] = []  # workers whose deferred init has not been seen to finish
         self._next_probe = 0
         self._raw_windows = 0
+        self._tmux_pid = 0
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -338,6 +342,7 @@ class CaoPeer:
         self._wait_for_health(timeout=120.0)
         self.mcp = self._start_mcp("cao-mcp-server")
         self.ops = self._start_mcp("cao-ops-mcp-server")
+        self._create_conductor()
 
     def stop(self) -> None:
         for client in (self.mcp, self.ops):
@@ -365,6 +370,8 @@ class CaoPeer:
             except (ValueError, ProcessLookupError, PermissionError):
                 pass
         self.workers.clear()
+        self._unsettled.clear()
+        self.conductor = None
 
     def worker_count(self) -> int:
         return len(self.workers)
@@ -392,24 +399,28 @@ class CaoPeer:
             timings.append(time.perf_counter() - started)
         return timings
 
-    def spawn_worker(self) -> float:
-        """Create one terminal running the fake worker; the API returns once CAO has seen it idle."""
+    def spawn_worker(self, wait_ready: bool = False) -> float:
+        """Add one worker terminal running the fake worker to the session; time until the API returns.
+
+        By default with `defer_init=true`, the way CAO's own `assign` spawns: the call returns once the
+        tmux window exists and the terminal is registered, and the provider start (shell ready, type
+        `mock_cli`, see the prompt) runs in the background. That is the peer of `thread.child.spawn`
+        without a readiness wait. With wait_ready=True the call is the synchronous one, which returns
+        only once CAO has seen the worker idle (what `handoff` uses)."""
         query = {
             "agent_profile": AGENT_PROFILE,
             "provider": PROVIDER,
             "working_directory": str(self.project_dir),
+            "defer_init": "false" if wait_ready else "true",
         }
         started = time.perf_counter()
-        if not self.workers:
-            # The first terminal creates the session (CAO's conductor slot); later ones join it.
-            terminal = self._api().call("POST", "/sessions", {**query, "session_name": SESSION}, timeout=120)
-        else:
-            terminal = self._api().call("POST", f"/sessions/{SESSION}/terminals", query, timeout=120)
+        terminal = self._api().call("POST", f"/sessions/{SESSION}/terminals", query, timeout=120)
         elapsed = time.perf_counter() - started
-        if terminal.get("status") not in READY:
-            raise CaoError(f"CAO created terminal {terminal.get('id')} but reports it {terminal.get('status')}")
         self.workers.append(terminal["id"])
-        self._worker_pid(terminal["id"], timeout=10.0)
+        if wait_ready:
+            self._require_ready(terminal)
+        else:
+            self._unsettled.append(terminal["id"])
         return elapsed
 
     def spawn_raw_tmux(self) -> float:
@@ -431,6 +442,7 @@ class CaoPeer:
 
     def list_live(self) -> float:
         """The MCP way to list all workers with live status: cao-ops-mcp-server get_session_info."""
+        self._settle()
         started = time.perf_counter()
         info = self._ops().call_tool("get_session_info", {"session_name": SESSION})
         elapsed = time.perf_counter() - started
@@ -439,6 +451,7 @@ class CaoPeer:
 
     def list_live_http(self) -> float:
         """The same list straight from cao-server (GET /sessions/{name}), without the MCP hop."""
+        self._settle()
         started = time.perf_counter()
         info = self._api().call("GET", f"/sessions/{SESSION}")
         elapsed = time.perf_counter() - started
@@ -447,6 +460,7 @@ class CaoPeer:
 
     def list_stored(self) -> float | None:
         """Terminal rows without status (GET /sessions/{name}/terminals). CAO has no MCP tool for this."""
+        self._settle()
         started = time.perf_counter()
         rows = self._api().call("GET", f"/sessions/{SESSION}/terminals")
         elapsed = time.perf_counter() - started
@@ -461,6 +475,7 @@ class CaoPeer:
         timed edge is the SIGUSR2 that makes it draw its answer and a fresh prompt."""
         if not self.workers:
             raise CaoError("screen_change_latency needs at least one worker")
+        self._settle()
         terminal_id = self.workers[self._next_probe % len(self.workers)]
         self._next_probe += 1
         pid = self._worker_pid(terminal_id, timeout=5.0)
@@ -473,7 +488,7 @@ class CaoPeer:
 
     def rss_after_calls(self, n: int) -> dict:
         """RSS in kB after n calls on each MCP server (ping on cao-mcp-server, get_session_info on
-        cao-ops-mcp-server, which makes cao-server build the live list n times)."""
+        cao-ops-mcp-server, which makes cao-server build the live list n times). All values are kB."""
         self.ping(n)
         for _ in range(n):
             self.list_live()
@@ -483,13 +498,13 @@ class CaoPeer:
             "ops_mcp_server_kb": rss_kb(self._ops().pid),
             "api_server_kb": rss_kb(self._server_pid()),
             "tmux_server_kb": rss_kb(self._tmux_server_pid()),
-            "pipe_writers_kb": sum(rss_kb(pid) for pid in writers),
-            "pipe_writers": len(writers),
+            "pipe_writers_kb": sum(rss_kb(pid) for pid in writers),  # one `sh -c` + one python per pane
         }
 
     def cpu_per_call(self, n: int) -> float:
         """CPU seconds per list_live call: both CAO processes on the path (ops MCP server and
         cao-server, with their reaped subprocesses), the tmux server and the pipe-pane writers."""
+        self._settle()
         before = self._cao_cpu_seconds()
         for _ in range(n):
             self.list_live()
@@ -497,6 +512,7 @@ class CaoPeer:
 
     def idle_cpu(self, seconds: float) -> float:
         """Percent of one core used by CAO's processes (+ tmux server, pipe-pane writers) while idle."""
+        self._settle()
         before = self._cao_cpu_seconds()
         started = time.monotonic()
         time.sleep(seconds)
@@ -533,7 +549,8 @@ class CaoPeer:
             f" --control-dir {shell_quote(str(self.control_dir))} \"$@\"\n"
         )
         wrapper.chmod(0o755)
-        profile = f"export PATH={shell_quote(str(self.bin_dir))}:\"$PATH\"\n"
+        # No history file: shells killed with their tmux server would write one after stop().
+        profile = f"export PATH={shell_quote(str(self.bin_dir))}:\"$PATH\"\nunset HISTFILE\n"
         for name in (".bash_profile", ".profile", ".bashrc"):
             (self.home / name).write_text(profile)
 
@@ -564,10 +581,42 @@ class CaoPeer:
         client.initialize(timeout=60.0)
         return client
 
+    def _create_conductor(self) -> None:
+        """The session and its first terminal, which CAO treats as the conductor (supervisor).
+        Workers join this session, as `assign`/`handoff` from a supervisor would add them."""
+        query = {
+            "agent_profile": AGENT_PROFILE,
+            "provider": PROVIDER,
+            "working_directory": str(self.project_dir),
+            "session_name": SESSION,
+        }
+        started = time.perf_counter()
+        terminal = self._api().call("POST", "/sessions", query, timeout=120)
+        self.conductor_spawn_s = time.perf_counter() - started
+        self._require_ready(terminal)
+        self.conductor = terminal["id"]
+
+    def _require_ready(self, terminal: dict) -> None:
+        if terminal.get("status") not in READY:
+            raise CaoError(f"CAO created terminal {terminal.get('id')} but reports it {terminal.get('status')}")
+        self._worker_pid(terminal["id"], timeout=10.0)
+
+    def _settle(self, timeout: float = 180.0) -> None:
+        """Wait until every deferred worker init has finished (CAO reports it ready and the fake
+        worker is up), so no measurement runs beside CAO's background provider starts."""
+        deadline = time.monotonic() + timeout
+        while self._unsettled:
+            terminal_id = self._unsettled[0]
+            remaining = max(1.0, deadline - time.monotonic())
+            self._wait_for_status(terminal_id, READY, timeout=remaining)
+            self._worker_pid(terminal_id, timeout=10.0)
+            self._unsettled.pop(0)
+
     def _check_listing(self, terminals: Any, with_status: bool) -> None:
-        if not isinstance(terminals, list) or len(terminals) != len(self.workers):
+        expected = len(self.workers) + 1  # the conductor is listed with the workers
+        if not isinstance(terminals, list) or len(terminals) != expected:
             count = len(terminals) if isinstance(terminals, list) else terminals
-            raise CaoError(f"CAO listed {count} terminals, expected {len(self.workers)}")
+            raise CaoError(f"CAO listed {count} terminals, expected {expected}")
         if with_status and any("status" not in terminal for terminal in terminals):
             raise CaoError("CAO listed a terminal without a status")
 
@@ -601,10 +650,14 @@ class CaoPeer:
         return self.server.pid
 
     def _tmux_server_pid(self) -> int:
+        # Asked once: every `tmux display-message` would itself cost the measured tmux server a little.
+        if self._tmux_pid and os.path.exists(f"/proc/{self._tmux_pid}"):
+            return self._tmux_pid
         result = subprocess.run(
             ["tmux", "display-message", "-p", "#{pid}"], env=self._env(), capture_output=True, text=True, timeout=10
         )
-        return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else 0
+        self._tmux_pid = int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else 0
+        return self._tmux_pid
 
     def _pipe_writer_pids(self) -> list[int]:
         # tmux runs each pipe-pane command as `sh -c '<python> -I -S …/fifo_writer.py <fifo>'`.
@@ -685,7 +738,8 @@ def main(argv: list[str]) -> int:
     try:
         started = time.perf_counter()
         peer.start()
-        print(f"start (install check + cao-server healthy + 2 MCP servers) {time.perf_counter() - started:.1f} s")
+        print(f"start (install check, cao-server healthy, 2 MCP servers, conductor) {time.perf_counter() - started:.1f} s")
+        print(f"{'conductor spawn (sync, until idle)':<34} {peer.conductor_spawn_s * 1000:9.2f} ms")
         print(describe("MCP cold start (cao-mcp-server)", peer.cold_start(5)))
         print(describe("MCP ping", peer.ping(args.calls)))
         spawns: list[float] = []
@@ -694,8 +748,8 @@ def main(argv: list[str]) -> int:
             while peer.worker_count() < count:
                 spawns.append(peer.spawn_worker())
                 raw.append(peer.spawn_raw_tmux())
-            print(f"--- {peer.worker_count()} workers")
-            print(describe("spawn worker (API, until idle)", spawns))
+            print(f"--- {peer.worker_count()} workers (+ the conductor)")
+            print(describe("spawn worker (defer_init)", spawns))
             print(describe("raw tmux commands of a spawn", raw))
             print(describe("list live (ops MCP get_session_info)", [peer.list_live() for _ in range(args.calls)]))
             print(describe("list live (HTTP GET /sessions/x)", [peer.list_live_http() for _ in range(args.calls)]))
@@ -703,6 +757,7 @@ def main(argv: list[str]) -> int:
             print(describe("screen change → ready", [peer.screen_change_latency() for _ in range(10)]))
             print(f"{'CPU per live list':<34} {peer.cpu_per_call(args.calls) * 1000:.2f} ms")
             print(f"{'idle CPU':<34} {peer.idle_cpu(args.idle_seconds):.2f} % of a core over {args.idle_seconds:.0f} s")
+        print(describe("spawn worker (sync, until idle)", [peer.spawn_worker(wait_ready=True) for _ in range(3)]))
         print(f"RSS after {args.rss_calls} calls each: {peer.rss_after_calls(args.rss_calls)}")
     except CaoError as error:
         print(f"error: {error}", file=sys.stderr)
