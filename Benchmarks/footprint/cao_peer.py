@@ -321,7 +321,16 @@ class CaoPeer:
     # -- lifecycle ----------------------------------------------------------
 
     def start(self) -> None:
+        """Install if needed, start cao-server, both MCP servers and the session's conductor.
+        On failure everything already started is stopped again before the error propagates."""
         ensure_cao_installed()
+        try:
+            self._start_processes()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_processes(self) -> None:
         for directory in (self.home, self.cao_home, self.bin_dir, self.control_dir, self.project_dir, self.log_dir):
             directory.mkdir(parents=True, exist_ok=True)
         self.tmux_socket_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -578,7 +587,11 @@ class CaoPeer:
 
     def _start_mcp(self, program: str) -> McpStdio:
         client = self._spawn_mcp(program, "long-lived")
-        client.initialize(timeout=60.0)
+        try:
+            client.initialize(timeout=60.0)
+        except BaseException:
+            client.close()
+            raise
         return client
 
     def _create_conductor(self) -> None:
