@@ -317,6 +317,7 @@ class CaoPeer:
         self._next_probe = 0
         self._raw_windows = 0
         self._tmux_pid = 0
+        self.last_cpu_parts: dict[str, float] = {}  # per process group, from the last cpu_per_call or idle_cpu
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -514,19 +515,18 @@ class CaoPeer:
         """CPU seconds per list_live call: both CAO processes on the path (ops MCP server and
         cao-server, with their reaped subprocesses), the tmux server and the pipe-pane writers."""
         self._settle()
-        before = self._cao_cpu_seconds()
+        before = self._cao_cpu_parts()
         for _ in range(n):
             self.list_live()
-        return (self._cao_cpu_seconds() - before) / n
+        return self._cpu_delta(before, 1.0 / n)
 
     def idle_cpu(self, seconds: float) -> float:
         """Percent of one core used by CAO's processes (+ tmux server, pipe-pane writers) while idle."""
         self._settle()
-        before = self._cao_cpu_seconds()
+        before = self._cao_cpu_parts()
         started = time.monotonic()
         time.sleep(seconds)
-        elapsed = time.monotonic() - started
-        return 100.0 * (self._cao_cpu_seconds() - before) / elapsed
+        return self._cpu_delta(before, 100.0 / (time.monotonic() - started))
 
     # -- helpers --------------------------------------------------------------
 
@@ -684,14 +684,21 @@ class CaoPeer:
                 pending.extend(children_of(pid))
         return found
 
-    def _cao_cpu_seconds(self) -> float:
-        total = cpu_seconds(self._server_pid()) + cpu_seconds(self._ops().pid) + cpu_seconds(self._mcp().pid)
-        # Only the tmux server's own time: its reaped children are panes (shells), not CAO's work.
+    def _cao_cpu_parts(self) -> dict[str, float]:
         tmux_pid = self._tmux_server_pid()
-        if tmux_pid:
-            total += cpu_seconds(tmux_pid, include_reaped_children=False)
-        total += sum(cpu_seconds(pid) for pid in self._pipe_writer_pids())
-        return total
+        return {
+            # cao-server with the tmux/git subprocesses it has reaped
+            "cao_server": cpu_seconds(self._server_pid()),
+            "mcp_servers": cpu_seconds(self._ops().pid) + cpu_seconds(self._mcp().pid),
+            # Only the tmux server's own time: its reaped children are panes (shells), not CAO's work.
+            "tmux_server": cpu_seconds(tmux_pid, include_reaped_children=False) if tmux_pid else 0.0,
+            "pipe_writers": sum(cpu_seconds(pid) for pid in self._pipe_writer_pids()),
+        }
+
+    def _cpu_delta(self, before: dict[str, float], scale: float) -> float:
+        after = self._cao_cpu_parts()
+        self.last_cpu_parts = {key: (after[key] - before[key]) * scale for key in after}
+        return sum(self.last_cpu_parts.values())
 
     def _api(self) -> ApiClient:
         if self.api is None:
@@ -768,8 +775,12 @@ def main(argv: list[str]) -> int:
             print(describe("list live (HTTP GET /sessions/x)", [peer.list_live_http() for _ in range(args.calls)]))
             print(describe("list stored (HTTP, no status)", [peer.list_stored() for _ in range(args.calls)]))
             print(describe("screen change → ready", [peer.screen_change_latency() for _ in range(10)]))
-            print(f"{'CPU per live list':<34} {peer.cpu_per_call(args.calls) * 1000:.2f} ms")
-            print(f"{'idle CPU':<34} {peer.idle_cpu(args.idle_seconds):.2f} % of a core over {args.idle_seconds:.0f} s")
+            cpu = peer.cpu_per_call(args.calls) * 1000
+            parts = ", ".join(f"{key} {value * 1000:.2f}" for key, value in peer.last_cpu_parts.items())
+            print(f"{'CPU per live list':<34} {cpu:.2f} ms ({parts})")
+            idle = peer.idle_cpu(args.idle_seconds)
+            parts = ", ".join(f"{key} {value:.2f}" for key, value in peer.last_cpu_parts.items())
+            print(f"{'idle CPU':<34} {idle:.2f} % of a core over {args.idle_seconds:.0f} s ({parts})")
         print(describe("spawn worker (sync, until idle)", [peer.spawn_worker(wait_ready=True) for _ in range(3)]))
         print(f"RSS after {args.rss_calls} calls each: {peer.rss_after_calls(args.rss_calls)}")
     except CaoError as error:
