@@ -255,13 +255,14 @@ def wait_status(db: sqlite3.Connection, tid: int, want: set[str], timeout: float
 # ---------------------------------------------------------------------------------------------------- measures
 
 
-def measure_spawn(w: World, rep: Report, sid: int, n: int) -> list[int]:
-    """`n` spawns into session `sid`, each followed by the raw tmux commands of one pane in a plain session."""
+def measure_spawn(w: World, rep: Report, sid: int, n: int, peer=None) -> list[int]:  # type: ignore[no-untyped-def]
+    """`n` spawns into session `sid`, each followed by the raw tmux commands of one pane in a plain session (and,
+    with a peer, one spawn of its worker; its lists of 1 and 8 workers are read as it reaches them)."""
     subprocess.run(
         ["tmux", "-L", w.socket, "new-session", "-d", "-s", "bench-raw", "-x", "200", "-y", "50", "--", "sleep", "3600"],
         check=True,
     )
-    spawn, raw, ids = [], [], []
+    spawn, raw, ids, theirs = [], [], [], []
     for _ in range(n):
         t0 = time.monotonic()
         ids.append(w.spawn_sim(sid))
@@ -272,10 +273,20 @@ def measure_spawn(w: World, rep: Report, sid: int, n: int) -> list[int]:
         )
         subprocess.run(["tmux", "-L", w.socket, "select-layout", "-t", "=bench-raw:", "tiled"], check=True)
         raw.append(time.monotonic() - t0)
+        if peer is not None:
+            theirs.append(peer.spawn_worker())
+            if peer.worker_count() in (1, 8):
+                k = peer.worker_count()
+                live = ms([peer.list_live() for _ in range(50)])
+                rep.add(f"cao_list_live_{k}", f"CAO list with live status, {k} workers, p50 ms", live,
+                        f"{live['p50']} (p95 {live['p95']})")
     s, r = ms(spawn), ms(raw)
     rep.add("spawn", "thread.child.spawn (no readiness), p50 ms", s, f"{s['p50']} (p95 {s['p95']})")
     rep.add("spawn_raw", "raw tmux split-window + tiled, p50 ms", r, f"{r['p50']} (p95 {r['p95']})")
     rep.add("spawn_ratio", "spawn / raw tmux", round(s["p50"] / r["p50"], 2), f"{s['p50'] / r['p50']:.2f}×", "≤ 2×")
+    if theirs:
+        t = ms(theirs)
+        rep.add("cao_spawn", "CAO spawn worker (defer_init), p50 ms", t, f"{t['p50']} (p95 {t['p95']})")
     return ids
 
 
@@ -300,9 +311,10 @@ def wait_idle(
     db.close()
 
 
-def measure_lists(w: World, rep: Report, sessions: dict[int, int], iterations: int) -> None:
+def measure_lists(w: World, rep: Report, sessions: dict[int, int], iterations: int, peer=None) -> None:  # type: ignore[no-untyped-def]
+    """Live and stored lists call by call in turn; at 32, the peer's live list joins the same loop."""
     for count, sid in sessions.items():
-        live, stored = [], []
+        live, stored, theirs = [], [], []
         for i in range(iterations + 20):
             t0 = time.monotonic()
             w.root.tool("orch_thread", "thread.child.list", {"session_id": sid, "refresh": True})
@@ -312,12 +324,22 @@ def measure_lists(w: World, rep: Report, sessions: dict[int, int], iterations: i
             if i >= 20:
                 live.append(t1 - t0)
                 stored.append(t2 - t1)
+            if peer is not None and count == 32 and peer.worker_count() >= 32:
+                x = peer.list_live()
+                if i >= 20:
+                    theirs.append(x)
         a, b = ms(live), ms(stored)
         target = "≤ 2.5 ms p50" if count == 32 else ""
         rep.add(f"list_refresh_{count}", f"thread.child.list refresh, {count} children, p50 ms", a,
                 f"{a['p50']} (p95 {a['p95']})", target)
         rep.add(f"list_stored_{count}", f"thread.child.list no refresh, {count} children, p50 ms", b,
                 f"{b['p50']} (p95 {b['p95']})")
+        if theirs:
+            t = ms(theirs)
+            rep.add("cao_list_live_32", "CAO list with live status, 32 workers, p50 ms", t,
+                    f"{t['p50']} (p95 {t['p95']})")
+            rep.add("cao_list_ratio_32", "CAO live list / ours (32 children)", round(t["p50"] / a["p50"], 2),
+                    f"{t['p50'] / a['p50']:.1f}×", "≥ 5×")
 
 
 def measure_hook_latency(w: World, rep: Report, ids: list[int], rounds: int) -> None:
@@ -358,7 +380,7 @@ def spawn_screen_child(w: World, sid: int, fifo: str) -> int:
     return r["thread"]["id"] if "thread" in r else r["thread_id"]
 
 
-def measure_screen_latency(w: World, rep: Report, rounds: int) -> None:
+def measure_screen_latency(w: World, rep: Report, rounds: int, peer=None) -> None:  # type: ignore[no-untyped-def]
     sid = w.session("bench screen")
     children = []
     for i in range(rounds):
@@ -368,22 +390,27 @@ def measure_screen_latency(w: World, rep: Report, rounds: int) -> None:
     # Settled: observed at least once (its prompt reads as idle, or as running before it printed).
     wait_idle(w, [tid for tid, _ in children], [sid], settled=frozenset({"idle", "running"}))
     db = w.db()
-    lat = []
-    for tid, fifo in children:
+    lat, theirs = [], []
+    for n, (tid, fifo) in enumerate(children):
         time.sleep(0.3)
         fd = os.open(fifo, os.O_WRONLY)
         t0 = time.monotonic()
         os.write(fd, b"go\n")
         os.close(fd)
         lat.append(wait_status(db, tid, {"waiting_user_answer"}, timeout=15) - t0)
+        if peer is not None and n < 10:
+            theirs.append(peer.screen_change_latency())
     db.close()
     s = ms(lat)
     rep.add("screen_to_status", "screen change → stored status, p50 ms", s, f"{s['p50']} (p95 {s['p95']})",
             "≤ 100 ms p50")
+    if theirs:
+        t = ms(theirs)
+        rep.add("cao_screen_to_status", "CAO screen change → status, p50 ms", t, f"{t['p50']} (p95 {t['p95']})")
     w.root.tool("orch_session", "session.cleanup", {"session_id": sid})
 
 
-def measure_cpu_per_call(w: World, rep: Report, sid: int, calls: int) -> None:
+def measure_cpu_per_call(w: World, rep: Report, sid: int, calls: int, peer=None) -> None:  # type: ignore[no-untyped-def]
     tmux_pid = tmux_server_pid(w.socket)
     helpers = proc_children(w.root.pid)
     before = proc_cpu(w.root.pid) + sum(proc_cpu(p) for p in helpers) + (proc_cpu(tmux_pid) if tmux_pid else 0)
@@ -398,26 +425,42 @@ def measure_cpu_per_call(w: World, rep: Report, sid: int, calls: int) -> None:
     per = (after - before) / calls * 1000
     rep.add("cpu_per_list_refresh_32", "CPU per thread.child.list refresh (32), server + tmux, ms", round(per, 3),
             f"{per:.3f} (wall {wall / calls * 1000:.3f})")
+    if peer is not None:
+        theirs = peer.cpu_per_call(calls) * 1000
+        rep.add("cao_cpu_per_list", "CAO CPU per live list (32), its servers + tmux, ms", round(theirs, 3),
+                f"{theirs:.3f}")
 
 
-def measure_idle_cpu(w: World, rep: Report, seconds: float) -> None:
+def measure_idle_cpu(w: World, rep: Report, seconds: float, peer=None) -> None:  # type: ignore[no-untyped-def]
+    """Ours and the peer's over the same window (both only sleep meanwhile)."""
+    import threading
+
+    theirs: list[float] = []
+    t = threading.Thread(target=lambda: theirs.append(peer.idle_cpu(seconds))) if peer is not None else None
     tmux_pid = tmux_server_pid(w.socket)
     helpers = proc_children(w.root.pid)
     server0 = proc_cpu(w.root.pid) + sum(proc_cpu(p) for p in helpers)
     tmux0 = proc_cpu(tmux_pid) if tmux_pid else 0.0
+    if t:
+        t.start()
     time.sleep(seconds)
     helpers_after = [p for p in proc_children(w.root.pid) if p in helpers]
     server1 = proc_cpu(w.root.pid) + sum(proc_cpu(p) for p in helpers_after)
     tmux1 = proc_cpu(tmux_pid) if tmux_pid else 0.0
+    if t:
+        t.join()
     server_pct = (server1 - server0) / seconds * 100
     tmux_pct = (tmux1 - tmux0) / seconds * 100
     rep.add("idle_cpu_server", f"idle CPU, 32 children, {seconds:.0f} s: server + its tmux connection, % of a core",
             round(server_pct, 3), f"{server_pct:.3f} %", "≤ 0.5 %")
     rep.add("idle_cpu_tmux_server", "idle CPU, same window: the tmux server, % of a core", round(tmux_pct, 3),
             f"{tmux_pct:.3f} %")
+    if theirs:
+        rep.add("cao_idle_cpu", f"CAO idle CPU, 32 workers, same window, % of a core", round(theirs[0], 3),
+                f"{theirs[0]:.3f} %")
 
 
-def measure_rss(w: World, rep: Report, tid: int, calls: int) -> None:
+def measure_rss(w: World, rep: Report, tid: int, calls: int, peer=None) -> None:  # type: ignore[no-untyped-def]
     """A child server started as a pane's MCP configuration starts it, then `calls` calls of a worker's kind."""
     argv = [w.binary, "serve", "--repo", w.repo, "--role", "worker", "--thread-id", str(tid),
             "--tmux-socket", w.socket]
@@ -445,29 +488,37 @@ def measure_rss(w: World, rep: Report, tid: int, calls: int) -> None:
     rep.add("rss_child_kb", f"child server RSS after {calls} calls, MB", after,
             f"{after['VmRSS'] / 1024:.1f} (anon {after.get('RssAnon', 0) / 1024:.1f}, file "
             f"{after.get('RssFile', 0) / 1024:.1f}, threads {after.get('Threads')})", "≤ 12 MB")
-    rep.add("rss_root_kb", f"root server RSS after its calls, MB", root,
+    rep.add("rss_root_kb", "root server RSS after its calls, MB", root,
             f"{root['VmRSS'] / 1024:.1f} (threads {root.get('Threads')})")
+    if peer is not None:
+        r = peer.rss_after_calls(calls)
+        rep.add("cao_rss", f"CAO RSS after {calls} calls, MB", r, ", ".join(f"{k} {v / 1024:.1f}" for k, v in r.items()))
 
 
-def measure_basics(w: World, rep: Report, binary: str, n: int) -> None:
-    cold = []
-    for _ in range(n):
+def measure_basics(w: World, rep: Report, binary: str, n: int, peer=None) -> None:  # type: ignore[no-untyped-def]
+    cold, theirs_cold = [], []
+    for i in range(n):
         t0 = time.monotonic()
         s = Server([binary, "serve", "--repo", w.repo], w.env, w.repo)
         s.initialize()
         cold.append(time.monotonic() - t0)
         s.close()
-    pings = []
+        if peer is not None and i % 4 == 0:
+            theirs_cold += peer.cold_start(1)
+    pings, theirs_ping = [], []
     for _ in range(500):
         t0 = time.monotonic()
         w.root.request("ping", {})
         pings.append(time.monotonic() - t0)
+        if peer is not None:
+            theirs_ping += peer.ping(1)
     c, p = ms(cold), ms(pings)
     rep.add("cold_start", "cold start (spawn → initialize reply), p50 ms", c, f"{c['p50']}")
     rep.add("ping", "ping, p50 ms", p, f"{p['p50']}")
-
-
-# ---------------------------------------------------------------------------------------------------- main
+    if peer is not None:
+        tc, tp = ms(theirs_cold), ms(theirs_ping)
+        rep.add("cao_cold_start", "CAO MCP server cold start, p50 ms", tc, f"{tc['p50']}")
+        rep.add("cao_ping", "CAO ping, p50 ms", tp, f"{tp['p50']}")
 
 
 def main() -> int:
@@ -477,7 +528,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=20, help="latency samples for hook and screen (default 20)")
     ap.add_argument("--calls", type=int, default=1000, help="calls before the RSS readings (default 1000)")
     ap.add_argument("--idle-seconds", type=float, default=60, help="idle CPU window (default 60)")
-    ap.add_argument("--peer", choices=["cao"], help="also measure awslabs cli-agent-orchestrator 2.5.4")
+    ap.add_argument("--peer", choices=["cao"], help="also measure awslabs cli-agent-orchestrator 2.5.4, interleaved")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--keep", action="store_true", help="keep the throwaway repository")
     a = ap.parse_args()
@@ -496,74 +547,44 @@ def main() -> int:
     rep = Report()
     rep.data["binary"] = binary
     w = World(binary, a.keep)
+    peer = None
     try:
-        print("codestrator:", file=sys.stderr)
-        measure_basics(w, rep, binary, 20)
+        if a.peer == "cao":
+            sys.path.insert(0, str(HERE))
+            import cao_peer  # noqa: E402  (only with --peer cao)
+
+            print("starting cli-agent-orchestrator 2.5.4 (installed on first use)", file=sys.stderr, flush=True)
+            os.makedirs(os.path.join(w.tmp, "cao-tmux"), exist_ok=True)
+            peer = cao_peer.CaoPeer(os.path.join(w.tmp, "cao"), os.path.join(w.tmp, "cao-tmux"))
+            peer.start()
+        measure_basics(w, rep, binary, 20, peer)
         s32 = w.session("bench 32")
-        ids32 = measure_spawn(w, rep, s32, 32)
+        ids32 = measure_spawn(w, rep, s32, 32, peer)
         s8 = w.session("bench 8")
         ids8 = [w.spawn_sim(s8) for _ in range(8)]
         s1 = w.session("bench 1")
         ids1 = [w.spawn_sim(s1)]
         wait_idle(w, ids32 + ids8 + ids1, [s32, s8, s1])
-        measure_lists(w, rep, {1: s1, 8: s8, 32: s32}, a.iterations)
-        measure_cpu_per_call(w, rep, s32, a.iterations)
+        measure_lists(w, rep, {1: s1, 8: s8, 32: s32}, a.iterations, peer)
+        measure_cpu_per_call(w, rep, s32, a.iterations, peer)
         measure_hook_latency(w, rep, ids8, a.rounds // 2)
-        measure_screen_latency(w, rep, a.rounds)
-        measure_rss(w, rep, ids1[0], a.calls)
-        measure_idle_cpu(w, rep, a.idle_seconds)
-        if a.peer == "cao":
-            sys.path.insert(0, str(HERE))
-            import cao_peer  # noqa: E402  (only with --peer cao)
-
-            measure_cao(cao_peer, w, rep, a)
+        measure_screen_latency(w, rep, a.rounds, peer)
+        measure_rss(w, rep, ids1[0], a.calls, peer)
+        measure_idle_cpu(w, rep, a.idle_seconds, peer)
     except BenchError as e:
         print(f"bench_footprint: {e}", file=sys.stderr)
         return 1
+    except Exception as e:  # the peer's own errors (cao_peer.CaoError) end the run the same way
+        if type(e).__name__ != "CaoError":
+            raise
+        print(f"bench_footprint: cli-agent-orchestrator: {e}", file=sys.stderr)
+        return 1
     finally:
+        if peer is not None:
+            peer.stop()
         w.close()
     print(json.dumps(rep.data, indent=1) if a.json else rep.table())
     return 0
-
-
-def measure_cao(cao_peer, w: World, rep: Report, a) -> None:  # type: ignore[no-untyped-def]
-    """The peer's figures beside ours: the same operations as close as its API allows (README.md here)."""
-    print("cli-agent-orchestrator 2.5.4:", file=sys.stderr)
-    peer = cao_peer.CaoPeer(os.path.join(w.tmp, "cao"), os.path.join(w.tmp, "cao-tmux"))
-    os.makedirs(os.path.join(w.tmp, "cao-tmux"), exist_ok=True)
-    peer.start()
-    try:
-        c = ms(peer.cold_start(5))
-        rep.add("cao_cold_start", "CAO cold start, p50 ms", c, f"{c['p50']}")
-        p = ms(peer.ping(200))
-        rep.add("cao_ping", "CAO ping, p50 ms", p, f"{p['p50']}")
-        spawn = [peer.spawn_worker() for _ in range(8)]
-        s = ms(spawn)
-        rep.add("cao_spawn", "CAO spawn worker, p50 ms", s, f"{s['p50']}")
-        lists: dict[int, dict] = {}
-        while peer.worker_count() < 32:
-            peer.spawn_worker()
-            if peer.worker_count() in (1, 8, 32):
-                pass
-        live = ms([peer.list_live() for _ in range(a.iterations)])
-        lists[32] = live
-        rep.add("cao_list_live_32", "CAO list with live status, 32 workers, p50 ms", live, f"{live['p50']}")
-        ours = rep.data.get("list_refresh_32", {}).get("p50")  # type: ignore[union-attr]
-        if ours:
-            rep.add("cao_list_ratio_32", "CAO list / ours (32, live status)", round(live["p50"] / ours, 2),
-                    f"{live['p50'] / ours:.1f}×", "≥ 5×")
-        sc = ms([peer.screen_change_latency() for _ in range(min(a.rounds, 10))])
-        rep.add("cao_screen_to_status", "CAO screen change → status, p50 ms", sc, f"{sc['p50']}")
-        r = peer.rss_after_calls(a.calls)
-        rep.add("cao_rss", f"CAO RSS after {a.calls} calls, MB", r,
-                ", ".join(f"{k} {v / 1024:.1f}" for k, v in r.items()))
-        cpu = peer.cpu_per_call(a.iterations) * 1000
-        rep.add("cao_cpu_per_list", "CAO CPU per live list, ms", round(cpu, 3), f"{cpu:.3f}")
-        idle = peer.idle_cpu(a.idle_seconds)
-        rep.add("cao_idle_cpu", f"CAO idle CPU, 32 workers, {a.idle_seconds:.0f} s, % of a core", round(idle, 3),
-                f"{idle:.3f} %")
-    finally:
-        peer.stop()
 
 
 if __name__ == "__main__":
