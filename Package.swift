@@ -27,7 +27,7 @@ let package = Package(
             ]
         ),
         .target(name: "CodestratorRuntime", dependencies: ["CodestratorCore"]),
-        .target(name: "CodestratorMCP", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
+        .target(name: "CodestratorMCP", dependencies: ["CodestratorCore"]),
         .target(
             name: "CodestratorHTTP",
             dependencies: [
@@ -44,16 +44,19 @@ let package = Package(
         .target(
             name: "CodestratorInstall",
             dependencies: [
-                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP",
+                "CodestratorCore", "CodestratorMCP",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The composition root: the only library that picks the Runtime adapters for the layers above Core.
+        .target(name: "CodestratorAssembly", dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP"]),
+        // A test tool: its git comes from the assembly; it runs git and the hook command through ProcessRunner.
         .target(name: "SimAgent", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
         .executableTarget(
             name: "codestrator",
             dependencies: [
                 "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorHTTP", "CodestratorInstall",
-                "SimAgent",
+                "CodestratorAssembly", "SimAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +69,7 @@ let package = Package(
             name: "CodestratorCoreTests",
             dependencies: [
                 "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorHTTP", "CodestratorInstall",
+                "CodestratorAssembly",
             ],
             exclude: ["Fixtures"]
         ),

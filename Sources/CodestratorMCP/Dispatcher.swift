@@ -150,17 +150,7 @@ public struct Dispatcher: Sendable {
             let (p, warnings) = try ParamValidator.validate(params, specs: specs, refuseNearMisses: !def.readOnly)
             if env.caller.isChild, let tid = env.caller.threadId, def.name != "work.report" {
                 // A child's own MCP calls count as activity (docs/runtime.md#status-detection).
-                try? await env.store.write { tx in
-                    try tx.execute(
-                        "INSERT INTO thread_events (thread_id, source, event, provider_status, created_at) VALUES (?, 'mcp', 'activity', 'processing', ?)",
-                        [tid, tx.now])
-                    // The newest 200 events per thread are kept, as the hooks keep them.
-                    try tx.execute(
-                        """
-                        DELETE FROM thread_events WHERE thread_id = ? AND id <= (
-                          SELECT id FROM thread_events WHERE thread_id = ? ORDER BY id DESC LIMIT 1 OFFSET 200)
-                        """, [tid, tid])
-                }
+                await ThreadEvents.recordActivity(of: tid, in: env.store)
             }
             var result = try await handler(env, p)
             if !warnings.isEmpty {

@@ -1,5 +1,4 @@
 import CodestratorCore
-import CodestratorRuntime
 import Foundation
 
 /// How the process was started (docs/protocol.md#command-line).
@@ -32,25 +31,19 @@ public struct ServerOptions: Sendable {
 /// a repository still answers initialize, tools/list and ping, and creates nothing).
 public actor EnvironmentProvider {
     let options: ServerOptions
-    let git: any GitClient
-    let tmux: any TmuxClient
-    let programs: any ProgramProbe
+    let adapters: Adapters
     let installation: (any InstallationInspector)?
     public let heartbeats = HeartbeatRegistry()
     var built: ServiceEnvironment?
     /// The built environment, readable without an actor hop on every call.
     nonisolated let ready = ReadyBox()
 
-    /// `installation` is what `runtime.bundle.info` reports client configs and skills from; the
-    /// executable passes the installer's inspector (see InstallationInspector for why it is injected).
-    public init(
-        options: ServerOptions, git: any GitClient = CLIGitClient(), tmux: any TmuxClient = CLITmuxClient(),
-        programs: any ProgramProbe = CLIProgramProbe(), installation: (any InstallationInspector)? = nil
-    ) {
+    /// `adapters` come from the executable's composition root (CodestratorAssembly). `installation` is what
+    /// `runtime.bundle.info` reports client configs and skills from; the executable passes the installer's
+    /// inspector (see InstallationInspector for why it is injected).
+    public init(options: ServerOptions, adapters: Adapters, installation: (any InstallationInspector)? = nil) {
         self.options = options
-        self.git = git
-        self.tmux = tmux
-        self.programs = programs
+        self.adapters = adapters
         self.installation = installation
     }
 
@@ -59,6 +52,7 @@ public actor EnvironmentProvider {
     public func environment() async throws -> ServiceEnvironment {
         if let built { return built }
         let dir = (options.repo as NSString).standardizingPath
+        let git = adapters.git
         guard let root = try await git.mainWorktree(containing: dir) else {
             throw CodestratorError(
                 .unavailable, "\(dir) is not inside a git repository",
@@ -68,29 +62,11 @@ public actor EnvironmentProvider {
         try layout.ensureDirectories()
         try RepositoryLayout.ensureExcluded(excludePath: try await git.infoExcludePath(repo: root))
         let dbPath = options.db ?? layout.defaultDatabasePath
-        let store = try Store(path: dbPath)
-        var caller = Caller(role: options.role, threadId: options.threadId)
-        if options.role != .root {
-            guard let tid = options.threadId else {
-                throw CodestratorError(
-                    .invalidParams, "role \(options.role.rawValue) needs --thread-id", expected: "a thread id")
-            }
-            let role = options.role
-            let sessionId: Int = try await store.read { tx in
-                guard let t = try ThreadRecord.load(tx, tid) else {
-                    throw CodestratorError(.notFound, "thread \(tid) does not exist", expected: "an existing thread id")
-                }
-                guard t.role == role.threadRole else {
-                    throw CodestratorError(
-                        .invalidParams, "thread \(tid) has role \(t.role.rawValue)", expected: "role \(role.rawValue)")
-                }
-                return t.sessionId
-            }
-            caller.sessionId = sessionId
-        }
+        let store = try adapters.openDatabase(dbPath)
+        let caller = try await Caller.resolve(role: options.role, threadId: options.threadId, in: store)
         let env = ServiceEnvironment(
-            store: store, git: git, tmux: tmux, layout: layout, caller: caller, oneShot: options.oneShot,
-            heartbeats: heartbeats, tmuxSocket: options.tmuxSocket, dbPath: dbPath, programs: programs,
+            store: store, git: git, tmux: adapters.tmux, layout: layout, caller: caller, oneShot: options.oneShot,
+            heartbeats: heartbeats, tmuxSocket: options.tmuxSocket, dbPath: dbPath, programs: adapters.programs,
             installation: installation, identity: options.sharedByClients ? RootIdentity() : .current(),
             sharedByClients: options.sharedByClients)
         built = env
@@ -98,25 +74,13 @@ public actor EnvironmentProvider {
         return env
     }
 
-    /// One round of the background poller (docs/runtime.md#status-detection): live threads and threads with queued
-    /// directives of the sessions this process heartbeats, least recently observed first, at most 64.
+    /// One round of the background poller (docs/runtime.md#status-detection) over the sessions this process
+    /// heartbeats (ServerRounds.poll).
     public func pollOnce() async {
         guard let env = built, env.caller.role == .root else { return }
         let ids = await heartbeats.sessionIds
         guard !ids.isEmpty else { return }
-        let placeholders = ids.map { _ in "?" }.joined(separator: ",")
-        let threads: [Int] =
-            (try? await env.store.read { tx in
-                try tx.ints(
-                    """
-                    SELECT t.id FROM threads t WHERE t.session_id IN (\(placeholders)) AND t.role <> 'session-root'
-                      AND t.tmux_pane_id IS NOT NULL AND (t.status IN ('initializing','running','idle','waiting_user_answer')
-                      OR EXISTS (SELECT 1 FROM thread_directives d WHERE d.thread_id = t.id AND d.state = 'queued'))
-                    ORDER BY t.status_observed_at LIMIT 64
-                    """, ids.map { $0 as any SQLArgument })
-            }) ?? []
-        if !threads.isEmpty { _ = try? await ThreadObserver(env: env).observe(threads, capture: true) }
-        await Housekeeping(env: env).run(sessions: ids)
+        await ServerRounds(env: env).poll(sessions: ids)
     }
 
     /// Reconciliation right after a root server starts (docs/runtime.md#reconciliation), in the background.
@@ -130,19 +94,7 @@ public actor EnvironmentProvider {
         guard let env = built else { return }
         let ids = await heartbeats.sessionIds
         guard !ids.isEmpty else { return }
-        let pid = env.serverPid
-        let host = env.serverHost
-        _ = try? await env.store.write { tx in
-            for id in ids {
-                try tx.execute(
-                    """
-                    UPDATE sessions SET last_seen_at = ?, server_pid = ?, server_host = ?
-                    WHERE id = ? AND status IN ('active','awaiting_resume')
-                    """, [tx.now, pid, host, id])
-            }
-            // Another session's main merge lock, when that session went stale meanwhile.
-            _ = try MergeService.releaseDeadHolder(tx)
-        }
+        await ServerRounds(env: env).heartbeat(sessions: ids)
     }
 }
 

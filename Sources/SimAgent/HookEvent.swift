@@ -13,7 +13,7 @@ public struct SimHookEvent: Sendable, Equatable {
     ]
 
     /// Messages are cut to 4 KiB (docs/data-model.md, thread_events.message).
-    public static let messageLimit = 4096
+    public static let messageLimit = ThreadEvents.messageLimit
 
     public let threadId: Int
     public let event: String
@@ -46,23 +46,13 @@ public struct SimHookEvent: Sendable, Equatable {
         return String(s[..<end])
     }
 
-    /// Inserts the row (and prunes the thread's events beyond the newest 200) in one short transaction.
+    /// Inserts the row (and prunes the thread's old events, ThreadEvents) in one short transaction.
     public func record(in store: Store) async throws {
-        let e = self
-        try await store.write { tx in
-            guard try tx.int("SELECT 1 FROM threads WHERE id = ?", [e.threadId]) != nil else {
-                throw SimFailure("thread \(e.threadId) does not exist; expected a thread id of this repository")
-            }
-            try tx.insert(
-                """
-                INSERT INTO thread_events (thread_id, source, event, provider_status, message, created_at)
-                VALUES (?, 'sim', ?, ?, ?, ?)
-                """, [e.threadId, e.event, e.providerStatus, e.message, tx.now])
-            try tx.execute(
-                """
-                DELETE FROM thread_events WHERE thread_id = ? AND id <= (
-                  SELECT id FROM thread_events WHERE thread_id = ? ORDER BY id DESC LIMIT 1 OFFSET 200)
-                """, [e.threadId, e.threadId])
+        let recorded = try await ThreadEvents.recordIfThreadExists(
+            in: store, threadId: threadId, source: "sim", event: event, providerStatus: providerStatus,
+            message: message)
+        guard recorded else {
+            throw SimFailure("thread \(threadId) does not exist; expected a thread id of this repository")
         }
     }
 }

@@ -21,10 +21,12 @@ public struct SimAgentOptions: Sendable {
     /// The working directory (writes and commits happen here).
     public var workdir: String
     public var toolOf: StdioMCPClient.ToolOf
+    /// Finds the repository root (from the executable's composition root).
+    public var git: any GitClient
 
     public init(
         script: SimScript, repo: String, role: String, threadId: Int?, speed: Double, executable: String,
-        workdir: String, toolOf: @escaping StdioMCPClient.ToolOf
+        workdir: String, toolOf: @escaping StdioMCPClient.ToolOf, git: any GitClient
     ) {
         self.script = script
         self.repo = repo
@@ -34,6 +36,7 @@ public struct SimAgentOptions: Sendable {
         self.executable = executable
         self.workdir = workdir
         self.toolOf = toolOf
+        self.git = git
     }
 }
 
@@ -51,10 +54,10 @@ public enum SimAgentHost {
     /// Runs the sim until it exits; returns its exit status. The terminal is restored before returning.
     public static func run(_ o: SimAgentOptions) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
-        let root = (try? await CLIGitClient().mainWorktree(containing: o.repo)) ?? nil
+        let root = (try? await o.git.mainWorktree(containing: o.repo)) ?? nil
         let layout = RepositoryLayout(root: root ?? o.repo)
         _ = try? layout.ensureDirectories()
-        if let root, let exclude = try? await CLIGitClient().infoExcludePath(repo: root) {
+        if let root, let exclude = try? await o.git.infoExcludePath(repo: root) {
             // The sim's `git add -A` in the main worktree must never pick up `.codestrator/`.
             _ = try? RepositoryLayout.ensureExcluded(excludePath: exclude)
         }

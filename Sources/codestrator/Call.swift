@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodestratorAssembly
 import CodestratorCore
 import CodestratorInstall
 import CodestratorMCP
@@ -43,7 +44,7 @@ struct Call: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let options = try common.serverOptions(oneShot: true, tmuxSocket: env["CODESTRATOR_TMUX_SOCKET"])
         // The installer's view of client configs and skills, for runtime.bundle.info (InstallationInspector).
-        let provider = EnvironmentProvider(options: options, installation: InstalledBundleInspector.fromEnvironment())
+        let provider = Assembly.provider(options: options, installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)
         let dispatcher = Dispatcher(provider: provider, role: options.role)
         switch await dispatcher.callMethod(method, params: object) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodestratorAssembly
 import CodestratorCore
 import CodestratorInstall
 import CodestratorRuntime
@@ -31,11 +32,11 @@ struct Doctor: AsyncParsableCommand {
         var checks: [Check] = []
 
         // git, tmux and the agent CLIs are probed concurrently, as runtime.bundle.info does.
-        let probe = CLIProgramProbe()
+        let probe = Assembly.makeProgramProbe()
         async let tmuxFacts = Toolchain.tmux(probe)
         async let providerFacts = Toolchain.providers(probe, binary: bin)
         let gitFacts = await Toolchain.git(probe)
-        let git = CLIGitClient()
+        let git = Assembly.makeGitClient()
         var root: String?
         if gitFacts.path != nil {
             let v = gitFacts.version ?? "of unknown version"
@@ -210,7 +211,7 @@ struct Doctor: AsyncParsableCommand {
         }
         let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
         let store: Store
-        do { store = try Store(path: path, busyTimeout: 2) } catch {
+        do { store = try Assembly.openDatabase(path, for: .doctor) } catch {
             let e = error as? CodestratorError
             return [
                 Check(

@@ -1,6 +1,6 @@
 import ArgumentParser
+import CodestratorAssembly
 import CodestratorCore
-import CodestratorRuntime
 import Foundation
 import SimAgent
 
@@ -14,7 +14,7 @@ struct Hook: ParsableCommand {
 
 /// `codestrator hook sim --event E [--thread-id N] [--message TEXT]`: the sim agent's reports. It never fails
 /// its caller: every problem (bad flags included) is logged to stderr and the exit status is 0, and it gives up
-/// after about 1 s (the database is opened with a 500 ms busy timeout).
+/// after about 1 s (the database is opened with the hook busy timeout, Assembly.StoreUse).
 struct HookSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
@@ -63,7 +63,7 @@ struct HookSim: AsyncParsableCommand {
         if path == nil {
             let dir = repo ?? env["CODESTRATOR_REPO"] ?? cwd
             let absolute = dir.hasPrefix("/") ? dir : cwd + "/" + dir
-            let root = try await CLIGitClient().mainWorktree(containing: absolute) ?? absolute
+            let root = try await Assembly.makeGitClient().mainWorktree(containing: absolute) ?? absolute
             path = RepositoryLayout(root: root).defaultDatabasePath
         }
         guard var dbPath = path else { return }
@@ -72,7 +72,7 @@ struct HookSim: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: dbPath) else {
             throw SimFailure("no database at \(dbPath); expected a repository where Codestrator runs")
         }
-        try await e.record(in: try Store(path: dbPath, busyTimeout: 0.5))
+        try await e.record(in: try Assembly.openDatabase(dbPath, for: .hook))
     }
 
     func log(_ text: String) {

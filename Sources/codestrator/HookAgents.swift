@@ -1,7 +1,7 @@
 import ArgumentParser
+import CodestratorAssembly
 import CodestratorCore
 import CodestratorMCP
-import CodestratorRuntime
 import Foundation
 import SimAgent
 
@@ -34,7 +34,7 @@ struct HookSessionStart: AsyncParsableCommand {
     func context() async throws -> String? {
         guard let dbPath = HookRepository.databasePath(db: db, repo: repo) else { return nil }
         let env = ProcessInfo.processInfo.environment
-        let store = try Store(path: dbPath, busyTimeout: 0.5)
+        let store = try Assembly.openDatabase(dbPath, for: .hook)
         let thread = (threadId ?? env["CODESTRATOR_THREAD_ID"]).flatMap { Int($0) }
         var current = RootIdentity.current()
         // Both CLIs pass the hook their conversation's `session_id` on standard input: the root's identity
@@ -75,11 +75,13 @@ struct HookSessionStart: AsyncParsableCommand {
         }
         let root = ((dbPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         let caller = Caller(role: role, threadId: role == .root ? nil : thread, sessionId: sessionId)
+        let adapters = Assembly.adapters(for: .hook)
         let service = ServiceEnvironment(
-            store: store, git: CLIGitClient(), tmux: CLITmuxClient(), layout: RepositoryLayout(root: root),
+            store: store, git: adapters.git, tmux: adapters.tmux, layout: RepositoryLayout(root: root),
             caller: caller, oneShot: true, heartbeats: HeartbeatRegistry(), tmuxSocket: nil, dbPath: dbPath,
-            programs: CLIProgramProbe())
-        let provider = EnvironmentProvider(options: ServerOptions(repo: root, db: dbPath, role: role, oneShot: true))
+            programs: adapters.programs)
+        let provider = EnvironmentProvider(
+            options: ServerOptions(repo: root, db: dbPath, role: role, oneShot: true), adapters: adapters)
         await provider.adopt(service)
         let d = Dispatcher(provider: provider, role: role)
         let scope: JSONObject = role == .root ? ["session_id": .int(sessionId)] : [:]
@@ -322,23 +324,11 @@ struct AgentHookEvent: Sendable {
         guard let dbPath = HookRepository.databasePath(db: db, repo: repo) else {
             throw SimFailure("no Codestrator database here; expected a repository where Codestrator runs")
         }
-        let store = try Store(path: dbPath, busyTimeout: 0.5)
-        let e = self
-        let message = message.map { SimHookEvent.cut($0, toBytes: SimHookEvent.messageLimit) }
-        try await store.write { tx in
-            guard try tx.int("SELECT 1 FROM threads WHERE id = ?", [tid]) != nil else {
-                throw SimFailure("thread \(tid) does not exist; expected a thread id of this repository")
-            }
-            try tx.insert(
-                """
-                INSERT INTO thread_events (thread_id, source, event, provider_status, message, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, [tid, e.source, e.event, e.status, message, tx.now])
-            try tx.execute(
-                """
-                DELETE FROM thread_events WHERE thread_id = ? AND id <= (
-                  SELECT id FROM thread_events WHERE thread_id = ? ORDER BY id DESC LIMIT 1 OFFSET 200)
-                """, [tid, tid])
+        let recorded = try await ThreadEvents.recordIfThreadExists(
+            in: try Assembly.openDatabase(dbPath, for: .hook), threadId: tid, source: source, event: event,
+            providerStatus: status, message: message)
+        guard recorded else {
+            throw SimFailure("thread \(tid) does not exist; expected a thread id of this repository")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodestratorAssembly
 import CodestratorCore
 import CodestratorInstall
 import CodestratorRuntime
@@ -33,7 +34,7 @@ struct Install: AsyncParsableCommand {
         var root: String?
         if scope == .project {
             let dir = absolute(repo ?? cwd, cwd)
-            guard let r = try? await CLIGitClient().mainWorktree(containing: dir) else {
+            guard let r = try? await Assembly.makeGitClient().mainWorktree(containing: dir) else {
                 FileHandle.standardError.write(
                     Data(
                         "codestrator install: \(dir) is not inside a git repository; project scope needs one (run git init, or use --scope user)\n"
@@ -49,7 +50,7 @@ struct Install: AsyncParsableCommand {
         var report = uninstall ? installer.uninstall(dryRun: dryRun) : installer.install(dryRun: dryRun)
         if scope == .project, !dryRun, !uninstall, report.exitCode == 0, let root {
             // The manifest lives in .codestrator/, which must stay out of git (docs/protocol.md#repository-and-database).
-            if let exclude = try? await CLIGitClient().infoExcludePath(repo: root) {
+            if let exclude = try? await Assembly.makeGitClient().infoExcludePath(repo: root) {
                 _ = try? RepositoryLayout.ensureExcluded(excludePath: exclude)
             }
         }

@@ -1,9 +1,9 @@
 import ArgumentParser
+import CodestratorAssembly
 import CodestratorCore
 import CodestratorHTTP
 import CodestratorInstall
 import CodestratorMCP
-import CodestratorRuntime
 import Foundation
 
 /// `codestrator serve`: the MCP server over stdio (docs/protocol.md#stdio-transport).
@@ -76,7 +76,7 @@ struct Serve: AsyncParsableCommand {
         var options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
         options.sharedByClients = http
         // The installer's view of client configs and skills, for runtime.bundle.info (InstallationInspector).
-        let provider = EnvironmentProvider(options: options, installation: InstalledBundleInspector.fromEnvironment())
+        let provider = Assembly.provider(options: options, installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)
         let dispatcher = Dispatcher(provider: provider, role: options.role)
         Log.debug("serving role \(options.role.rawValue) for \(options.repo)")
@@ -126,6 +126,6 @@ struct Serve: AsyncParsableCommand {
 enum ProcessRunnerCheck {
     /// Whether `dir` is inside a git work tree (reconciliation must not create `.codestrator/` elsewhere).
     static func isGitRepo(_ dir: String) async throws -> Bool {
-        try await CLIGitClient().mainWorktree(containing: dir) != nil
+        try await Assembly.makeGitClient().mainWorktree(containing: dir) != nil
     }
 }

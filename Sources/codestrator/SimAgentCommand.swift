@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodestratorAssembly
 import CodestratorCore
 import CodestratorMCP
 import Foundation
@@ -69,7 +70,8 @@ struct SimAgentCommand: AsyncParsableCommand {
             SimAgentOptions(
                 script: loaded, repo: dir.hasPrefix("/") ? dir : cwd + "/" + dir, role: roleName, threadId: thread,
                 speed: speed, executable: SimAgentHost.currentExecutable(), workdir: cwd,
-                toolOf: { MethodRegistry.standard[$0]?.group.rawValue ?? "orchestrator_call" }))
+                toolOf: { MethodRegistry.standard[$0]?.group.rawValue ?? "orchestrator_call" },
+                git: Assembly.makeGitClient()))
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodestratorAssembly
 import CodestratorCore
 import CodestratorMCP
 import Foundation
@@ -17,7 +18,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let dir = repo ?? FileManager.default.currentDirectoryPath
-        let provider = EnvironmentProvider(options: ServerOptions(repo: dir, db: db, oneShot: true))
+        let provider = Assembly.provider(options: ServerOptions(repo: dir, db: db, oneShot: true))
         let dispatcher = Dispatcher(provider: provider, role: .root)
         var shown: String?
         repeat {

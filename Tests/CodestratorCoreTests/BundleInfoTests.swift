@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import CodestratorAssembly
 @testable import CodestratorCore
 @testable import CodestratorInstall
 @testable import CodestratorMCP
@@ -189,7 +190,7 @@ struct BundleSandbox {
     func dispatcher(_ box: BundleSandbox, role: ProcessRole = .root, thread: Int? = nil, inspector: Bool = true)
         -> Dispatcher
     {
-        let provider = EnvironmentProvider(
+        let provider = Assembly.provider(
             options: ServerOptions(
                 repo: box.repo, role: role, threadId: thread, tmuxSocket: "cs-unit-none", oneShot: true),
             programs: FakeProgramProbe(), installation: inspector ? InstalledBundleInspector(home: box.home) : nil)
@@ -272,7 +273,7 @@ struct BundleSandbox {
         defer { box.cleanup() }
         for role in [ProcessRole.planArchitect, .docMirrorManager] {
             let thread = try await h.insertThread(session: session, role: role.threadRole)
-            let provider = EnvironmentProvider(
+            let provider = Assembly.provider(
                 options: ServerOptions(repo: h.repo, role: role, threadId: thread, oneShot: true),
                 programs: FakeProgramProbe(), installation: InstalledBundleInspector(home: box.home))
             let r = try await info(Dispatcher(provider: provider, role: role))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import CodestratorAssembly
 @testable import CodestratorCore
 @testable import CodestratorMCP
 @testable import CodestratorRuntime
@@ -28,7 +29,7 @@ struct TestRepo {
             }
         }
         let socket = "cs-unit-\(UUID().uuidString.prefix(8))"
-        let provider = EnvironmentProvider(
+        let provider = Assembly.provider(
             options: ServerOptions(repo: path, role: role, threadId: threadId, tmuxSocket: socket, oneShot: true))
         return TestRepo(
             path: path, dispatcher: Dispatcher(provider: provider, role: role), provider: provider, socket: socket)

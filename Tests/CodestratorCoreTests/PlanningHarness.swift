@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import CodestratorAssembly
 @testable import CodestratorCore
 @testable import CodestratorMCP
 @testable import CodestratorRuntime
@@ -24,7 +25,7 @@ struct Harness {
             let r = try await ProcessRunner.run(["git"] + args)
             #expect(r.ok, "git \(args)")
         }
-        let provider = EnvironmentProvider(
+        let provider = Assembly.provider(
             options: ServerOptions(repo: repo, tmuxSocket: "cs-unit-\(UUID().uuidString.prefix(8))", oneShot: true))
         let env = try await provider.environment()
         return Harness(dir: dir, repo: env.layout.root, root: Dispatcher(provider: provider, role: .root), env: env)
@@ -37,7 +38,7 @@ struct Harness {
 
     /// A dispatcher of a child role acting as `thread`.
     func child(_ role: ProcessRole, thread: Int) -> Dispatcher {
-        let provider = EnvironmentProvider(
+        let provider = Assembly.provider(
             options: ServerOptions(repo: repo, role: role, threadId: thread, tmuxSocket: "cs-unit-none", oneShot: true))
         return Dispatcher(provider: provider, role: role)
     }

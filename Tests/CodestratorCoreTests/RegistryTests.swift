@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import CodestratorAssembly
 @testable import CodestratorCore
 @testable import CodestratorMCP
 @testable import CodestratorRuntime
@@ -42,7 +43,7 @@ import Testing
         _ = try await ProcessRunner.run(["git", "init", "-q", "-b", "main", dir])
         let registry = MethodRegistry([method("mirror.status", .system, "Unbuilt", readOnly: true, ownedBy: "issue 9")])
         let d = Dispatcher(
-            registry: registry, provider: EnvironmentProvider(options: ServerOptions(repo: dir, oneShot: true)),
+            registry: registry, provider: Assembly.provider(options: ServerOptions(repo: dir, oneShot: true)),
             role: .root)
         guard case .failure(let m, let e) = await d.callMethod("mirror.status", params: [:]) else {
             Issue.record("an unbuilt method succeeded")

@@ -49,14 +49,8 @@ extension LifecycleService {
                     next.rawValue, tx.now, tx.now, outcome, next.rawValue, tx.now, ScreenText.cut(question ?? summary),
                     threadId,
                 ])
-            try tx.execute(
-                "INSERT INTO thread_events (thread_id, source, event, provider_status, message, created_at) VALUES (?, 'mcp', 'report', NULL, ?, ?)",
-                [threadId, ScreenText.cut(summary), tx.now])
-            try tx.execute(
-                """
-                DELETE FROM thread_events WHERE thread_id = ? AND id <= (
-                  SELECT id FROM thread_events WHERE thread_id = ? ORDER BY id DESC LIMIT 1 OFFSET 200)
-                """, [threadId, threadId])
+            try ThreadEvents.record(
+                tx, threadId: threadId, source: "mcp", event: "report", providerStatus: nil, message: summary)
             var warnings: [String] = []
             var ref: CurrentRefRecord?
             if var c = task {

@@ -1,0 +1,49 @@
+import Foundation
+
+/// What a serving process does in the background for the sessions it keeps alive (HeartbeatRegistry): a poll
+/// of their children every 2 s and a heartbeat every 20 s (docs/runtime.md#status-detection). The transport
+/// layer only keeps the clock.
+public struct ServerRounds: Sendable {
+    let env: ServiceEnvironment
+    public init(env: ServiceEnvironment) { self.env = env }
+
+    /// Most threads observed in one poll round, so a large session cannot stretch a round past its 2 s.
+    static let pollLimit = 64
+
+    /// One poll round (root servers only): live threads and threads with queued directives of `sessions`,
+    /// least recently observed first, then the housekeeping.
+    public func poll(sessions: [Int]) async {
+        guard env.caller.role == .root, !sessions.isEmpty else { return }
+        let placeholders = sessions.map { _ in "?" }.joined(separator: ",")
+        let threads: [Int] =
+            (try? await env.store.read { tx in
+                try tx.ints(
+                    """
+                    SELECT t.id FROM threads t WHERE t.session_id IN (\(placeholders)) AND t.role <> 'session-root'
+                      AND t.tmux_pane_id IS NOT NULL AND (t.status IN ('initializing','running','idle','waiting_user_answer')
+                      OR EXISTS (SELECT 1 FROM thread_directives d WHERE d.thread_id = t.id AND d.state = 'queued'))
+                    ORDER BY t.status_observed_at LIMIT \(Self.pollLimit)
+                    """, sessions.map { $0 as any SQLArgument })
+            }) ?? []
+        if !threads.isEmpty { _ = try? await ThreadObserver(env: env).observe(threads, capture: true) }
+        await Housekeeping(env: env).run(sessions: sessions)
+    }
+
+    /// One heartbeat of `sessions` (open ones only), recording this process as their server, and the release
+    /// of another session's main merge lock when that session went stale meanwhile.
+    public func heartbeat(sessions: [Int]) async {
+        guard !sessions.isEmpty else { return }
+        let pid = env.serverPid
+        let host = env.serverHost
+        _ = try? await env.store.write { tx in
+            for id in sessions {
+                try tx.execute(
+                    """
+                    UPDATE sessions SET last_seen_at = ?, server_pid = ?, server_host = ?
+                    WHERE id = ? AND status IN ('active','awaiting_resume')
+                    """, [tx.now, pid, host, id])
+            }
+            _ = try MergeService.releaseDeadHolder(tx)
+        }
+    }
+}
