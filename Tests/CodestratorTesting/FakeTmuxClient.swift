@@ -40,9 +40,11 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
     var panes: [String: Pane] = [:]
     var nextPane = 0
     var nextSession = 0
+    var newPaneScreen = ""
     var pasteReaction: (@Sendable (String, String) -> Void)?
     /// The directory a pane reports instead of the one it was started in (a program that left it).
     var currentPath: [String: String] = [:]
+    var anyCurrentPath: String?
 
     public init() {}
 
@@ -64,6 +66,9 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
 
     public var sessionNamesNow: [String] { recorder.locked { sessions.keys.sorted() } }
 
+    /// The screen every pane `splitWindow` creates from now on shows (a child's program as it starts).
+    public func screenOfNewPanes(_ text: String) { recorder.locked { newPaneScreen = text } }
+
     public func setScreen(_ pane: String, _ text: String) { recorder.locked { panes[pane]?.screen = text } }
 
     /// The pane's program exits with `status` (the pane stays, dead, as remain-on-exit keeps it).
@@ -73,6 +78,10 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
             panes[pane]?.deadStatus = status
         }
     }
+
+    /// Every pane without a path of its own (`setCurrentPath`) reports `path` as its current directory (nil:
+    /// the directory it was started in), as tmux does for a pane started where its `-c` directory was missing.
+    public func setCurrentPathOfAllPanes(_ path: String?) { recorder.locked { anyCurrentPath = path } }
 
     /// The pane's program reports `path` as its current directory.
     public func setCurrentPath(_ pane: String, _ path: String) { recorder.locked { currentPath[pane] = path } }
@@ -207,7 +216,7 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
 
     public func paneCurrentPath(socket: String?, pane: String) async throws -> String? {
         try recorder.record("paneCurrentPath", [pane])
-        return recorder.locked { currentPath[pane] ?? panes[pane]?.cwd }
+        return recorder.locked { currentPath[pane] ?? anyCurrentPath ?? panes[pane]?.cwd }
     }
 
     public func splitWindow(
@@ -220,7 +229,7 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
             if horizontal { panes[target]?.width = t.width / 2 } else { panes[target]?.height = t.height / 2 }
             panes[id] = Pane(
                 id: id, session: t.session, window: t.window, width: horizontal ? t.width / 2 : t.width,
-                height: horizontal ? t.height : t.height / 2, cwd: cwd, argv: argv, env: env.map { "\($0.0)=\($0.1)" })
+                height: horizontal ? t.height : t.height / 2, cwd: cwd, argv: argv, env: env.map { "\($0.0)=\($0.1)" }, screen: newPaneScreen)
             return id
         }
     }
