@@ -41,6 +41,7 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
     var nextPane = 0
     var nextSession = 0
     var newPaneScreen = ""
+    var keysReaction: (@Sendable (String, [String]) -> Void)?
     var pasteReaction: (@Sendable (String, String) -> Void)?
     /// The directory a pane reports instead of the one it was started in (a program that left it).
     var currentPath: [String: String] = [:]
@@ -90,6 +91,9 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
     public func onPaste(_ body: @escaping @Sendable (String, String) -> Void) {
         recorder.locked { pasteReaction = body }
     }
+
+    /// Called with (pane, keys) on every `sendKeys` that succeeds: the child reacting to a key.
+    public func onKeys(_ body: @escaping @Sendable (String, [String]) -> Void) { recorder.locked { keysReaction = body } }
 
     /// A session someone else made (no Codestrator marks unless given).
     public func addSession(_ name: String, options: [String: String] = [:]) {
@@ -259,9 +263,11 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
 
     public func sendKeys(socket: String?, pane: String, keys: [String]) async throws {
         try recorder.record("sendKeys", [pane] + keys)
-        try recorder.locked {
+        let reaction: (@Sendable (String, [String]) -> Void)? = try recorder.locked {
             guard panes[pane] != nil else { throw Self.failure(.paneNotFound, "can't find pane: \(pane)") }
+            return keysReaction
         }
+        reaction?(pane, keys)
     }
 
     public func capture(socket: String?, pane: String, lines: Int) async throws -> String {
