@@ -93,7 +93,9 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
     }
 
     /// Called with (pane, keys) on every `sendKeys` that succeeds: the child reacting to a key.
-    public func onKeys(_ body: @escaping @Sendable (String, [String]) -> Void) { recorder.locked { keysReaction = body } }
+    public func onKeys(_ body: @escaping @Sendable (String, [String]) -> Void) {
+        recorder.locked { keysReaction = body }
+    }
 
     /// A session someone else made (no Codestrator marks unless given).
     public func addSession(_ name: String, options: [String: String] = [:]) {
@@ -233,7 +235,8 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
             if horizontal { panes[target]?.width = t.width / 2 } else { panes[target]?.height = t.height / 2 }
             panes[id] = Pane(
                 id: id, session: t.session, window: t.window, width: horizontal ? t.width / 2 : t.width,
-                height: horizontal ? t.height : t.height / 2, cwd: cwd, argv: argv, env: env.map { "\($0.0)=\($0.1)" }, screen: newPaneScreen)
+                height: horizontal ? t.height : t.height / 2, cwd: cwd, argv: argv, env: env.map { "\($0.0)=\($0.1)" },
+                screen: newPaneScreen)
             return id
         }
     }
