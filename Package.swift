@@ -65,13 +65,38 @@ let package = Package(
             dependencies: [],
             path: "Benchmarks/codestrator-bench"
         ),
+        // Test support (not a test target): fakes at the ports and the registry harness, shared by the test targets.
+        .target(
+            name: "CodestratorTesting",
+            dependencies: ["CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorAssembly"],
+            path: "Tests/CodestratorTesting"
+        ),
+        // Unit tests of the domain: fakes at the ports, a real SQLite store, no git and no tmux.
         .testTarget(
             name: "CodestratorCoreTests",
+            dependencies: ["CodestratorCore", "CodestratorTesting"],
+            exclude: ["Fixtures"]
+        ),
+        // The adapters against real git and real tmux on a private socket.
+        .testTarget(name: "CodestratorRuntimeTests", dependencies: ["CodestratorCore", "CodestratorRuntime"]),
+        // The registry and the services behind it on a real repository (`Harness`).
+        .testTarget(
+            name: "CodestratorMCPTests",
             dependencies: [
-                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorHTTP", "CodestratorInstall",
-                "CodestratorAssembly",
+                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorAssembly", "CodestratorTesting",
             ],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "CodestratorHTTPTests",
+            dependencies: ["CodestratorCore", "CodestratorMCP", "CodestratorHTTP", "CodestratorTesting"]
+        ),
+        .testTarget(
+            name: "CodestratorInstallTests",
+            dependencies: [
+                "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorInstall", "CodestratorAssembly",
+                "CodestratorTesting",
+            ]
         ),
         .testTarget(name: "SimAgentTests", dependencies: ["SimAgent", "CodestratorCore"]),
     ],

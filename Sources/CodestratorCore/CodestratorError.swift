@@ -26,16 +26,20 @@ public struct CodestratorError: Error, Sendable {
     public var field: String?
     /// Extra fields placed next to `error` in structuredContent (e.g. `conflicting_files`).
     public var context: JSONObject
+    /// The kind of an outside program's failure, set by the adapter that ran it (AdapterFailure); never
+    /// reported to the caller, only matched by services.
+    public var failure: AdapterFailure?
 
     public init(
         _ code: ErrorCode, _ what: String, expected: String, field: String? = nil,
-        context: JSONObject = JSONObject()
+        context: JSONObject = JSONObject(), failure: AdapterFailure? = nil
     ) {
         self.code = code
         self.what = what
         self.expected = expected
         self.field = field
         self.context = context
+        self.failure = failure
     }
 
     public func message(method: String) -> String { "\(method): \(what); expected \(expected)" }

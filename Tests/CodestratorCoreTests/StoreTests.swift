@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import CodestratorCore
-@testable import CodestratorRuntime
 
 @Suite struct StoreTests {
     func tempDir() -> String {
@@ -51,41 +50,5 @@ import Testing
         #expect(t == "2026-03-01T10:00:00.123Z")
         #expect(t.count == 24)
         #expect(Timestamp.parse(t).map { abs($0.timeIntervalSince1970 - 1_772_359_200.123) < 0.001 } == true)
-    }
-}
-
-@Suite struct GitClientTests {
-    @Test func worktreeAddReportsATakenNameInsteadOfFailing() async throws {
-        let d = NSTemporaryDirectory() + "cs-git-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: d) }
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        for args in [
-            ["init", "-q", "-b", "main", d],
-            ["-C", d, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "i"],
-        ] {
-            let r = try await ProcessRunner.run(["git"] + args)
-            #expect(r.ok)
-        }
-        let git = CLIGitClient()
-        #expect(try await git.mainWorktree(containing: d) != nil)
-        #expect(try await git.mainWorktree(containing: "/") == nil)
-        let head = try #require(try await git.resolveCommit(repo: d, rev: "HEAD"))
-        #expect(
-            try await git.worktreeAdd(repo: d, branch: "codestrator/x", path: d + "/wt/x", baseCommit: head) == .created
-        )
-        if case .alreadyExists = try await git.worktreeAdd(
-            repo: d, branch: "codestrator/x", path: d + "/wt/y", baseCommit: head)
-        {
-        } else {
-            Issue.record("expected alreadyExists")
-        }
-        #expect(try await git.resolveCommit(repo: d, rev: "no-such-ref") == nil)
-    }
-
-    @Test func aTimeoutKillsTheWholeProcessGroup() async throws {
-        let start = Date()
-        let r = try await ProcessRunner.run(["sh", "-c", "sleep 30 & sleep 30"], timeout: 0.5)
-        #expect(r.timedOut)
-        #expect(Date().timeIntervalSince(start) < 5)
     }
 }

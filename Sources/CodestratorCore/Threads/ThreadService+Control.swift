@@ -306,7 +306,7 @@ extension ThreadService {
                 let root = getuid() == 0
                 let sudo = root ? [] : ["sudo", "-n"]
                 var sudoOK = root
-                if !root, ProcessRunnerLookup.which("sudo") != nil {
+                if !root, env.programs.locate("sudo") != nil {
                     sudoOK = (try? await env.tmux.runCommand(["sudo", "-n", "true"], timeout: 10))?.0 == 0
                 }
                 if sudoOK {
@@ -316,7 +316,7 @@ extension ThreadService {
                         ["pacman", "-S", "--noconfirm", "tmux"], ["apk", "add", "tmux"],
                         ["zypper", "--non-interactive", "install", "tmux"],
                     ]
-                    where ProcessRunnerLookup.which(cmd[0]) != nil {
+                    where env.programs.locate(cmd[0]) != nil {
                         let (code, output) = try await env.tmux.runCommand(sudo + cmd, timeout: 120)
                         attempts.append(
                             .obj([
@@ -347,7 +347,7 @@ extension ThreadService {
             ])
         }
         return .obj([
-            "status": final, "tmux_path": ProcessRunnerLookup.which("tmux"), "tmux_version": v,
+            "status": final, "tmux_path": env.programs.locate("tmux"), "tmux_version": v,
             "socket": session?.tmuxSocket ?? env.tmuxSocket,
             "attempts": JSON.array(attempts), "manual_instructions": status == "manual_required" ? manual : [String](),
             "event": event,

@@ -199,7 +199,7 @@ public struct ThreadService: Sendable {
                     .invalidParams, "runner_kind command needs launch_argv", expected: "launch_argv or launch_command",
                     field: "launch_argv")
             }
-            guard ProcessRunnerLookup.which(program) != nil else {
+            guard env.programs.locate(program) != nil else {
                 throw CodestratorError(
                     .invalidParams, "program \(quoted(program)) not found on PATH",
                     expected: "an absolute path or a program on PATH",
@@ -208,7 +208,7 @@ public struct ThreadService: Sendable {
             plan.launchArgv = a
         } else if plan.provider == "codex" {
             let cmd = p.string("codex_command") ?? "codex"
-            guard ProcessRunnerLookup.which(cmd) != nil else {
+            guard env.programs.locate(cmd) != nil else {
                 throw CodestratorError(
                     .unavailable, "program \(quoted(cmd)) not found on PATH",
                     expected: "Codex CLI installed, or codex_command",
@@ -221,7 +221,7 @@ public struct ThreadService: Sendable {
                 plan.agentOverride = .object(o)
             }
         } else if plan.provider == "claude_code" {
-            guard ProcessRunnerLookup.which("claude") != nil else {
+            guard env.programs.locate("claude") != nil else {
                 throw CodestratorError(
                     .unavailable, "program \"claude\" not found on PATH", expected: "Claude Code installed",
                     field: "provider")
@@ -387,11 +387,11 @@ public struct ThreadService: Sendable {
                     horizontal: Double(largest.width) > 2.2 * Double(largest.height),
                     cwd: t.workdir ?? env.layout.root, env: launch.env, argv: launch.argv)
                 break
-            } catch let e as CodestratorError where attempt < 3 && (e.what.contains("no space") && !tiled) {
+            } catch let e as CodestratorError where attempt < 3 && e.tmuxFailure == .noSpace && !tiled {
                 tiled = true
                 try await tmux.tile(socket: socket, session: name, window: plan.window)
                 panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
-            } catch let e as CodestratorError where attempt < 3 && e.what.contains("can't find pane") {
+            } catch let e as CodestratorError where attempt < 3 && e.tmuxFailure == .paneNotFound {
                 // The pane chosen to split was closed meanwhile (another process stopped its child):
                 // choose again among the panes there are now.
                 panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
@@ -659,18 +659,6 @@ public struct ThreadService: Sendable {
             }
             over -= 1
         }
-    }
-}
-
-/// PATH lookup for validation (the runtime's ProcessRunner does the same at launch).
-enum ProcessRunnerLookup {
-    static func which(_ program: String) -> String? {
-        if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let c = "\(dir)/\(program)"
-            if access(c, X_OK) == 0 { return c }
-        }
-        return nil
     }
 }
 

@@ -43,12 +43,12 @@ public struct CLIGitClient: GitClient {
                     .externalFailed, "\(ShellQuote.join(argv)) printed more than \(limit) bytes",
                     expected: "smaller output")
             }
-            let lockContention = !r.ok && r.err.contains(".lock") && r.err.contains("exists")
+            let lockContention = !r.ok && GitFailure.classify(stderr: r.err) == .lockContention
             if !lockContention { return r }
             if attempt == 3 {
                 throw CodestratorError(
                     .busy, "git lock held by another process: \(String(r.err.prefix(500)))",
-                    expected: "a retry in a moment")
+                    expected: "a retry in a moment", failure: .git(.lockContention))
             }
             try await Task.sleep(nanoseconds: delay)
             delay *= 2
@@ -60,7 +60,7 @@ public struct CLIGitClient: GitClient {
         CodestratorError(
             .externalFailed,
             "\(ShellQuote.join([executable] + args)) failed (exit \(r.exitStatus)): \(String(r.err.prefix(500)).trimmingCharacters(in: .whitespacesAndNewlines))",
-            expected: "git to succeed")
+            expected: "git to succeed", failure: .git(GitFailure.classify(stderr: r.err)))
     }
 
     public func version() async throws -> String {
@@ -118,11 +118,8 @@ public struct CLIGitClient: GitClient {
         let args = ["-C", repo, "worktree", "add", "-b", branch, path, baseCommit]
         let r = try await WorktreeLock.run(repo: repo) { try await run(args) }
         if r.ok { return .created }
-        let e = r.err
-        if e.contains("already exists") || e.contains("already checked out")
-            || e.contains("is already used by worktree")
-        {
-            return .alreadyExists(e.trimmingCharacters(in: .whitespacesAndNewlines))
+        if GitFailure.classify(stderr: r.err) == .alreadyExists {
+            return .alreadyExists(r.err.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         throw failure(args, r)
     }

@@ -34,13 +34,16 @@ public struct CLITmuxClient: TmuxClient {
             throw CodestratorError(
                 .timeout, "\(ShellQuote.join(argv)) took longer than 10 s", expected: "tmux to answer in time")
         }
-        if check && !r.ok {
-            throw CodestratorError(
-                .externalFailed,
-                "\(ShellQuote.join(argv)) failed (exit \(r.exitStatus)): \(String(r.err.prefix(500)).trimmingCharacters(in: .whitespacesAndNewlines))",
-                expected: "tmux to succeed")
-        }
+        if check && !r.ok { throw Self.failure(ShellQuote.join(argv), r) }
         return r
+    }
+
+    /// The error of a failed tmux command, its kind classified from stderr (`TmuxFailure.classify`).
+    static func failure(_ command: String, _ r: ProcessResult) -> CodestratorError {
+        CodestratorError(
+            .externalFailed,
+            "\(command) failed (exit \(r.exitStatus)): \(String(r.err.prefix(500)).trimmingCharacters(in: .whitespacesAndNewlines))",
+            expected: "tmux to succeed", failure: .tmux(TmuxFailure.classify(stderr: r.err)))
     }
 
     public func version() async -> String? { await CLITmuxProbe().version() }
@@ -82,16 +85,11 @@ public struct CLITmuxClient: TmuxClient {
         // The last session killed just before (a viewer closed, on a private socket) makes the server exit,
         // and a new-session that reaches it while it exits gets "server exited unexpectedly": nothing was
         // created, so it is run again, against a new server.
-        for _ in 0..<3 where !r.ok && r.err.contains("server exited unexpectedly") {
+        for _ in 0..<3 where !r.ok && TmuxFailure.classify(stderr: r.err) == .serverExited {
             try await Task.sleep(nanoseconds: 100_000_000)
             r = try await run(socket, args, check: false)
         }
-        guard r.ok else {
-            throw CodestratorError(
-                .externalFailed,
-                "tmux new-session -s \(name) failed (exit \(r.exitStatus)): \(String(r.err.prefix(500)).trimmingCharacters(in: .whitespacesAndNewlines))",
-                expected: "tmux to succeed")
-        }
+        guard r.ok else { throw Self.failure("tmux new-session -s \(name)", r) }
         return r.out.split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
     }
 

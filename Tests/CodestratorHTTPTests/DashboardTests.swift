@@ -1,3 +1,4 @@
+import CodestratorTesting
 import Foundation
 import Testing
 
@@ -55,7 +56,7 @@ import Testing
                 [sid, "2030-01-01T12:07:10.000Z"])
         }
 
-        let reader = try Store(path: h.env.dbPath, clock: FixedClock(date: try #require(Timestamp.parse(Self.now))))
+        let reader = try Store(path: h.env.dbPath, clock: FixedClock(try #require(Timestamp.parse(Self.now))))
         let snap = try await reader.read { tx in
             try DashboardSnapshot.build(tx, now: try #require(Timestamp.parse(Self.now)))
         }

@@ -1,3 +1,4 @@
+import CodestratorTesting
 import Foundation
 import Testing
 
@@ -6,20 +7,6 @@ import Testing
 @testable import CodestratorInstall
 @testable import CodestratorMCP
 @testable import CodestratorRuntime
-
-/// A probe that finds git and tmux at made-up paths and no agent CLI, so results do not depend on the
-/// machine.
-struct FakeProgramProbe: ProgramProbe {
-    var programs: [String: (path: String, output: String)] = [
-        "git": ("/fake/bin/git", "git version 2.40.1\n"), "tmux": ("/fake/bin/tmux", "tmux 3.3a\n"),
-    ]
-
-    func locate(_ program: String) -> String? { programs[program]?.path }
-
-    func output(_ argv: [String], timeout: Double) async -> String? {
-        programs.values.first { $0.path == argv.first }?.output
-    }
-}
 
 /// A temporary folder with a HOME and a repository folder inside it.
 struct BundleSandbox {
@@ -193,7 +180,8 @@ struct BundleSandbox {
         let provider = Assembly.provider(
             options: ServerOptions(
                 repo: box.repo, role: role, threadId: thread, tmuxSocket: "cs-unit-none", oneShot: true),
-            programs: FakeProgramProbe(), installation: inspector ? InstalledBundleInspector(home: box.home) : nil)
+            programs: FakeProgramProbe(only: ["git", "tmux"]),
+            installation: inspector ? InstalledBundleInspector(home: box.home) : nil)
         return Dispatcher(provider: provider, role: role)
     }
 
@@ -275,7 +263,8 @@ struct BundleSandbox {
             let thread = try await h.insertThread(session: session, role: role.threadRole)
             let provider = Assembly.provider(
                 options: ServerOptions(repo: h.repo, role: role, threadId: thread, oneShot: true),
-                programs: FakeProgramProbe(), installation: InstalledBundleInspector(home: box.home))
+                programs: FakeProgramProbe(only: ["git", "tmux"]),
+                installation: InstalledBundleInspector(home: box.home))
             let r = try await info(Dispatcher(provider: provider, role: role))
             #expect(r["role"] == .string(role.rawValue) && r["thread_id"] == .int(thread))
         }

@@ -1,20 +1,20 @@
+import CodestratorAssembly
+import CodestratorCore
+import CodestratorMCP
+import CodestratorRuntime
 import Foundation
 import Testing
 
-@testable import CodestratorAssembly
-@testable import CodestratorCore
-@testable import CodestratorMCP
-@testable import CodestratorRuntime
-
 /// A temporary git repository named `repo` with a root dispatcher over the real registry, so calls
-/// go through validation, roles and handlers exactly as over MCP.
-struct Harness {
-    let dir: String
-    let repo: String
-    let root: Dispatcher
-    let env: ServiceEnvironment
+/// go through validation, roles and handlers exactly as over MCP. Real git runs (and tmux on a private
+/// socket when a call needs it): the tests built on it are registry integration tests, not unit tests.
+public struct Harness: Sendable {
+    public let dir: String
+    public let repo: String
+    public let root: Dispatcher
+    public let env: ServiceEnvironment
 
-    static func make() async throws -> Harness {
+    public static func make() async throws -> Harness {
         let dir = NSTemporaryDirectory() + "cs-plan-\(UUID().uuidString)"
         let repo = dir + "/repo"
         try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
@@ -31,13 +31,13 @@ struct Harness {
         return Harness(dir: dir, repo: env.layout.root, root: Dispatcher(provider: provider, role: .root), env: env)
     }
 
-    func cleanup() {
+    public func cleanup() {
         killTmuxServer(env.tmuxSocket)
         try? FileManager.default.removeItem(atPath: dir)
     }
 
     /// A dispatcher of a child role acting as `thread`.
-    func child(_ role: ProcessRole, thread: Int) -> Dispatcher {
+    public func child(_ role: ProcessRole, thread: Int) -> Dispatcher {
         let provider = Assembly.provider(
             options: ServerOptions(repo: repo, role: role, threadId: thread, tmuxSocket: "cs-unit-none", oneShot: true))
         return Dispatcher(provider: provider, role: role)
@@ -45,7 +45,7 @@ struct Harness {
 
     /// The result of a call that must succeed.
     @discardableResult
-    func ok(
+    public func ok(
         _ method: String, _ params: JSONObject = [:], as d: Dispatcher? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> JSON {
@@ -58,7 +58,7 @@ struct Harness {
     }
 
     /// The error of a call that must fail, with its full message.
-    func err(
+    public func err(
         _ method: String, _ params: JSONObject = [:], as d: Dispatcher? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> (code: ErrorCode, message: String) {
@@ -71,7 +71,7 @@ struct Harness {
     }
 
     /// Opens a session; returns its id and its root thread id.
-    func openSession(_ request: String = "fix login") async throws -> (session: Int, rootThread: Int) {
+    public func openSession(_ request: String = "fix login") async throws -> (session: Int, rootThread: Int) {
         let r = try await ok(
             "session.open", ["intent": "new_work", "user_request": .string(request), "agent_role": "sim"])
         let s = try #require(r["session_context"]?["session"])
@@ -79,7 +79,7 @@ struct Harness {
     }
 
     /// Inserts a child thread row directly (the thread runtime that spawns them comes later).
-    func insertThread(session: Int, role: ThreadRole, status: ThreadStatus = .running, pane: String? = nil)
+    public func insertThread(session: Int, role: ThreadRole, status: ThreadStatus = .running, pane: String? = nil)
         async throws -> Int
     {
         try await env.store.write { tx in
@@ -97,13 +97,13 @@ struct Harness {
         }
     }
 
-    static let countedTables = [
+    public static let countedTables = [
         "graph_nodes", "graph_edges", "node_checklists", "node_snapshots", "inbox_messages", "thread_directives",
     ]
 
     /// Row counts of the tables these methods write, the database version, and a fingerprint of the
     /// changeable columns, to prove that a failed call changed nothing.
-    func state() async throws -> [String: String] {
+    public func state() async throws -> [String: String] {
         try await env.store.read { tx in
             var out: [String: String] = [:]
             for t in Self.countedTables { out[t] = "\(try tx.int("SELECT COUNT(*) FROM \(t)") ?? -1)" }
@@ -121,7 +121,7 @@ struct Harness {
     }
 
     /// Runs a call that must fail and checks that it changed nothing.
-    func refused(
+    public func refused(
         _ method: String, _ params: JSONObject = [:], as d: Dispatcher? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> (code: ErrorCode, message: String) {
@@ -134,10 +134,32 @@ struct Harness {
 }
 
 extension JSON {
-    subscript(index: Int) -> JSON? {
+    public subscript(index: Int) -> JSON? {
         guard let a = arrayValue, a.indices.contains(index) else { return nil }
         return a[index]
     }
-    var ids: [Int] { arrayValue?.compactMap { $0["id"]?.intValue } ?? [] }
-    var id: Int { self["id"]?.intValue ?? -1 }
+    public var ids: [Int] { arrayValue?.compactMap { $0["id"]?.intValue } ?? [] }
+    public var id: Int { self["id"]?.intValue ?? -1 }
+}
+
+/// Kills the private tmux server of a test (synchronously; errors ignored).
+public func killTmuxServer(_ socket: String?) {
+    guard let socket else { return }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["tmux", "-L", socket, "kill-server"]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return }
+    p.waitUntilExit()
+}
+
+/// A failed call or check as a thrown error, with the message to show.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
+}
+
+extension CodestratorError {
+    public func asTestFailure(_ method: String) -> TestFailure { TestFailure(description: message(method: method)) }
 }

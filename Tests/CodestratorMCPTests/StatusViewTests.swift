@@ -1,14 +1,10 @@
+import CodestratorTesting
 import Foundation
 import Testing
 
 @testable import CodestratorCore
 @testable import CodestratorMCP
 @testable import CodestratorRuntime
-
-struct FixedClock: WallClock {
-    let date: Date
-    func now() -> Date { date }
-}
 
 /// `codestrator status` on a scripted state: the plan's progress, children with their durations, a child
 /// that needs input with its question, the inbox, the merge queue, the lock holder and the last verdict.
@@ -72,7 +68,7 @@ struct FixedClock: WallClock {
                 VALUES (?, ?, ?, 'completed', 'APPROVE', 'abc', ?, ?, ?)
                 """, [mr, sid, item, Self.now, Self.now, "2030-01-01T11:58:00.000Z"])
         }
-        let reader = try Store(path: h.env.dbPath, clock: FixedClock(date: try #require(Timestamp.parse(Self.now))))
+        let reader = try Store(path: h.env.dbPath, clock: FixedClock(try #require(Timestamp.parse(Self.now))))
         let text = try await reader.read { tx in try StatusView.render(tx) }
         let slug = try #require(ctx["session"]?["worktree_slug"]?.stringValue)
         #expect(

@@ -1,3 +1,4 @@
+import CodestratorTesting
 import Foundation
 import Testing
 
@@ -64,12 +65,6 @@ struct TestRepo {
         killTmuxServer(socket)
         try? FileManager.default.removeItem(atPath: path)
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible { let description: String }
-
-extension CodestratorError {
-    func asTestFailure(_ method: String) -> TestFailure { TestFailure(description: message(method: method)) }
 }
 
 @Suite(.serialized) struct DispatcherBadInputTests {
@@ -197,11 +192,4 @@ extension CodestratorError {
         #expect(got["description"] == .string(text))
         #expect(got["title"] == .string("t $(x) `y`"))
     }
-}
-
-/// Kills the private tmux server of a test (synchronously; errors ignored).
-func killTmuxServer(_ socket: String?) {
-    guard let socket else { return }
-    _ = try? ProcessRunner.runBlocking(
-        ["tmux", "-L", socket, "kill-server"], environment: nil, timeout: 10, outputLimit: 4096, stdin: nil)
 }

@@ -1,3 +1,4 @@
+import CodestratorTesting
 import Foundation
 import Testing
 
