@@ -1,9 +1,9 @@
+import CodestratorTesting
 import Foundation
 import Testing
 
 @testable import CodestratorCore
 @testable import CodestratorMCP
-import CodestratorTesting
 
 /// The one writer of `thread_events` (ThreadEvents): what the MCP dispatcher, work.report, the hooks and the sim
 /// agent all rely on.
