@@ -3,7 +3,9 @@ import PackageDescription
 
 let package = Package(
     name: "Codestrator",
-    platforms: [.macOS(.v14)],
+    // Linux is the platform it runs on (it reads /proc, waits on pidfds); the macOS floor is what the code's
+    // APIs need there: Synchronization's Mutex (RootIdentity, the log level) is macOS 15.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "codestrator", targets: ["codestrator"]),
         .executable(name: "codestrator-bench", targets: ["codestrator-bench"]),

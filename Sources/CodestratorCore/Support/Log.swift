@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The server's logger: one stderr line per event — time, level, message (docs/protocol.md#stdio-transport:
 /// stdout is protocol only). Its level is set once at start from `--log-level` / `CODESTRATOR_LOG_LEVEL`.
@@ -14,8 +15,8 @@ public struct StderrLogHandler: LogHandler {
     public init() {}
 
     public var logLevel: Logger.Level {
-        get { Self.level.value }
-        set { Self.level.value = newValue }
+        get { Self.level.withLock { $0 } }
+        set { Self.level.withLock { $0 = newValue } }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -32,7 +33,7 @@ public struct StderrLogHandler: LogHandler {
     }
 
     /// Sets the level of every `logger` copy, made or still to be made.
-    public static func setLevel(_ newLevel: Logger.Level) { level.value = newLevel }
+    public static func setLevel(_ newLevel: Logger.Level) { level.withLock { $0 = newLevel } }
 
     /// The level names users pass (`error`, `warn`, `info`, `debug`); nil for any other.
     public static func level(named name: String) -> Logger.Level? {
@@ -54,17 +55,7 @@ public struct StderrLogHandler: LogHandler {
         }
     }
 
-    private static let level = LockedLevel()
+    /// The one mutable level, behind a lock (the old static `var` was read and written without one).
+    private static let level = Mutex<Logger.Level>(.info)
     private static let writeLock = NSLock()
-}
-
-/// The one mutable level behind a lock (the old static `var` was read and written without one).
-private final class LockedLevel: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Logger.Level = .info
-
-    var value: Logger.Level {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
 }

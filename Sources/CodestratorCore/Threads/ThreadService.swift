@@ -465,10 +465,10 @@ public struct ThreadService: Sendable {
         var readyCheck = "skipped"
         if p.bool("skip_ready_check") != true {
             let timeout = Double(p.int("ready_timeout_seconds") ?? 30)
-            let deadline = Date().addingTimeInterval(timeout)
+            let deadline = ContinuousClock.now + .seconds(timeout)
             readyCheck = "timeout"
             var lastProgress = Date.distantPast
-            while Date() < deadline {
+            while ContinuousClock.now < deadline {
                 try Task.checkCancellation()
                 let o = try await ThreadObserver(env: env).observe([threadId], capture: true, deliver: false).first
                 if let o, o.paneDead || !o.paneExists {
