@@ -49,9 +49,8 @@ public struct ThreadService: Sendable {
 
         var createdWorktree: WorktreeRecord?
         if plan.createWorktree {
-            var wp = Params(values: ["session_id": .int(plan.session.id), "slug": .string(plan.title)])
-            wp.values["reason"] = .string(plan.title)
-            let wt = try await WorkspaceService(env: env).spawn(wp)
+            let wt = try await WorkspaceService(env: env).spawn(
+                WorktreeSpawnInput(sessionId: plan.session.id, reason: plan.title, slug: plan.title))
             createdWorktree = WorktreeRecord.loadFromJSON(wt)
         }
         let worktree = createdWorktree ?? plan.worktree
