@@ -3,7 +3,9 @@ import PackageDescription
 
 let package = Package(
     name: "Codestrator",
-    platforms: [.macOS(.v14)],
+    // Linux is the platform it runs on (it reads /proc, waits on pidfds); the macOS floor is what the code's
+    // APIs need there: Synchronization's Mutex (RootIdentity, the log level) is macOS 15.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "codestrator", targets: ["codestrator"]),
         .executable(name: "codestrator-bench", targets: ["codestrator-bench"]),
@@ -24,6 +26,7 @@ let package = Package(
             name: "CodestratorCore",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "CodestratorRuntime", dependencies: ["CodestratorCore"]),

@@ -111,7 +111,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             if refused {
                 if let n = count.refusalToLog() {
-                    Log.warn("http: refused \(n) connection(s) over the cap of \(cap) (503)")
+                    logger.warning("http: refused \(n) connection(s) over the cap of \(cap) (503)")
                 }
                 answer(
                     context, .serviceUnavailable,
@@ -190,7 +190,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             let expected =
                 declaredLength.map { "\(bodyBytes) of \($0) body bytes arrived" }
                 ?? "\(bodyBytes) body bytes arrived"
-            Log.info("http: request body timed out after \(seconds) s (408)")
+            logger.info("http: request body timed out after \(seconds) s (408)")
             answer(
                 context, .requestTimeout,
                 "request timed out: \(expected), then nothing for \(seconds) s (--read-timeout); expected the whole body",

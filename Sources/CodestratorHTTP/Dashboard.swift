@@ -54,7 +54,7 @@ public final class Dashboard: Sendable {
         guard Self.isDashboardPath(path) else { return nil }
         // A page of another site learns nothing; a rebound DNS name (Host: evil.example) gets nothing either.
         if let origin = request.headers[.origin], !config.isAllowedOrigin(origin) {
-            Log.info("http: dashboard refused origin \(origin.prefix(100)) (403)")
+            logger.info("http: dashboard refused origin \(origin.prefix(100)) (403)")
             return page(.forbidden, "origin not allowed; expected a loopback origin or one given with --allow-origin")
         }
         guard Self.isLoopbackAuthority(request.head.authority) else {
@@ -71,7 +71,7 @@ public final class Dashboard: Sendable {
                 constantTimeEqual(bytes, Array(linkToken.utf8))
                 || (serverToken.map { constantTimeEqual(bytes, $0) } ?? false)
             guard valid else {
-                Log.info("http: dashboard link with a wrong token (401)")
+                logger.info("http: dashboard link with a wrong token (401)")
                 return page(.unauthorized, "this link's token is not valid; open the link that serve --http printed")
             }
             // The token leaves the URL at once: the browser keeps a cookie that scripts cannot read.

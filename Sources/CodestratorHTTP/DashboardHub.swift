@@ -43,7 +43,7 @@ actor DashboardHub {
             if !panes.isEmpty { cont.yield(Self.panesEvent(panes, removed: [])) }
         }
         if watcher == nil {
-            Log.info("http: dashboard watching (a page opened)")
+            logger.info("http: dashboard watching (a page opened)")
             watcher = Task { [weak self] in
                 while !Task.isCancelled {
                     guard let self else { return }
@@ -59,7 +59,7 @@ actor DashboardHub {
         guard let cont = clients.removeValue(forKey: id) else { return }
         cont.finish()
         if clients.isEmpty {
-            Log.info("http: dashboard stopped watching (no page open)")
+            logger.info("http: dashboard stopped watching (no page open)")
             watcher?.cancel()
             watcher = nil
             fingerprint = nil

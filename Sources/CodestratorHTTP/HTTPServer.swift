@@ -32,8 +32,8 @@ public final class MCPHTTPServer: Sendable {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             await self.respond(request)
         }
-        var logger = Logger(label: "codestrator.http")
-        logger.logLevel = .critical  // our own log lines go to stderr; Hummingbird's would repeat them
+        var hummingbirdLogger = Logger(label: "codestrator.http")
+        hummingbirdLogger.logLevel = .critical  // our own log lines go to stderr; Hummingbird's would repeat them
         let host = config.host.hasPrefix("[") ? String(config.host.dropFirst().dropLast()) : config.host
         let count = ConnectionCount()
         let (cap, readTimeout, grace) = (config.connectionCap, config.readTimeout, config.shutdownGrace)
@@ -48,14 +48,14 @@ public final class MCPHTTPServer: Sendable {
                 // Past the cap and the connections answered 503, stop accepting rather than run out of
                 // descriptors (an accept loop failing with EMFILE spins).
                 availableConnectionsDelegate: MaximumAvailableConnections(
-                    cap + HTTPServerConfig.sheddingConnections, logger: logger)),
+                    cap + HTTPServerConfig.sheddingConnections, logger: hummingbirdLogger)),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
-            logger: logger)
+            logger: hummingbirdLogger)
         let expiry = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(min(60, max(1, config.idleTimeout / 4)) * 1e9))
                 let n = await sessions.expireIdle()
-                if n > 0 { Log.info("closed \(n) idle HTTP session(s)") }
+                if n > 0 { logger.info("closed \(n) idle HTTP session(s)") }
             }
         }
         defer { expiry.cancel() }
@@ -67,7 +67,7 @@ public final class MCPHTTPServer: Sendable {
         if let dashboard { services.append(.init(service: DashboardCloser(hub: dashboard.hub))) }
         var group = ServiceGroupConfiguration(
             services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: hummingbirdLogger)
         group.maximumGracefulShutdownDuration = .milliseconds(Int64((grace + 2) * 1000))
         try await ServiceGroup(configuration: group).run()
     }
@@ -91,7 +91,7 @@ public final class MCPHTTPServer: Sendable {
         var cors = HTTPFields()
         if let origin = request.headers[.origin] {
             guard config.isAllowedOrigin(origin) else {
-                Log.info("http: refused origin \(origin.prefix(100)) (403)")
+                logger.info("http: refused origin \(origin.prefix(100)) (403)")
                 return plain(
                     .forbidden, "origin not allowed; expected a loopback origin or one given with --allow-origin")
             }
@@ -109,7 +109,7 @@ public final class MCPHTTPServer: Sendable {
         if let expectedToken {
             let given = Self.bearerToken(request.headers[.authorization] ?? "")
             guard let given, constantTimeEqual(Array(given.utf8), expectedToken) else {
-                Log.info("http: \(request.method) /mcp without a valid bearer token (401)")
+                logger.info("http: \(request.method) /mcp without a valid bearer token (401)")
                 var h = cors
                 h[.wwwAuthenticate] = "Bearer"
                 return plain(.unauthorized, "a valid Authorization: Bearer token is required", extra: h)
@@ -183,7 +183,7 @@ public final class MCPHTTPServer: Sendable {
             switch await sessions.create() {
             case .created(let s): session = s
             case .full(let n):
-                Log.warn("http: refused initialize: \(n) sessions are open (503)")
+                logger.warning("http: refused initialize: \(n) sessions are open (503)")
                 var r = plain(
                     .serviceUnavailable,
                     "the server holds its cap of \(n) sessions (--max-sessions); expected a client to end one with DELETE /mcp, or one to expire after \(Int(config.idleTimeout / 60)) minutes without a request"
@@ -196,7 +196,8 @@ public final class MCPHTTPServer: Sendable {
             var r = await answer(message, state: session.state, session: session)
             if r.status == .ok {
                 r.headers[Self.sessionHeader] = session.id
-                Log.info("http: session opened (\(await sessions.count) live)")
+                let live = await sessions.count
+                logger.info("http: session opened (\(live) live)")
             } else {
                 _ = await sessions.remove(session.id)
             }
@@ -356,7 +357,8 @@ public final class MCPHTTPServer: Sendable {
             return plain(.notFound, "unknown or expired session; expected the Mcp-Session-Id of initialize")
         }
         await s.close()
-        Log.info("http: session closed (\(await sessions.count) live)")
+        let live = await sessions.count
+        logger.info("http: session closed (\(live) live)")
         return Response(status: .ok)
     }
 
@@ -440,11 +442,11 @@ struct SessionCloser: Service {
             return
         }
         let n = await sessions.closeAll()
-        Log.info("http: stopping (closed \(n) session(s))")
+        logger.info("http: stopping (closed \(n) session(s))")
         let limit = grace + 6
         Task.detached {
             try? await Task.sleep(nanoseconds: UInt64(limit * 1e9))
-            Log.error("http: connections still open \(Int(limit)) s after the stop signal; exiting")
+            logger.error("http: connections still open \(Int(limit)) s after the stop signal; exiting")
             exit(0)
         }
     }

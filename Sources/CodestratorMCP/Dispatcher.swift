@@ -164,7 +164,7 @@ public struct Dispatcher: Sendable {
             return .failure(
                 method: def.name, CodestratorError(.timeout, "the call was cancelled", expected: "no cancellation"))
         } catch {
-            Log.error("\(def.name): internal error: \(error)")
+            logger.error("\(def.name): internal error: \(error)")
             return .failure(
                 method: def.name,
                 CodestratorError(

@@ -20,8 +20,8 @@ public final class MCPServer: Sendable {
         for await message in transport.messages() {
             await handle(message)
         }
-        let deadline = Date().addingTimeInterval(10)
-        while await state.runningCount > 0 && Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await state.runningCount > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }

@@ -116,11 +116,11 @@ public final class StdioMCPClient: SimConnection, @unchecked Sendable {
         guard send(JSON.obj(["jsonrpc": "2.0", "id": id, "method": method, "params": params])) else {
             return .failure("the codestrator server is gone (\(exitDescription()))")
         }
-        let deadline = Date().addingTimeInterval(callTimeout)
+        let deadline = ContinuousClock.now + .seconds(callTimeout)
         while true {
             guard let line = readLine(until: deadline) else {
                 return .failure(
-                    Date() >= deadline
+                    ContinuousClock.now >= deadline
                         ? "no reply within \(Int(callTimeout)) s"
                         : "the codestrator server is gone (\(exitDescription()))")
             }
@@ -147,7 +147,7 @@ public final class StdioMCPClient: SimConnection, @unchecked Sendable {
         return true
     }
 
-    private func readLine(until deadline: Date) -> [UInt8]? {
+    private func readLine(until deadline: ContinuousClock.Instant) -> [UInt8]? {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let nl = buffer.firstIndex(of: 0x0A) {
@@ -156,10 +156,10 @@ public final class StdioMCPClient: SimConnection, @unchecked Sendable {
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { continue }
                 return line
             }
-            let left = deadline.timeIntervalSinceNow
-            guard left > 0, fromChild >= 0 else { return nil }
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero, fromChild >= 0 else { return nil }
             var p = pollfd(fd: fromChild, events: Int16(POLLIN), revents: 0)
-            let r = poll(&p, 1, Int32(min(left, 1) * 1000) + 1)
+            let r = poll(&p, 1, Int32(min(left / .milliseconds(1), 1000)) + 1)
             if r < 0 && errno != EINTR { return nil }
             if r <= 0 { continue }
             let n = chunk.withUnsafeMutableBytes { read(fromChild, $0.baseAddress, $0.count) }

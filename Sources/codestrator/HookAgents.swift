@@ -343,12 +343,12 @@ enum HookInput {
     static func sessionId() -> String? {
         guard isatty(0) == 0 else { return nil }
         var data = [UInt8]()
-        let deadline = Date().addingTimeInterval(0.3)
+        let deadline = ContinuousClock.now + .seconds(0.3)
         var buf = [UInt8](repeating: 0, count: 65536)
         let flags = fcntl(0, F_GETFL)
         _ = fcntl(0, F_SETFL, flags | O_NONBLOCK)
         defer { _ = fcntl(0, F_SETFL, flags) }
-        while Date() < deadline, data.count < 1 << 20 {
+        while ContinuousClock.now < deadline, data.count < 1 << 20 {
             let n = read(0, &buf, buf.count)
             if n > 0 {
                 data.append(contentsOf: buf[0..<n])

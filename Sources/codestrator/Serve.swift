@@ -50,10 +50,10 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let levelName = logLevel ?? env["CODESTRATOR_LOG_LEVEL"] ?? "info"
-        guard let level = Log.Level(name: levelName) else {
+        guard let level = StderrLogHandler.level(named: levelName) else {
             throw ValidationError("unknown log level \"\(levelName)\"; expected one of error|warn|info|debug")
         }
-        Log.level = level
+        StderrLogHandler.setLevel(level)
         var httpConfig: HTTPServerConfig?
         if http {
             var c = HTTPServerConfig(
@@ -64,7 +64,7 @@ struct Serve: AsyncParsableCommand {
             if let maxSessions { c.maxSessions = maxSessions }
             c.openFileLimit = HTTPServerConfig.openFileLimit()
             if let problem = c.problem() { throw ValidationError(problem) }
-            if let note = c.connectionCapNote { Log.info(note) }
+            if let note = c.connectionCapNote { logger.info("\(note)") }
             httpConfig = c
         } else if host != nil || port != nil || token != nil || !allowOrigin.isEmpty || readTimeout != nil
             || maxConnections != nil || maxSessions != nil
@@ -79,7 +79,8 @@ struct Serve: AsyncParsableCommand {
         let provider = Assembly.provider(options: options, installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)
         let dispatcher = Dispatcher(provider: provider, role: options.role)
-        Log.debug("serving role \(options.role.rawValue) for \(options.repo)")
+        let serving = "serving role \(options.role.rawValue) for \(options.repo)"  // built here: `options` is a var
+        logger.debug("\(serving)")
         // Poll children every 2 s and heartbeat the sessions this process opened, resumed or heartbeated (every 20 s).
         let heartbeat = Task {
             // Reconcile in the background once the repository is known, never delaying initialize; a
@@ -105,14 +106,14 @@ struct Serve: AsyncParsableCommand {
                 ? "[\(httpConfig.host)]" : httpConfig.host
             do {
                 try await server.run { port in
-                    Log.info(
+                    logger.info(
                         "listening on http://\(host):\(port)/mcp (auth: \(httpConfig.token == nil ? "none" : "bearer token"))"
                     )
                     if let dashboard { Dashboard.announce(dashboard.link(host: host, port: port)) }
                 }
             } catch {
                 heartbeat.cancel()
-                Log.error("http: \(error)")
+                logger.error("http: \(error)")
                 throw ExitCode(1)
             }
         } else {

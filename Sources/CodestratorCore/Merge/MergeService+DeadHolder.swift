@@ -55,7 +55,7 @@ extension MergeService {
         }
         try unlock(tx)
         tx.bumpVersion()
-        Log.info(line)
+        logger.info("\(line)")
         return line
     }
 }

@@ -19,18 +19,28 @@ struct Access {
     /// The session a call acts on: `session_id` for the root (required unless `optional`), the
     /// child's own session otherwise (a given value must equal it).
     func sessionParam(_ p: Params, field: String = "session_id") throws -> SessionRecord? {
+        try sessionParam(id: p.int(field), field: field)
+    }
+
+    /// `sessionParam` for a typed input: `given` is the caller's `session_id`, if any.
+    func sessionParam(id given: Int?, field: String = "session_id") throws -> SessionRecord? {
         if caller.isChild {
-            if let given = p.int(field), given != caller.sessionId {
+            if let given, given != caller.sessionId {
                 throw CodestratorError.notFound("session", given, expected: "your own session", field: field)
             }
             return try caller.sessionId.map { try session($0, field: field) }
         }
-        guard let id = p.int(field) else { return nil }
-        return try session(id, field: field)
+        guard let given else { return nil }
+        return try session(given, field: field)
     }
 
     func requireSession(_ p: Params, field: String = "session_id", root: RootScope? = nil) throws -> SessionRecord {
-        if let s = try sessionParam(p, field: field) { return s }
+        try requireSession(id: p.int(field), field: field, root: root)
+    }
+
+    /// `requireSession` for a typed input: `given` is the caller's `session_id`, if any.
+    func requireSession(id given: Int?, field: String = "session_id", root: RootScope? = nil) throws -> SessionRecord {
+        if let s = try sessionParam(id: given, field: field) { return s }
         if let root, !caller.isChild { return try root.resolve(tx, field: field) }
         throw CodestratorError(
             .invalidParams, "field \"\(field)\" is required", expected: ParamKind.id.expectation, field: field)

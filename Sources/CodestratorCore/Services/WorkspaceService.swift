@@ -209,17 +209,19 @@ public struct WorkspaceService: Sendable {
 
     // MARK: worktree.spawn
 
-    public func spawn(_ p: Params) async throws -> JSON {
+    public func spawn(_ p: Params) async throws -> JSON { try await spawn(WorktreeSpawnInput(p)) }
+
+    public func spawn(_ input: WorktreeSpawnInput) async throws -> JSON {
         let caller = env.caller
         let (session, parent, task): (SessionRecord, WorktreeRecord, TaskRecord?) = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let session = try access.requireSession(p)
+            let session = try access.requireSession(id: input.sessionId)
             guard session.status == .active else {
                 throw CodestratorError(
                     .invalidState, "session \(session.id) is \(session.status.rawValue)", expected: "an active session",
                     field: "session_id")
             }
-            var parentId = p.int("parent_worktree_id")
+            var parentId = input.parentWorktreeId
             if parentId == nil {
                 parentId =
                     caller.isChild
@@ -244,15 +246,15 @@ public struct WorkspaceService: Sendable {
                     field: "parent_worktree_id")
             }
             try Self.checkWorkerReach(tx, caller: caller, worktree: parent, field: "parent_worktree_id")
-            let task = try p.int("task_id").map { try access.task($0) }
+            let task = try input.taskId.map { try access.task($0) }
             if let task, task.sessionId != session.id {
                 throw CodestratorError.notFound("task", task.id, field: "task_id")
             }
             return (session, parent, task)
         }
-        if !p.has("base_ref") { try await checkOnDisk(parent, field: "parent_worktree_id") }
-        let baseRef = p.string("base_ref") ?? parent.branch ?? "HEAD"
-        let baseRepo = p.has("base_ref") ? repo : parent.path
+        if input.baseRef == nil { try await checkOnDisk(parent, field: "parent_worktree_id") }
+        let baseRef = input.baseRef ?? parent.branch ?? "HEAD"
+        let baseRepo = input.baseRef != nil ? repo : parent.path
         guard !baseRef.hasPrefix("-"), let base = try await env.git.resolveCommit(repo: baseRepo, rev: baseRef) else {
             throw CodestratorError(
                 .invalidParams, "base_ref \(quoted(baseRef)) does not name a commit",
@@ -262,7 +264,7 @@ public struct WorkspaceService: Sendable {
         if !(try await env.git.dirtyFiles(worktree: parent.path, untracked: true)).isEmpty {
             warnings.append("parent worktree \(parent.id) has uncommitted changes the child will not see")
         }
-        let onDisk = p.bool("create_on_disk") ?? true
+        let onDisk = input.createOnDisk
         let record: @Sendable (String, String, String) -> (@Sendable (Tx) throws -> Int) = { path, branch, slug in
             { tx in
                 try tx.insert(
@@ -275,22 +277,22 @@ public struct WorkspaceService: Sendable {
             }
         }
         var out: JSON
-        if let branch = p.string("branch") {
+        if let branch = input.branch {
             // An explicit branch or path is used as given: taken means conflict, no suffixing.
             try await validBranch(branch, field: "branch")
             if try await env.git.branchExists(repo: repo, branch: branch) {
                 throw CodestratorError(
                     .conflict, "branch \(branch) already exists", expected: "a new branch name", field: "branch")
             }
-            let slug = Slug.derive(preferred: p.string("slug"), fallback: p.string("reason") ?? task?.title)
-            let path = try p.string("path").map(worktreePathParam) ?? env.layout.worktreePath(slug: slug)
+            let slug = Slug.derive(preferred: input.slug, fallback: input.reason ?? task?.title)
+            let path = try input.path.map(worktreePathParam) ?? env.layout.worktreePath(slug: slug)
             if FileManager.default.fileExists(atPath: path) {
                 throw CodestratorError(.conflict, "path \(path) already exists", expected: "a new path", field: "path")
             }
             out = try await addAndRecord(
                 branch: branch, path: path, baseCommit: base, onDisk: onDisk,
                 record: record(path, branch, (path as NSString).lastPathComponent))
-        } else if let given = p.string("path") {
+        } else if let given = input.path {
             let path = try worktreePathParam(given)
             if FileManager.default.fileExists(atPath: path) {
                 throw CodestratorError(.conflict, "path \(path) already exists", expected: "a new path", field: "path")
@@ -300,17 +302,17 @@ public struct WorkspaceService: Sendable {
             out = try await addAndRecord(
                 branch: branch, path: path, baseCommit: base, onDisk: onDisk, record: record(path, branch, slug))
         } else {
-            out = try await spawnWithFreeSlug(p, task: task, base: base, onDisk: onDisk, record: record)
+            let slug = Slug.derive(preferred: input.slug, fallback: input.reason ?? task?.title)
+            out = try await spawnWithFreeSlug(slug, base: base, onDisk: onDisk, record: record)
         }
         if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
         return out
     }
 
     func spawnWithFreeSlug(
-        _ p: Params, task: TaskRecord?, base: String, onDisk: Bool,
+        _ slug: String, base: String, onDisk: Bool,
         record: @Sendable (String, String, String) -> (@Sendable (Tx) throws -> Int)
     ) async throws -> JSON {
-        let slug = Slug.derive(preferred: p.string("slug"), fallback: p.string("reason") ?? task?.title)
         for cand in Slug.candidates(slug) {
             let path = env.layout.worktreePath(slug: cand)
             let branch = "codestrator/\(cand)"

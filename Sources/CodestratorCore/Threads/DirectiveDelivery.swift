@@ -63,8 +63,8 @@ public struct DirectiveDelivery: Sendable {
         }
         for attempt in 0..<2 {
             if attempt == 1 { try? await env.tmux.sendKeys(socket: socket, pane: pane, keys: ["Enter"]) }
-            let deadline = Date().addingTimeInterval(3)
-            while Date() < deadline {
+            let deadline = ContinuousClock.now + .seconds(3)
+            while ContinuousClock.now < deadline {
                 if await taken(t, simBefore: simBefore, since: pasteTime) { return .taken }
                 try? await Task.sleep(nanoseconds: 100_000_000)
             }

@@ -32,7 +32,7 @@ public struct Housekeeping: Sendable {
         do {
             _ = try await MirrorService(env: env).refresh(Params())
         } catch {
-            Log.info("mirror refresh: \(error)")
+            logger.info("mirror refresh: \(error)")
         }
     }
 
@@ -73,7 +73,7 @@ public struct Housekeeping: Sendable {
                 try? await env.tmux.tile(
                     socket: t.tmuxSocket, session: name, window: t.tmuxWindowName ?? Viewer.defaultWindow)
             }
-            Log.info("thread \(id): closed its pane \(pane), \(t.status.rawValue) for over \(Int(keepSeconds)) s")
+            logger.info("thread \(id): closed its pane \(pane), \(t.status.rawValue) for over \(Int(keepSeconds)) s")
         }
     }
 }

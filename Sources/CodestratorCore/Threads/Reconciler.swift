@@ -130,7 +130,7 @@ public struct Reconciler: Sendable {
         if let line = try await env.store.write({ tx in try MergeService.releaseDeadHolder(tx) }) {
             repairs.append(line)
         }
-        for r in repairs { Log.info("reconcile: \(r)") }
+        for r in repairs { logger.info("reconcile: \(r)") }
         return repairs
     }
 

@@ -231,7 +231,7 @@ public struct ThreadObserver: Sendable {
     /// redrawn yet).
     func answerPolicyDialog(_ t: ThreadRecord, pane: String, dialog: ScreenDialog, keys: [String]) async {
         guard await DialogAnswers.shared.claim(t.id, now: Date()) else { return }
-        Log.info("thread \(t.id): answering \(dialog.kind.rawValue) with \(keys.joined(separator: " "))")
+        logger.info("thread \(t.id): answering \(dialog.kind.rawValue) with \(keys.joined(separator: " "))")
         for key in keys {
             try? await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: [key])
             if keys.count > 1 { try? await Task.sleep(nanoseconds: 80_000_000) }

@@ -101,13 +101,13 @@ extension ThreadService {
                 expected: "thread statuses \(ThreadStatus.allNames)", field: "target_statuses")
         }
         let timeout = Double(p.int("timeout_seconds") ?? 60)
-        let start = Date()
+        let start = ContinuousClock.now
         var delay = 0.25
         var lastProgress = Date.distantPast
         while true {
             let o = try await observeOne(id)
             let t = try await load(id)
-            let elapsed = Int(Date().timeIntervalSince(start) * 1000)
+            let elapsed = Int(start.duration(to: .now) / .milliseconds(1))
             if targets.contains(t.status.rawValue) || (t.status.isTerminal && !targets.contains(t.status.rawValue)) {
                 let matched = targets.contains(t.status.rawValue)
                 return .obj([
@@ -117,7 +117,7 @@ extension ThreadService {
                         ? nil : "thread \(id) ended \(t.status.rawValue), not \(targets.joined(separator: "|"))",
                 ])
             }
-            if Date().timeIntervalSince(start) >= timeout {
+            if start.duration(to: .now) >= .seconds(timeout) {
                 return .obj([
                     "thread_id": id, "achieved_status": t.status.rawValue, "matched": false, "timed_out": true,
                     "last_response": o?.lastResponse, "elapsed_ms": elapsed,
@@ -209,8 +209,8 @@ extension ThreadService {
                 } else {
                     try? await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: keys.exitKeys)
                 }
-                let deadline = Date().addingTimeInterval(Double(wait))
-                while Date() < deadline {
+                let deadline = ContinuousClock.now + .seconds(Double(wait))
+                while ContinuousClock.now < deadline {
                     let panes = try await env.tmux.listAllPanes(socket: t.tmuxSocket) ?? []
                     let me = panes.first { $0.paneId == pane && $0.session == t.tmuxSessionName }
                     if me == nil || me!.dead {

@@ -68,8 +68,8 @@ extension ThreadService {
         } else if mode == "interrupt_patch" {
             if !idleForDelivery {
                 try await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: try launchKeys(t).interruptKeys)
-                let deadline = Date().addingTimeInterval(Double(p.int("wait_idle_seconds") ?? 10))
-                while Date() < deadline {
+                let deadline = ContinuousClock.now + .seconds(Double(p.int("wait_idle_seconds") ?? 10))
+                while ContinuousClock.now < deadline {
                     try await Task.sleep(nanoseconds: 200_000_000)
                     let again = try await ThreadObserver(env: env).observe([id], capture: true, deliver: false).first
                     if again?.providerStatus == "idle" || again?.providerStatus == "completed" {
@@ -224,9 +224,9 @@ extension ThreadService {
                 [t.id, prompt, tx.now])
         }
         // Readiness as in spawn: the queued prompt is delivered when the child is first seen idle.
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = ContinuousClock.now + .seconds(30)
         var ready = "timeout"
-        while Date() < deadline {
+        while ContinuousClock.now < deadline {
             let o = try await ThreadObserver(env: env).observe([t.id], capture: true).first
             if o?.paneDead ?? false || !(o?.paneExists ?? true) { ready = "exited"; break }
             let fresh = try await load(t.id)

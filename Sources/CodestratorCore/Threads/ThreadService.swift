@@ -49,9 +49,8 @@ public struct ThreadService: Sendable {
 
         var createdWorktree: WorktreeRecord?
         if plan.createWorktree {
-            var wp = Params(values: ["session_id": .int(plan.session.id), "slug": .string(plan.title)])
-            wp.values["reason"] = .string(plan.title)
-            let wt = try await WorkspaceService(env: env).spawn(wp)
+            let wt = try await WorkspaceService(env: env).spawn(
+                WorktreeSpawnInput(sessionId: plan.session.id, reason: plan.title, slug: plan.title))
             createdWorktree = WorktreeRecord.loadFromJSON(wt)
         }
         let worktree = createdWorktree ?? plan.worktree
@@ -465,10 +464,10 @@ public struct ThreadService: Sendable {
         var readyCheck = "skipped"
         if p.bool("skip_ready_check") != true {
             let timeout = Double(p.int("ready_timeout_seconds") ?? 30)
-            let deadline = Date().addingTimeInterval(timeout)
+            let deadline = ContinuousClock.now + .seconds(timeout)
             readyCheck = "timeout"
             var lastProgress = Date.distantPast
-            while Date() < deadline {
+            while ContinuousClock.now < deadline {
                 try Task.checkCancellation()
                 let o = try await ThreadObserver(env: env).observe([threadId], capture: true, deliver: false).first
                 if let o, o.paneDead || !o.paneExists {

@@ -44,9 +44,9 @@ enum WorkspaceMethods {
                 ParamSpec("slug", .name(maxChars: 100)),
                 ParamSpec("branch", .branch, doc: "default codestrator/<slug>"),
                 ParamSpec("path", .path), ParamSpec("base_ref", .name(maxChars: 256), doc: "default: the parent's tip"),
-                ParamSpec("create_on_disk", .bool, default: true),
+                ParamSpec("create_on_disk", .bool, default: .bool(WorktreeSpawnInput.createOnDiskDefault)),
             ]
-        ) { env, p in try await WorkspaceService(env: env).spawn(p) },
+        ) { env, p in try await WorkspaceService(env: env).spawn(WorktreeSpawnInput(p)) },
         method(
             "worktree.merge_to_parent", .workspace,
             "Merge a child branch into its parent worktree (`git merge --no-ff`)", roles: "W",

@@ -30,7 +30,7 @@ public enum WorktreeLock {
         let fd = open(file, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return try await body() }
         defer { close(fd) }  // closing the descriptor releases the lock
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ContinuousClock.now + .seconds(timeout)
         var delay: UInt64 = 1_000_000
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
@@ -38,7 +38,7 @@ public enum WorktreeLock {
                     .externalFailed, "cannot lock \(file): \(String(cString: strerror(errno)))",
                     expected: "a writable .codestrator/run folder")
             }
-            if Date() >= deadline {
+            if ContinuousClock.now >= deadline {
                 throw CodestratorError(
                     .busy, "another process kept changing git worktrees for \(Int(timeout)) s (lock \(file))",
                     expected: "a retry in a moment")

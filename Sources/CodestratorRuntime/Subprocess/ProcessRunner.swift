@@ -22,7 +22,9 @@ public struct ProcessResult: Sendable {
 
 /// Runs programs as argv arrays — never through a shell — each in its own process group, with a
 /// time limit after which the whole group is killed, and with captured output bounded in size
-/// (docs/runtime.md#running-outside-programs).
+/// (docs/runtime.md#running-outside-programs). The spawn happens on the caller's thread; feeding
+/// stdin, draining stdout and stderr and reaping all happen on one shared thread (`ChildWatcher`),
+/// whatever the number of programs running.
 public enum ProcessRunner {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -33,19 +35,27 @@ public enum ProcessRunner {
         _ argv: [String], environment: [String: String]? = nil, timeout: TimeInterval = 60,
         outputLimit: Int = 256 * 1024, stdin: [UInt8]? = nil
     ) async throws -> ProcessResult {
-        try await withCheckedThrowingContinuation { (k: CheckedContinuation<ProcessResult, any Error>) in
-            let t = Thread {
-                do {
-                    k.resume(
-                        returning: try runBlocking(
-                            argv, environment: environment, timeout: timeout, outputLimit: outputLimit, stdin: stdin))
-                } catch {
-                    k.resume(throwing: error)
-                }
-            }
-            t.stackSize = 512 * 1024
-            t.start()
+        let child = try spawn(argv, environment: environment, timeout: timeout, outputLimit: outputLimit, stdin: stdin)
+        return await withCheckedContinuation { k in
+            child.finish = { k.resume(returning: $0) }
+            ChildWatcher.shared.watch(child)
         }
+    }
+
+    /// `run` for callers outside async code (it blocks the calling thread until the program ends).
+    public static func runBlocking(
+        _ argv: [String], environment: [String: String]?, timeout: TimeInterval, outputLimit: Int, stdin: [UInt8]?
+    ) throws -> ProcessResult {
+        let child = try spawn(argv, environment: environment, timeout: timeout, outputLimit: outputLimit, stdin: stdin)
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox()
+        child.finish = {
+            box.result = $0
+            done.signal()
+        }
+        ChildWatcher.shared.watch(child)
+        done.wait()
+        return box.result!
     }
 
     /// Finds a program on PATH (or checks an absolute path).
@@ -62,6 +72,10 @@ public enum ProcessRunner {
         return nil
     }
 
+    private final class ResultBox: @unchecked Sendable {
+        var result: ProcessResult?  // written by the watcher thread before the semaphore's signal
+    }
+
     private static let spawnLock = NSLock()
 
     private static func makePipe(_ fds: inout [Int32]) -> Bool {
@@ -71,9 +85,11 @@ public enum ProcessRunner {
         return true
     }
 
-    static func runBlocking(
+    /// Starts the program with its three standard streams on pipes; the parent's ends are non-blocking,
+    /// so the watcher thread can feed and drain many programs at once.
+    static func spawn(
         _ argv: [String], environment: [String: String]?, timeout: TimeInterval, outputLimit: Int, stdin: [UInt8]?
-    ) throws -> ProcessResult {
+    ) throws -> WatchedChild {
         guard let first = argv.first else { throw Failure(description: "empty argv") }
         let env = environment ?? ProcessInfo.processInfo.environment
         guard let exe = which(first, path: env["PATH"]) else {
@@ -132,59 +148,12 @@ public enum ProcessRunner {
             close(inPipe[1])
             throw Failure(description: "cannot start \(first): \(String(cString: strerror(rc)))")
         }
-        if let stdin, !stdin.isEmpty {
-            _ = stdin.withUnsafeBytes { p in write(inPipe[1], p.baseAddress, p.count) }
-        }
-        close(inPipe[1])
-
-        var out = [UInt8]()
-        var err = [UInt8]()
-        var exceeded = false
-        var timedOut = false
-        let deadline = Date().addingTimeInterval(timeout)
-        var fds = [
-            pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
-            pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0),
-        ]
-        var open = 2
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while open > 0 {
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 {
-                timedOut = true
-                break
-            }
-            let n = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000, 1000)) + 1)
-            if n < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            for i in 0..<fds.count where fds[i].fd >= 0 && fds[i].revents != 0 {
-                let r = buf.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
-                if r > 0 {
-                    if i == 0 { out.append(contentsOf: buf[0..<r]) } else { err.append(contentsOf: buf[0..<r]) }
-                    if out.count + err.count > outputLimit {
-                        exceeded = true
-                    }
-                } else if r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN) {
-                    close(fds[i].fd)
-                    fds[i].fd = -1
-                    open -= 1
-                }
-            }
-            if exceeded { break }
-        }
-        if timedOut || exceeded {
-            kill(-pid, SIGKILL)
-        }
-        for f in fds where f.fd >= 0 { close(f.fd) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // The group may still hold grandchildren that inherited nothing of ours; leave them be
-        // unless we had to stop the program.
-        let exited = (status & 0x7f) == 0
-        return ProcessResult(
-            exitStatus: exited ? (status >> 8) & 0xff : -1, signal: exited ? nil : status & 0x7f,
-            stdout: out, stderr: err, timedOut: timedOut, outputExceeded: exceeded)
+        for fd in [outPipe[0], errPipe[0], inPipe[1]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        let input = stdin ?? []
+        if input.isEmpty { close(inPipe[1]) }
+        return WatchedChild(
+            pid: pid, stdinFD: input.isEmpty ? -1 : inPipe[1], stdoutFD: outPipe[0], stderrFD: errPipe[0],
+            input: input, outputLimit: outputLimit,
+            deadline: ContinuousClock.now.advanced(by: .seconds(min(max(timeout, 0), 1e9))))
     }
 }
