@@ -76,7 +76,8 @@ struct Serve: AsyncParsableCommand {
         var options = try common.serverOptions(oneShot: false, tmuxSocket: tmuxSocket ?? env["CODESTRATOR_TMUX_SOCKET"])
         options.sharedByClients = http
         // The installer's view of client configs and skills, for runtime.bundle.info (InstallationInspector).
-        let provider = EnvironmentProvider(options: options, installation: InstalledBundleInspector.fromEnvironment())
+        let provider = EnvironmentProvider(
+            options: options, tmux: makeTmuxClient(), installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)
         let dispatcher = Dispatcher(provider: provider, role: options.role)
         Log.debug("serving role \(options.role.rawValue) for \(options.repo)")
@@ -87,7 +88,8 @@ struct Serve: AsyncParsableCommand {
             if (try? await ProcessRunnerCheck.isGitRepo(options.repo)) == true { await provider.reconcileAtStart() }
             var round = 0
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                // Children whose panes wrote are observed as they change; everything else every 2 s.
+                await provider.observeChanges(for: 2)
                 round += 1
                 await provider.pollOnce()
                 if round % 10 == 0 { await provider.heartbeatOnce() }
