@@ -169,6 +169,36 @@ import Testing
         }
     }
 
+    @Test func aCommandListIsOneReplyEvenWhenACommandInItFails() async throws {
+        let server = Server()
+        try await server.start()
+        let control = ControlModeTmuxClient()
+        defer {
+            Task {
+                await control.closeAll()
+                await server.stop()
+            }
+        }
+        let conn = try #require(await control.connection(socket: server.socket))
+        let three = try await conn.send(
+            "display-message -p a ; display-message -p b ; display-message -p c", commands: 3)
+        #expect(three.ok && three.lines == ["a", "b", "c"])
+        // tmux drops the rest of a list after a failing command: the reply ends with the error.
+        let failed = try await conn.send(
+            "display-message -p d ; select-pane -t %999 ; display-message -p e", commands: 3)
+        #expect(!failed.ok && failed.lines.first == "d" && !failed.lines.contains("e"))
+        let parseError = try await conn.send("no-such-command ; display-message -p f", commands: 2)
+        #expect(!parseError.ok && !parseError.lines.contains("f"))
+        // The next reply is still the next command's own.
+        let next = try await conn.send("display-message -p g")
+        #expect(next.ok && next.lines == ["g"])
+        // Through the adapter: keys go as a three-command list; the listing after it is still a listing.
+        let client = CLITmuxClient(control: control)
+        let pane = try #require(try await client.listAllPanes(socket: server.socket)?.first)
+        try await client.sendKeys(socket: server.socket, pane: pane.paneId, keys: ["x"])
+        #expect(try await client.listAllPanes(socket: server.socket)?.map(\.paneId) == [pane.paneId])
+    }
+
     @Test func aKilledControlClientIsReplacedAndItsMarksExpire() async throws {
         let server = Server()
         try await server.start()

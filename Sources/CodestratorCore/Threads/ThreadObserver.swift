@@ -21,6 +21,8 @@ public struct ThreadObserver: Sendable {
         public var deliveryError: String?
         /// The kind of dialog on screen that Codestrator's policy answers (it is not a question).
         public var policyDialog: String?
+        /// The tmux id (`$3`) of the session the live pane was listed in.
+        public var paneSessionId: String? = nil
     }
 
     /// Panes per socket, listed once per observation round. A listing that failed (tmux timed out, or
@@ -86,6 +88,7 @@ public struct ThreadObserver: Sendable {
             return obs
         }
         obs.paneExists = true
+        obs.paneSessionId = pane.sessionId
         if pane.dead {
             obs.paneDead = true
             obs.exitStatus = pane.deadStatus

@@ -72,7 +72,7 @@ public struct CLITmuxClient: TmuxClient {
             let conn = await control.connection(socket: socket, session: session)
         else { return nil }
         do {
-            let reply = try await conn.send(line)
+            let reply = try await conn.send(line, commands: args.filter { $0 == ";" }.count + 1)
             let text = Array(reply.text.utf8)
             return ProcessResult(
                 exitStatus: reply.ok ? 0 : 1, signal: nil, stdout: reply.ok ? text : [], stderr: reply.ok ? [] : text,

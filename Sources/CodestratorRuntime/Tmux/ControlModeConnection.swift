@@ -41,7 +41,17 @@ final class ControlModeConnection: @unchecked Sendable {
     private let input: Int32
     private let output: Int32
     private let lock = NSLock()
-    private var pending: [(id: Int, k: CheckedContinuation<Reply, any Error>)] = []
+    /// Commands waiting for their replies, in the order they were written. A line of several commands (joined
+    /// by `;`) gets one reply block per command, and none after the first that fails (tmux drops the rest of
+    /// the list): its reply is complete after `commands` blocks or the first `%error`.
+    private struct Pending {
+        var id: Int
+        var commands: Int
+        var k: CheckedContinuation<Reply, any Error>
+        var got = 0
+        var reply = Reply(ok: true, lines: [])
+    }
+    private var pending: [Pending] = []
     private var nextId = 0
     private var alive = true
     private var session: String?
@@ -89,9 +99,10 @@ final class ControlModeConnection: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Sends one command line and waits for its reply; throws `Lost` when the connection dies first or
-    /// tmux does not answer within `timeout` (the connection is then closed: its framing can no longer be trusted).
-    func send(_ line: String, timeout: Double = 10) async throws -> Reply {
+    /// Sends one command line of `commands` commands and waits for its reply (the output of all of them);
+    /// throws `Lost` when the connection dies first or tmux does not answer within `timeout` (the connection is
+    /// then closed: its framing can no longer be trusted).
+    func send(_ line: String, commands: Int = 1, timeout: Double = 10) async throws -> Reply {
         let bytes = Array((line + "\n").utf8)
         return try await withCheckedThrowingContinuation { (k: CheckedContinuation<Reply, any Error>) in
             lock.lock()
@@ -102,7 +113,7 @@ final class ControlModeConnection: @unchecked Sendable {
             }
             nextId += 1
             let id = nextId
-            pending.append((id, k))
+            pending.append(Pending(id: id, commands: max(1, commands), k: k))
             // Written under the lock: the order of lines on the pipe is the order of `pending`.
             let ok = bytes.withUnsafeBytes { p in Self.writeAll(input, p) }
             lock.unlock()
@@ -221,9 +232,15 @@ final class ControlModeConnection: @unchecked Sendable {
         switch parser.feed(String(decoding: line, as: UTF8.self)) {
         case .reply(let ok, let lines)?:
             lock.lock()
-            let first = pending.isEmpty ? nil : pending.removeFirst()
+            var done: Pending?
+            if !pending.isEmpty {
+                pending[0].got += 1
+                pending[0].reply.lines += lines
+                pending[0].reply.ok = pending[0].reply.ok && ok
+                if !ok || pending[0].got >= pending[0].commands { done = pending.removeFirst() }
+            }
             lock.unlock()
-            first?.k.resume(returning: Reply(ok: ok, lines: lines))
+            done.map { $0.k.resume(returning: $0.reply) }
         case .paneActivity(let pane)?:
             paneActivity(pane)
         case .layoutChanged?:
