@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Python integration suite (Tests/integration) against an already built codestrator binary.
 # Build first (swift build); this script never builds. Override the binary with CODESTRATOR_BIN.
-# Extra arguments are passed to pytest (e.g. -k resume, -x, -vv).
+# Extra arguments are passed to pytest (e.g. -k resume, -x, -vv) and run that selection once; without any, the
+# whole suite runs, then the thread tests again with the one-shot tmux adapter.
+# CODESTRATOR_TMUX_ADAPTER=oneshot runs a selection with the one-shot adapter.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,4 +24,11 @@ if [[ ! -x "$CODESTRATOR_BIN" ]]; then
   exit 2
 fi
 
-exec .venv/bin/python -m pytest -q Tests/integration "$@"
+if [[ $# -gt 0 ]]; then
+  exec .venv/bin/python -m pytest -q Tests/integration "$@"
+fi
+# The whole suite (with tmux control mode, the default), then the thread tests once more with one tmux process per
+# command (CODESTRATOR_TMUX_ADAPTER=oneshot, docs/runtime.md#tmux-control-mode), the fallback adapter.
+.venv/bin/python -m pytest -q Tests/integration
+CODESTRATOR_TMUX_ADAPTER=oneshot .venv/bin/python -m pytest -q Tests/integration \
+  -k "threads or readonly or control_mode"

@@ -27,7 +27,8 @@ func monotonicNanos() -> UInt64 {
 /// git hook), plus `extra`.
 func childEnvironment(_ extra: [String: String] = [:]) -> [String] {
     var env = ProcessInfo.processInfo.environment.filter { key, _ in
-        !key.hasPrefix("CODESTRATOR_") && !key.hasPrefix("GIT_") && key != "TMUX" && key != "TMUX_PANE"
+        (!key.hasPrefix("CODESTRATOR_") || key == "CODESTRATOR_TMUX_ADAPTER") && !key.hasPrefix("GIT_") && key != "TMUX"
+            && key != "TMUX_PANE"
     }
     env.merge(extra) { _, new in new }
     return env.map { "\($0.key)=\($0.value)" }

@@ -33,8 +33,12 @@ public enum Assembly {
     /// The git adapter: the `git` command line.
     public static func makeGitClient() -> any GitClient { CLIGitClient() }
 
-    /// The tmux adapter: the `tmux` command line (every pane operation of the process goes through it).
-    public static func makeTmuxClient() -> any TmuxClient { CLITmuxClient() }
+    /// The tmux adapter. A long-lived server (`serve`) keeps one tmux control-mode connection per socket
+    /// (`CODESTRATOR_TMUX_ADAPTER=oneshot` turns it off); a one-shot process (`call`, `hook`, `status`) would
+    /// pay for starting that connection and never use it again, so it runs one `tmux` command per call.
+    public static func makeTmuxClient(persistent: Bool = false) -> any TmuxClient {
+        persistent ? CodestratorRuntime.makeTmuxClient() : CLITmuxClient()
+    }
 
     /// Locating programs on PATH and asking their versions.
     public static func makeProgramProbe() -> any ProgramProbe { CLIProgramProbe() }
@@ -46,18 +50,23 @@ public enum Assembly {
 
     /// Every adapter a process of `use` works through; `programs` replaces the program probe (tests pass a
     /// fake one so results do not depend on what the machine has installed).
-    public static func adapters(for use: StoreUse, programs: (any ProgramProbe)? = nil) -> Adapters {
+    public static func adapters(
+        for use: StoreUse, programs: (any ProgramProbe)? = nil, persistentTmux: Bool = false
+    ) -> Adapters {
         Adapters(
-            git: makeGitClient(), tmux: makeTmuxClient(), programs: programs ?? makeProgramProbe(),
+            git: makeGitClient(), tmux: makeTmuxClient(persistent: persistentTmux),
+            programs: programs ?? makeProgramProbe(),
             openDatabase: { try openDatabase($0, for: use) })
     }
 
     /// The environment provider of a server or one-shot call (`serve`, `call`, `status`): it resolves the
-    /// repository and opens the database on first use, with the server's busy timeout.
+    /// repository and opens the database on first use, with the server's busy timeout. Only a long-lived
+    /// server (not `oneShot`) keeps a tmux control-mode connection.
     public static func provider(
         options: ServerOptions, programs: (any ProgramProbe)? = nil, installation: (any InstallationInspector)? = nil
     ) -> EnvironmentProvider {
         EnvironmentProvider(
-            options: options, adapters: adapters(for: .server, programs: programs), installation: installation)
+            options: options, adapters: adapters(for: .server, programs: programs, persistentTmux: !options.oneShot),
+            installation: installation)
     }
 }

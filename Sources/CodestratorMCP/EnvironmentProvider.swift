@@ -83,6 +83,45 @@ public actor EnvironmentProvider {
         await ServerRounds(env: env).poll(sessions: ids)
     }
 
+    /// Waits `seconds` between two polling rounds, and meanwhile observes the children whose panes wrote output,
+    /// 40 ms after the output (a burst is read once) and at most every 100 ms (docs/runtime.md#tmux-control-mode).
+    /// Without control mode (or before there is a session to watch) it only sleeps.
+    public func observeChanges(for seconds: Double) async {
+        let deadline = Date().addingTimeInterval(seconds)
+        while case let left = deadline.timeIntervalSinceNow, left > 0, !Task.isCancelled {
+            guard let env = built, env.caller.role == .root, !(await heartbeats.sessionIds.isEmpty),
+                var changed = await env.tmux.waitForOutput(socket: env.tmuxSocket, timeout: left)
+            else {
+                try? await Task.sleep(nanoseconds: UInt64(left * 1_000_000_000))
+                return
+            }
+            guard !changed.isEmpty else { continue }
+            try? await Task.sleep(nanoseconds: 40_000_000)
+            changed.formUnion(await env.tmux.waitForOutput(socket: env.tmuxSocket, timeout: 0) ?? [])
+            await pollPanes(changed, env: env)
+            try? await Task.sleep(nanoseconds: 60_000_000)
+        }
+    }
+
+    /// One observation of the live children of this process's sessions whose pane is one of `panes`.
+    func pollPanes(_ panes: Set<String>, env: ServiceEnvironment) async {
+        let ids = await heartbeats.sessionIds
+        guard !ids.isEmpty, !panes.isEmpty else { return }
+        let sessions = ids.map { _ in "?" }.joined(separator: ",")
+        let paneList = panes.map { _ in "?" }.joined(separator: ",")
+        let threads: [Int] =
+            (try? await env.store.read { tx in
+                try tx.ints(
+                    """
+                    SELECT t.id FROM threads t WHERE t.session_id IN (\(sessions)) AND t.role <> 'session-root'
+                      AND t.tmux_pane_id IN (\(paneList)) AND COALESCE(t.tmux_socket, '') = ?
+                      AND t.status IN ('initializing','running','idle','waiting_user_answer')
+                    """,
+                    ids.map { $0 as any SQLArgument } + panes.map { $0 as any SQLArgument } + [env.tmuxSocket ?? ""])
+            }) ?? []
+        if !threads.isEmpty { _ = try? await ThreadObserver(env: env).observe(threads, capture: true) }
+    }
+
     /// Reconciliation right after a root server starts (docs/runtime.md#reconciliation), in the background.
     public func reconcileAtStart() async {
         guard options.role == .root, let env = try? await environment() else { return }

@@ -88,7 +88,8 @@ struct Serve: AsyncParsableCommand {
             if (try? await ProcessRunnerCheck.isGitRepo(options.repo)) == true { await provider.reconcileAtStart() }
             var round = 0
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                // Children whose panes wrote are observed as they change; everything else every 2 s.
+                await provider.observeChanges(for: 2)
                 round += 1
                 await provider.pollOnce()
                 if round % 10 == 0 { await provider.heartbeatOnce() }

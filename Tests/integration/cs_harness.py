@@ -128,7 +128,7 @@ class Workspace:
         }
         if self.pane_grace is not None:
             env["CODESTRATOR_PANE_GRACE_SECONDS"] = self.pane_grace
-        for key in ("LANG", "LC_ALL", "TMPDIR"):
+        for key in ("LANG", "LC_ALL", "TMPDIR", "CODESTRATOR_TMUX_ADAPTER"):
             if key in os.environ:
                 env[key] = os.environ[key]
         return env

@@ -66,12 +66,14 @@ class PtyClient:
 
 
 def _clients(ws) -> list[dict[str, str]]:
-    r = tmux(ws, "list-clients", "-F", "#{client_tty}\t#{client_readonly}\t#{session_name}")
+    """The people's clients: Codestrator's own control-mode client (docs/runtime.md) is left out."""
+    r = tmux(ws, "list-clients", "-F", "#{client_tty}\t#{client_readonly}\t#{session_name}\t#{client_control_mode}")
     out = []
     for line in r.stdout.splitlines():
         if line:
-            tty, ro, session = line.split("\t")
-            out.append({"tty": tty, "readonly": ro, "session": session})
+            tty, ro, session, control = line.split("\t")
+            if control != "1":
+                out.append({"tty": tty, "readonly": ro, "session": session})
     return out
 
 

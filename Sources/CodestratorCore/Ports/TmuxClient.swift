@@ -72,4 +72,16 @@ public protocol TmuxClient: TmuxProbe {
     func killSession(socket: String?, name: String) async throws
     /// A one-shot program (installer checks of runtime.tmux.ensure): exit status and combined output.
     func runCommand(_ argv: [String], timeout: Double) async throws -> (Int, String)
+    /// An opaque mark of the output tmux has reported for `pane` (of the session whose id is `sessionId`) so far;
+    /// nil when this adapter cannot tell. Two equal marks: the pane wrote nothing and no layout changed in
+    /// between, so its screen is the same (docs/runtime.md#tmux-control-mode).
+    func outputMark(socket: String?, sessionId: String, pane: String) async -> String?
+    /// Waits up to `timeout` seconds for output from the watched panes of `socket` and returns the panes that
+    /// wrote (empty after the timeout); nil when this adapter watches no output (the caller sleeps instead).
+    func waitForOutput(socket: String?, timeout: Double) async -> Set<String>?
+}
+
+extension TmuxClient {
+    public func outputMark(socket: String?, sessionId: String, pane: String) async -> String? { nil }
+    public func waitForOutput(socket: String?, timeout: Double) async -> Set<String>? { nil }
 }

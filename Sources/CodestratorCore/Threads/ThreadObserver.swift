@@ -21,6 +21,8 @@ public struct ThreadObserver: Sendable {
         public var deliveryError: String?
         /// The kind of dialog on screen that Codestrator's policy answers (it is not a question).
         public var policyDialog: String?
+        /// The tmux id (`$3`) of the session the live pane was listed in.
+        public var paneSessionId: String? = nil
     }
 
     /// Panes per socket, listed once per observation round. A listing that failed (tmux timed out, or
@@ -86,6 +88,7 @@ public struct ThreadObserver: Sendable {
             return obs
         }
         obs.paneExists = true
+        obs.paneSessionId = pane.sessionId
         if pane.dead {
             obs.paneDead = true
             obs.exitStatus = pane.deadStatus
@@ -155,15 +158,30 @@ public struct ThreadObserver: Sendable {
         let realClient = provider == "codex" || provider == "claude_code"
         if status == .unknown || realClient, capture {
             do {
-                let screen = try await env.tmux.capture(socket: t.tmuxSocket, pane: paneId, lines: lines)
-                let prepared = ScreenText.prepare(screen)
-                let hash = Self.screenHash(prepared)
+                // A pane that wrote nothing since its last reading (tmux control mode says so, after this round's
+                // listing went through the same connection) is not captured again: its reading stands.
+                let mark = await env.tmux.outputMark(socket: t.tmuxSocket, sessionId: pane.sessionId, pane: paneId)
+                let hash: String
+                let reading: ScreenReading
+                if let mark, let known = await ScreenReadings.shared.get(id, mark: mark, lines: lines),
+                    known.hash == screenHash
+                {
+                    (hash, reading) = (known.hash, known.reading)
+                } else {
+                    let screen = try await env.tmux.capture(socket: t.tmuxSocket, pane: paneId, lines: lines)
+                    let prepared = ScreenText.prepare(screen)
+                    hash = Self.screenHash(prepared)
+                    reading = classifier.read(prepared)
+                    if let mark {
+                        await ScreenReadings.shared.set(
+                            id, .init(mark: mark, lines: lines, hash: hash, reading: reading))
+                    }
+                }
                 let changedNow = hash != screenHash
                 if changedNow {
                     screenHash = hash
                     screenChangedAt = now
                 }
-                let reading = classifier.read(prepared)
                 if tier == "hook", !changedNow, reading.dialog == nil {
                     // The screen did not change since the newer hook event: the hook's status stands.
                     if response == nil { response = reading.response }
@@ -211,6 +229,23 @@ public struct ThreadObserver: Sendable {
             }
         }
         return obs
+    }
+
+    /// The last screen reading of each thread in this process, with the output mark it was taken at.
+    actor ScreenReadings {
+        static let shared = ScreenReadings()
+        struct Entry {
+            var mark: String
+            var lines: Int
+            var hash: String
+            var reading: ScreenReading
+        }
+        var byThread: [Int: Entry] = [:]
+        func get(_ id: Int, mark: String, lines: Int) -> Entry? {
+            guard let e = byThread[id], e.mark == mark, e.lines == lines else { return nil }
+            return e
+        }
+        func set(_ id: Int, _ e: Entry) { byThread[id] = e }
     }
 
     /// When this process last answered a policy dialog, per thread. In memory: a dialog is answered by the

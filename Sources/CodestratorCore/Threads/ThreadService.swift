@@ -452,6 +452,22 @@ public struct ThreadService: Sendable {
             expected: "the worktree directory to exist while the child starts")
     }
 
+    /// Sleeps `seconds`, or less once `pane` wrote output (its tmux output mark moved; checked every 10 ms without
+    /// a tmux command). An adapter without marks just sleeps.
+    func pause(untilOutputOf pane: String?, session: String?, socket: String?, upTo seconds: Double) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        guard let pane, let session,
+            let start = await env.tmux.outputMark(socket: socket, sessionId: session, pane: pane)
+        else {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            return
+        }
+        while Date() < deadline {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            if await env.tmux.outputMark(socket: socket, sessionId: session, pane: pane) != start { return }
+        }
+    }
+
     /// Spawn step 5: wait (bounded) for readiness, then paste the prompt or queue it.
     func readyAndPrompt(_ threadId: Int, p: Params, tmux: JSON, worktree: WorktreeRecord?) async throws -> JSON {
         let prompt = try await buildPrompt(threadId, initialPrompt: p.string("initial_prompt"), restart: nil)
@@ -467,6 +483,7 @@ public struct ThreadService: Sendable {
             let deadline = ContinuousClock.now + .seconds(timeout)
             readyCheck = "timeout"
             var lastProgress = Date.distantPast
+            let placed = try await load(threadId)
             while ContinuousClock.now < deadline {
                 try Task.checkCancellation()
                 let o = try await ThreadObserver(env: env).observe([threadId], capture: true, deliver: false).first
@@ -496,8 +513,10 @@ public struct ThreadService: Sendable {
                         "waiting for thread \(threadId) to be ready: \(o?.status ?? "initializing")")
                     lastProgress = Date()
                 }
-                // 100 ms: a capture costs a few ms, and every poll saved is time to the first prompt.
-                try await Task.sleep(nanoseconds: 100_000_000)
+                // 100 ms: a capture costs a few ms, and every poll saved is time to the first prompt. With tmux
+                // control mode the next look comes as soon as the pane writes.
+                try await pause(
+                    untilOutputOf: placed.tmuxPaneId, session: o?.paneSessionId, socket: placed.tmuxSocket, upTo: 0.1)
             }
         }
         if readyCheck == "idle", let t = try await env.store.read({ tx in try ThreadRecord.load(tx, threadId) }) {

@@ -76,9 +76,9 @@ public enum ProcessRunner {
         var result: ProcessResult?  // written by the watcher thread before the semaphore's signal
     }
 
-    private static let spawnLock = NSLock()
+    static let spawnLock = NSLock()
 
-    private static func makePipe(_ fds: inout [Int32]) -> Bool {
+    static func makePipe(_ fds: inout [Int32]) -> Bool {
         guard pipe(&fds) == 0 else { return false }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)

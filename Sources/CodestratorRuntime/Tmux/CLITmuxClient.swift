@@ -7,9 +7,17 @@ import Foundation
 ///   under `LANG` unset, `C` or `POSIX`, tmux prints `_` for the tab of `-F` formats and for non-ASCII.
 /// - Every argument tmux format-expands (`-c`, `-n`, `-s`, `-T`) goes through `escapeFormat`, so a path
 ///   or name holding `#(...)`, `#{...}` or `#S` reaches tmux verbatim.
+///
+/// With a `control` client (docs/runtime.md#tmux-control-mode) the same commands go as command lines over one
+/// persistent `tmux -C` connection per socket instead of one process each; without one, or when the connection
+/// cannot take a command, they run as processes as before.
 public struct CLITmuxClient: TmuxClient {
     public let executable: String
-    public init(executable: String = "tmux") { self.executable = executable }
+    public let control: ControlModeTmuxClient?
+    public init(executable: String = "tmux", control: ControlModeTmuxClient? = nil) {
+        self.executable = executable
+        self.control = control
+    }
 
     /// `#` doubled: tmux format-expands `-c`, `-n`, `-s` and `-T`, where `#(cmd)` runs a shell command
     /// and `#S`, `#{…}` are replaced; `##` is a literal `#`.
@@ -19,16 +27,21 @@ public struct CLITmuxClient: TmuxClient {
     public static let statusTitle = "codestrator status"
 
     @discardableResult
-    func run(_ socket: String?, _ args: [String], stdin: [UInt8]? = nil, limit: Int = 256 * 1024, check: Bool = true)
-        async throws -> ProcessResult
-    {
+    func run(
+        _ socket: String?, _ args: [String], stdin: [UInt8]? = nil, limit: Int = 256 * 1024, check: Bool = true,
+        session: String? = nil
+    ) async throws -> ProcessResult {
         let argv = [executable, "-u"] + AttachCommand.socketArgs(socket) + args
         let r: ProcessResult
-        do {
-            r = try await ProcessRunner.run(argv, timeout: 10, outputLimit: limit, stdin: stdin)
-        } catch {
-            throw CodestratorError(
-                .unavailable, "tmux cannot run (\(error))", expected: "tmux ≥ 3.0 installed and on PATH")
+        if stdin == nil, let sent = await viaControl(socket, args, session: session) {
+            r = sent
+        } else {
+            do {
+                r = try await ProcessRunner.run(argv, timeout: 10, outputLimit: limit, stdin: stdin)
+            } catch {
+                throw CodestratorError(
+                    .unavailable, "tmux cannot run (\(error))", expected: "tmux ≥ 3.0 installed and on PATH")
+            }
         }
         if r.timedOut {
             throw CodestratorError(
@@ -44,6 +57,44 @@ public struct CLITmuxClient: TmuxClient {
             .externalFailed,
             "\(command) failed (exit \(r.exitStatus)): \(String(r.err.prefix(500)).trimmingCharacters(in: .whitespacesAndNewlines))",
             expected: "tmux to succeed", failure: .tmux(TmuxFailure.classify(stderr: r.err)))
+    }
+
+    /// Commands that only read: when the control client dies before their reply they are simply run again as
+    /// a process. A command that changes something is never sent twice; its lost reply reads as a failure.
+    static let readOnlyCommands: Set<String> = [
+        "list-panes", "capture-pane", "has-session", "show-options", "display-message", "list-sessions",
+    ]
+    /// Commands that can end the control client's own session or server: always a process of their own.
+    static let oneShotCommands: Set<String> = ["kill-session", "kill-server"]
+
+    /// `args` sent over the control connection, as a process result; nil when it must run as a process (no
+    /// connection, a command kept one-shot, an argument that cannot be quoted, a read whose reply was lost).
+    func viaControl(_ socket: String?, _ args: [String], session: String?) async -> ProcessResult? {
+        guard let control, let name = args.first, !Self.oneShotCommands.contains(name),
+            let line = ControlModeProtocol.commandLine(args),
+            let conn = await control.connection(socket: socket, session: session)
+        else { return nil }
+        do {
+            let reply = try await conn.send(line, commands: args.filter { $0 == ";" }.count + 1)
+            let text = Array(reply.text.utf8)
+            return ProcessResult(
+                exitStatus: reply.ok ? 0 : 1, signal: nil, stdout: reply.ok ? text : [], stderr: reply.ok ? [] : text,
+                timedOut: false, outputExceeded: false)
+        } catch {
+            if Self.readOnlyCommands.contains(name) { return nil }
+            return ProcessResult(
+                exitStatus: 1, signal: nil, stdout: [], stderr: Array("\(error) before replying".utf8),
+                timedOut: false, outputExceeded: false)
+        }
+    }
+
+    public func outputMark(socket: String?, sessionId: String, pane: String) async -> String? {
+        await control?.existing(socket: socket)?.outputMark(sessionId: sessionId, pane: pane)
+    }
+
+    public func waitForOutput(socket: String?, timeout: Double) async -> Set<String>? {
+        guard let conn = await control?.connection(socket: socket) else { return nil }
+        return await conn.nextActivity(timeout: timeout)
     }
 
     public func version() async -> String? { await CLITmuxProbe().version() }
@@ -116,7 +167,9 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func hasWindow(socket: String?, session: String, window: String) async throws -> Bool {
-        try await run(socket, ["list-panes", "-t", "=\(session):=\(window)", "-F", "#{pane_id}"], check: false).ok
+        try await run(
+            socket, ["list-panes", "-t", "=\(session):=\(window)", "-F", "#{pane_id}"], check: false, session: session
+        ).ok
     }
 
     public func setSessionOption(socket: String?, session: String, name: String, value: String) async throws {
@@ -165,7 +218,8 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func listPanes(socket: String?, session: String, window: String) async throws -> [PaneInfo] {
-        let r = try await run(socket, ["list-panes", "-t", "=\(session):=\(window)", "-F", Self.paneFormat])
+        let r = try await run(
+            socket, ["list-panes", "-t", "=\(session):=\(window)", "-F", Self.paneFormat], session: session)
         return try Self.parsePanes(r.out)
     }
 
@@ -204,7 +258,8 @@ public struct CLITmuxClient: TmuxClient {
     }
 
     public func tile(socket: String?, session: String, window: String) async throws {
-        try await run(socket, ["select-layout", "-t", "=\(session):=\(window)", "tiled"], check: false)
+        try await run(
+            socket, ["select-layout", "-t", "=\(session):=\(window)", "tiled"], check: false, session: session)
     }
 
     public func setPaneTitle(socket: String?, pane: String, title: String) async throws {
@@ -225,7 +280,13 @@ public struct CLITmuxClient: TmuxClient {
 
     public func paste(socket: String?, pane: String, text: String, bufferName: String) async throws {
         do {
-            try await run(socket, ["load-buffer", "-b", bufferName, "-"], stdin: Array(text.utf8))
+            if await control?.existing(socket: socket) != nil, let file = Self.privateFile(Array(text.utf8)) {
+                // Control mode has no stdin for load-buffer: the text goes through a file only we can read.
+                defer { unlink(file) }
+                try await run(socket, ["load-buffer", "-b", bufferName, file])
+            } else {
+                try await run(socket, ["load-buffer", "-b", bufferName, "-"], stdin: Array(text.utf8))
+            }
             try await run(
                 socket, Self.withInput(pane, ["paste-buffer", "-p", "-r", "-d", "-b", bufferName, "-t", pane]))
         } catch {
@@ -236,6 +297,28 @@ public struct CLITmuxClient: TmuxClient {
 
     public func sendKeys(socket: String?, pane: String, keys: [String]) async throws {
         for key in keys { try await run(socket, Self.withInput(pane, ["send-keys", "-t", pane, key])) }
+    }
+
+    /// A new file (mode 0600, in the temporary directory) holding `bytes`; its path, or nil when it cannot
+    /// be written.
+    static func privateFile(_ bytes: [UInt8]) -> String? {
+        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((dir + "/codestrator-paste-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        defer { close(fd) }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                unlink(path)
+                return nil
+            }
+            off += n
+        }
+        return path
     }
 
     /// `command` with the pane's input switched on just around it, in one tmux invocation (`select-pane -e`,
