@@ -105,21 +105,8 @@ public actor EnvironmentProvider {
 
     /// One observation of the live children of this process's sessions whose pane is one of `panes`.
     func pollPanes(_ panes: Set<String>, env: ServiceEnvironment) async {
-        let ids = await heartbeats.sessionIds
-        guard !ids.isEmpty, !panes.isEmpty else { return }
-        let sessions = ids.map { _ in "?" }.joined(separator: ",")
-        let paneList = panes.map { _ in "?" }.joined(separator: ",")
-        let threads: [Int] =
-            (try? await env.store.read { tx in
-                try tx.ints(
-                    """
-                    SELECT t.id FROM threads t WHERE t.session_id IN (\(sessions)) AND t.role <> 'session-root'
-                      AND t.tmux_pane_id IN (\(paneList)) AND COALESCE(t.tmux_socket, '') = ?
-                      AND t.status IN ('initializing','running','idle','waiting_user_answer')
-                    """,
-                    ids.map { $0 as any SQLArgument } + panes.map { $0 as any SQLArgument } + [env.tmuxSocket ?? ""])
-            }) ?? []
-        if !threads.isEmpty { _ = try? await ThreadObserver(env: env).observe(threads, capture: true) }
+        await ServerRounds(env: env).observe(
+            panes: panes, socket: env.tmuxSocket, sessions: await heartbeats.sessionIds)
     }
 
     /// Reconciliation right after a root server starts (docs/runtime.md#reconciliation), in the background.

@@ -72,7 +72,9 @@ struct HookSim: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: dbPath) else {
             throw SimFailure("no database at \(dbPath); expected a repository where Codestrator runs")
         }
-        try await e.record(in: try Assembly.openDatabase(dbPath, for: .hook))
+        let store = try Assembly.openDatabase(dbPath, for: .hook)
+        try await e.record(in: store)
+        await HookEnvironment.settle(threadId: tid, store: store, dbPath: dbPath)
     }
 
     func log(_ text: String) {

@@ -324,12 +324,13 @@ struct AgentHookEvent: Sendable {
         guard let dbPath = HookRepository.databasePath(db: db, repo: repo) else {
             throw SimFailure("no Codestrator database here; expected a repository where Codestrator runs")
         }
+        let store = try Assembly.openDatabase(dbPath, for: .hook)
         let recorded = try await ThreadEvents.recordIfThreadExists(
-            in: try Assembly.openDatabase(dbPath, for: .hook), threadId: tid, source: source, event: event,
-            providerStatus: status, message: message)
+            in: store, threadId: tid, source: source, event: event, providerStatus: status, message: message)
         guard recorded else {
             throw SimFailure("thread \(tid) does not exist; expected a thread id of this repository")
         }
+        await HookEnvironment.settle(threadId: tid, store: store, dbPath: dbPath)
     }
 }
 

@@ -29,6 +29,25 @@ public struct ServerRounds: Sendable {
         await Housekeeping(env: env).run(sessions: sessions)
     }
 
+    /// One observation of the live children of `sessions` whose pane is one of `panes` on `socket` (their
+    /// panes wrote output: tmux control mode's `%output`).
+    public func observe(panes: Set<String>, socket: String?, sessions: [Int]) async {
+        guard !sessions.isEmpty, !panes.isEmpty else { return }
+        let sessionList = sessions.map { _ in "?" }.joined(separator: ",")
+        let paneList = panes.map { _ in "?" }.joined(separator: ",")
+        let threads: [Int] =
+            (try? await env.store.read { tx in
+                try tx.ints(
+                    """
+                    SELECT t.id FROM threads t WHERE t.session_id IN (\(sessionList)) AND t.role <> 'session-root'
+                      AND t.tmux_pane_id IN (\(paneList)) AND COALESCE(t.tmux_socket, '') = ?
+                      AND t.status IN ('initializing','running','idle','waiting_user_answer')
+                    """,
+                    sessions.map { $0 as any SQLArgument } + panes.map { $0 as any SQLArgument } + [socket ?? ""])
+            }) ?? []
+        if !threads.isEmpty { _ = try? await ThreadObserver(env: env).observe(threads, capture: true) }
+    }
+
     /// One heartbeat of `sessions` (open ones only), recording this process as their server, and the release
     /// of another session's main merge lock when that session went stale meanwhile.
     public func heartbeat(sessions: [Int]) async {

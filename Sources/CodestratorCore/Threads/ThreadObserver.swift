@@ -40,13 +40,19 @@ public struct ThreadObserver: Sendable {
         }
     }
 
-    public func observe(_ ids: [Int], capture: Bool, captureLines: Int = 200, deliver: Bool = true) async throws
+    /// `answerPolicy: false` leaves policy dialogs alone: a process that only passes by (a hook command) must not
+    /// answer a dialog the watching server answers too, or the second answer would meet the next screen.
+    public func observe(
+        _ ids: [Int], capture: Bool, captureLines: Int = 200, deliver: Bool = true, answerPolicy: Bool = true
+    ) async throws
         -> [Observation]
     {
         let cache = PaneCache()
         var out: [Observation] = []
         for id in ids {
-            if let o = try await observeOne(id, cache: cache, capture: capture, lines: captureLines, deliver: deliver) {
+            if let o = try await observeOne(
+                id, cache: cache, capture: capture, lines: captureLines, deliver: deliver, answerPolicy: answerPolicy)
+            {
                 out.append(o)
             }
         }
@@ -61,8 +67,9 @@ public struct ThreadObserver: Sendable {
         return ScreenText.prepare(text).suffix(count).joined(separator: "\n")
     }
 
-    func observeOne(_ id: Int, cache: PaneCache, capture: Bool, lines: Int, deliver: Bool) async throws -> Observation?
-    {
+    func observeOne(
+        _ id: Int, cache: PaneCache, capture: Bool, lines: Int, deliver: Bool, answerPolicy: Bool = true
+    ) async throws -> Observation? {
         guard let t = try await env.store.read({ tx in try ThreadRecord.load(tx, id) }) else { return nil }
         var obs = Observation(
             threadId: id, dbStatus: t.status.rawValue, status: t.status.rawValue, paneExists: false, paneDead: false,
@@ -207,7 +214,7 @@ public struct ThreadObserver: Sendable {
         // here with the keys the pinned version needs, once per screen, and never count as a question.
         if let d = dialog, let keys = d.policyKeys, t.agentOverride["auto_trust"]?.boolValue ?? true {
             obs.policyDialog = d.kind.rawValue
-            await answerPolicyDialog(t, pane: paneId, dialog: d, keys: keys)
+            if answerPolicy { await answerPolicyDialog(t, pane: paneId, dialog: d, keys: keys) }
             status = .unknown
             response = nil
         }
