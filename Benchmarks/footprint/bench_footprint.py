@@ -204,6 +204,9 @@ class World:
         self.root = Server([binary, "serve", "--repo", self.repo], self.env, self.repo)
         self.root.initialize()
         self.db_path = os.path.join(self.repo, ".codestrator", "state.db")
+        self.spawn_times: list[float] = []
+        self.raw_times: list[float] = []
+        self.peer_spawn_times: list[float] = []
 
     def session(self, name: str) -> int:
         r = self.root.tool(
@@ -255,13 +258,15 @@ def wait_status(db: sqlite3.Connection, tid: int, want: set[str], timeout: float
 # ---------------------------------------------------------------------------------------------------- measures
 
 
-def measure_spawn(w: World, rep: Report, sid: int, n: int, peer=None) -> list[int]:  # type: ignore[no-untyped-def]
+def measure_spawn(w: World, rep: Report, sid: int, n: int, peer=None, label: str = "") -> list[int]:  # type: ignore[no-untyped-def]
     """`n` spawns into session `sid`, each followed by the raw tmux commands of one pane in a plain session (and,
     with a peer, one spawn of its worker; its lists of 1 and 8 workers are read as it reaches them)."""
-    subprocess.run(
-        ["tmux", "-L", w.socket, "new-session", "-d", "-s", "bench-raw", "-x", "200", "-y", "50", "--", "sleep", "3600"],
-        check=True,
-    )
+    if subprocess.run(["tmux", "-L", w.socket, "has-session", "-t", "=bench-raw"], capture_output=True).returncode:
+        subprocess.run(
+            ["tmux", "-L", w.socket, "new-session", "-d", "-s", "bench-raw", "-x", "200", "-y", "50", "--", "sleep",
+             "3600"],
+            check=True,
+        )
     spawn, raw, ids, theirs = [], [], [], []
     for _ in range(n):
         t0 = time.monotonic()
@@ -280,12 +285,17 @@ def measure_spawn(w: World, rep: Report, sid: int, n: int, peer=None) -> list[in
                 live = ms([peer.list_live() for _ in range(50)])
                 rep.add(f"cao_list_live_{k}", f"CAO list with live status, {k} workers, p50 ms", live,
                         f"{live['p50']} (p95 {live['p95']})")
-    s, r = ms(spawn), ms(raw)
-    rep.add("spawn", "thread.child.spawn (no readiness), p50 ms", s, f"{s['p50']} (p95 {s['p95']})")
+    w.spawn_times += spawn
+    w.raw_times += raw
+    w.peer_spawn_times += theirs
+    if label != "9-32":
+        return ids
+    s, r = ms(w.spawn_times), ms(w.raw_times)
+    rep.add("spawn", "thread.child.spawn (no readiness), 32 children, p50 ms", s, f"{s['p50']} (p95 {s['p95']})")
     rep.add("spawn_raw", "raw tmux split-window + tiled, p50 ms", r, f"{r['p50']} (p95 {r['p95']})")
     rep.add("spawn_ratio", "spawn / raw tmux", round(s["p50"] / r["p50"], 2), f"{s['p50'] / r['p50']:.2f}×", "≤ 2×")
-    if theirs:
-        t = ms(theirs)
+    if w.peer_spawn_times:
+        t = ms(w.peer_spawn_times)
         rep.add("cao_spawn", "CAO spawn worker (defer_init), p50 ms", t, f"{t['p50']} (p95 {t['p95']})")
     return ids
 
@@ -558,17 +568,25 @@ def main() -> int:
             peer = cao_peer.CaoPeer(os.path.join(w.tmp, "cao"), os.path.join(w.tmp, "cao-tmux"))
             peer.start()
         measure_basics(w, rep, binary, 20, peer)
-        s32 = w.session("bench 32")
-        ids32 = measure_spawn(w, rep, s32, 32, peer)
-        s8 = w.session("bench 8")
-        ids8 = [w.spawn_sim(s8) for _ in range(8)]
-        s1 = w.session("bench 1")
-        ids1 = [w.spawn_sim(s1)]
-        wait_idle(w, ids32 + ids8 + ids1, [s32, s8, s1])
-        measure_lists(w, rep, {1: s1, 8: s8, 32: s32}, a.iterations, peer)
+        # The screen children get a session of their own first (a session holds at most 32 children); then one
+        # session grows to 1, 8 and 32 children, its lists measured at each size, as a root's session grows.
+        measure_screen_latency(w, rep, a.rounds)
+        sid = w.session("bench children")
+        ids = measure_spawn(w, rep, sid, 1, peer, label="1")
+        wait_idle(w, ids, [sid])
+        measure_lists(w, rep, {1: sid}, a.iterations, peer)
+        ids += measure_spawn(w, rep, sid, 7, peer, label="2-8")
+        wait_idle(w, ids, [sid])
+        measure_lists(w, rep, {8: sid}, a.iterations, peer)
+        ids += measure_spawn(w, rep, sid, 24, peer, label="9-32")
+        wait_idle(w, ids, [sid])
+        measure_lists(w, rep, {32: sid}, a.iterations, peer)
+        s32, ids8, ids1 = sid, ids[:8], ids[:1]
+        if peer is not None:
+            t = ms([peer.screen_change_latency() for _ in range(min(a.rounds, 10))])
+            rep.add("cao_screen_to_status", "CAO screen change → status, p50 ms", t, f"{t['p50']} (p95 {t['p95']})")
         measure_cpu_per_call(w, rep, s32, a.iterations, peer)
         measure_hook_latency(w, rep, ids8, a.rounds // 2)
-        measure_screen_latency(w, rep, a.rounds, peer)
         measure_rss(w, rep, ids1[0], a.calls, peer)
         measure_idle_cpu(w, rep, a.idle_seconds, peer)
     except BenchError as e:

@@ -70,6 +70,10 @@ def wrapped_env(ws: Workspace) -> dict[str, str]:
     env = ws.server_env()
     env["PATH"] = f"{bindir}:{env['PATH']}"
     env["CS_PROOF_TRIGGER_DIR"] = str(trig)
+    # The crash points are tmux commands seen as processes (the wrapper's argv): the one-shot adapter runs each as
+    # one. What they prove (every step of a launch is undone or repaired) does not depend on how a command reaches
+    # tmux; the control-mode transport has its own tests (test_tmux_control_mode.py).
+    env["CODESTRATOR_TMUX_ADAPTER"] = "oneshot"
     return env
 
 
