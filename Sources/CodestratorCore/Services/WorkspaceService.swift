@@ -109,7 +109,7 @@ public struct WorkspaceService: Sendable {
     func addAndRecord(
         branch: String, path: String, baseCommit: String, onDisk: Bool,
         record: @escaping @Sendable (Tx) throws -> Int
-    ) async throws -> JSON {
+    ) async throws -> WorktreeRecord {
         try env.layout.ensureDirectories()
         if onDisk {
             let outcome = try await env.gitWrites.run {
@@ -125,7 +125,7 @@ public struct WorkspaceService: Sendable {
             return try await env.store.write { tx in
                 let id = try record(tx)
                 tx.bumpVersion()
-                return try WorktreeRecord.load(tx, id)!.json
+                return try WorktreeRecord.load(tx, id)!
             }
         } catch {
             if onDisk {
@@ -193,7 +193,7 @@ public struct WorkspaceService: Sendable {
             if let tid = p.int("task_id") { _ = try access.task(tid) }
         }
         let slug = (path as NSString).lastPathComponent
-        return try await addAndRecord(branch: branch, path: path, baseCommit: base, onDisk: onDisk) { tx in
+        let made = try await addAndRecord(branch: branch, path: path, baseCommit: base, onDisk: onDisk) { tx in
             try tx.insert(
                 """
                 INSERT INTO worktrees (kind, path, branch, slug, base_commit, owner_session_id, parent_worktree_id, task_id,
@@ -205,11 +205,19 @@ public struct WorkspaceService: Sendable {
                     onDisk ? "active" : "planned", tx.now,
                 ])
         }
+        return made.json
     }
 
     // MARK: worktree.spawn
 
     public func spawn(_ p: Params) async throws -> JSON {
+        let (worktree, warnings) = try await spawnRecord(p)
+        let out = worktree.json
+        return warnings.isEmpty ? out : out.merging(["warnings": warnings])
+    }
+
+    /// worktree.spawn as a record, for callers inside the core (a thread spawn) that need the row, not its JSON.
+    func spawnRecord(_ p: Params) async throws -> (WorktreeRecord, warnings: [String]) {
         let caller = env.caller
         let (session, parent, task): (SessionRecord, WorktreeRecord, TaskRecord?) = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
@@ -274,7 +282,7 @@ public struct WorkspaceService: Sendable {
                     [path, branch, slug, base, session.id, parent.id, task?.id, onDisk ? "active" : "planned", tx.now])
             }
         }
-        var out: JSON
+        let out: WorktreeRecord
         if let branch = p.string("branch") {
             // An explicit branch or path is used as given: taken means conflict, no suffixing.
             try await validBranch(branch, field: "branch")
@@ -302,14 +310,13 @@ public struct WorkspaceService: Sendable {
         } else {
             out = try await spawnWithFreeSlug(p, task: task, base: base, onDisk: onDisk, record: record)
         }
-        if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
-        return out
+        return (out, warnings)
     }
 
     func spawnWithFreeSlug(
         _ p: Params, task: TaskRecord?, base: String, onDisk: Bool,
         record: @Sendable (String, String, String) -> (@Sendable (Tx) throws -> Int)
-    ) async throws -> JSON {
+    ) async throws -> WorktreeRecord {
         let slug = Slug.derive(preferred: p.string("slug"), fallback: p.string("reason") ?? task?.title)
         for cand in Slug.candidates(slug) {
             let path = env.layout.worktreePath(slug: cand)
