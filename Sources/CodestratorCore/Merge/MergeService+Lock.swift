@@ -74,7 +74,6 @@ extension MergeService {
 
     public func releaseLock(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        let repo = env.layout.root
         let force = p.bool("force") ?? false
         let (session, item, job) = try await env.store.read { tx in
             let s = try Access(tx: tx, caller: caller).requireSession(p)
@@ -118,7 +117,13 @@ extension MergeService {
         guard let item, state == .approved, p.bool("merge") ?? true else {
             return try await finishRelease(result: state == .blocked ? "blocked" : "released", item: item) { _ in }
         }
-        // The real merge of the reviewed commit into the target branch, in the main worktree.
+        return try await mergeApproved(item, session: session)
+    }
+
+    /// The real merge of the reviewed commit into the target branch, in the main worktree, then the release
+    /// that records its outcome (merged, conflict, failed, or a stale review sent back to the queue).
+    func mergeApproved(_ item: SQLRow, session: SessionRecord) async throws -> JSON {
+        let repo = env.layout.root
         let target = item.string("target_branch")
         let source = item.string("source_branch")
         let git = env.git

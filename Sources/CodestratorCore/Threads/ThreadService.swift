@@ -53,8 +53,7 @@ public struct ThreadService: Sendable {
     func validateSpawn(_ p: Params, reviewJobId: Int?) async throws -> SpawnPlan {
         let caller = self.caller
         let role = ThreadRole(rawValue: p.string("role") ?? "worker") ?? .worker
-        let root = env.layout.root
-        var plan: SpawnPlan = try await env.store.read { tx in
+        let plan: SpawnPlan = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
             let s = try access.requireSession(p)
             guard s.status == .active else {
@@ -154,6 +153,14 @@ public struct ThreadService: Sendable {
                 agentOverride: p.json("agent_override") ?? .null, taskSpec: p.json("task_spec") ?? .null, guide: nil,
                 launchArgv: nil, reviewJobId: reviewJobId)
         }
+        return try await resolveLaunch(plan, p)
+    }
+
+    /// The second half of validation, outside the transaction: provider settings, the program on PATH, the
+    /// agent guide, tmux, and whether the session has room.
+    func resolveLaunch(_ planned: SpawnPlan, _ p: Params) async throws -> SpawnPlan {
+        var plan = planned
+        let root = env.layout.root
         // Per-repository provider settings (`.codestrator/providers.json`, keyed by provider) under the
         // spawn's own agent_override: the spawn's keys win.
         plan.agentOverride = try ProviderOverrides.merged(
