@@ -8,41 +8,14 @@ extension SessionService {
         // Step 1: reconcile the session (docs/runtime.md#reconciliation).
         let repairs = (try? await Reconciler(env: env).run(sessionId: session.id)) ?? []
         // Steps 2–3: stop children with panes (in parallel), then kill the marked viewer session.
-        var tmuxErrors: [String] = []
-        var stopped = 0
-        let withPanes = try await env.store.read { tx in
-            try tx.ints("SELECT id FROM threads WHERE session_id = ? AND tmux_pane_id IS NOT NULL", [session.id])
-        }
-        let service = ThreadService(env: env)
-        try await withThrowingTaskGroup(of: String?.self) { group in
-            for id in withPanes {
-                group.addTask {
-                    do {
-                        _ = try await service.stopThread(id, terminatePane: true, wait: 3)
-                        return nil
-                    } catch let e as CodestratorError {
-                        return "thread \(id): \(e.what)"
-                    }
-                }
-            }
-            for try await e in group {
-                if let e { tmuxErrors.append(e) } else { stopped += 1 }
-            }
-        }
-        var killed = false
-        if let name = session.tmuxSessionName,
-            (try? await env.tmux.sessionOption(
-                socket: session.tmuxSocket, session: name, name: "@codestrator_session_id"))
-                == String(session.id),
-            (try? await env.tmux.sessionOption(socket: session.tmuxSocket, session: name, name: "@codestrator_repo"))
-                == env.layout.root
-        {
-            do {
-                try await env.tmux.killSession(socket: session.tmuxSocket, name: name)
-                killed = true
-            } catch let e as CodestratorError {
-                tmuxErrors.append(e.what)
-            }
+        let (stopped, stopErrors) = try await stopChildPanes(session)
+        var tmuxErrors = stopErrors
+        let killed: Bool
+        do {
+            killed = try await killMarkedViewer(session)
+        } catch let e as CodestratorError {
+            killed = false
+            tmuxErrors.append(e.what)
         }
         let errors = tmuxErrors
         let stoppedByPane = stopped
@@ -54,16 +27,12 @@ extension SessionService {
             // thread runtime's to stop and do not exist without it.
             let stopping = try tx.ints(
                 """
-                SELECT id FROM threads WHERE session_id = ? AND role <> 'session-root'
+                UPDATE threads SET status = 'stopped', status_source = 'stop', status_changed_at = ?, updated_at = ?,
+                  completed_at = COALESCE(completed_at, ?), launching_since = NULL
+                WHERE session_id = ? AND role <> 'session-root'
                   AND status IN ('planned','initializing','running','idle','waiting_user_answer')
-                """, [s.id])
-            for id in stopping {
-                try tx.execute(
-                    """
-                    UPDATE threads SET status = 'stopped', status_source = 'stop', status_changed_at = ?, updated_at = ?,
-                      completed_at = COALESCE(completed_at, ?), launching_since = NULL WHERE id = ?
-                    """, [tx.now, tx.now, tx.now, id])
-            }
+                RETURNING id
+                """, [tx.now, tx.now, tx.now, s.id])
             try tx.execute(
                 """
                 UPDATE thread_directives SET state = 'cancelled' WHERE state = 'queued'
@@ -113,5 +82,44 @@ extension SessionService {
         }
         if let id = out["session"]?["id"]?.intValue { await env.heartbeats.remove(id) }
         return out
+    }
+
+    /// Stops the session's children that hold panes, in parallel; returns how many stopped and the errors.
+    func stopChildPanes(_ session: SessionRecord) async throws -> (stopped: Int, errors: [String]) {
+        var errors: [String] = []
+        var stopped = 0
+        let withPanes = try await env.store.read { tx in
+            try tx.ints("SELECT id FROM threads WHERE session_id = ? AND tmux_pane_id IS NOT NULL", [session.id])
+        }
+        let service = ThreadService(env: env)
+        try await withThrowingTaskGroup(of: String?.self) { group in
+            for id in withPanes {
+                group.addTask {
+                    do {
+                        _ = try await service.stopThread(id, terminatePane: true, wait: 3)
+                        return nil
+                    } catch let e as CodestratorError {
+                        return "thread \(id): \(e.what)"
+                    }
+                }
+            }
+            for try await e in group {
+                if let e { errors.append(e) } else { stopped += 1 }
+            }
+        }
+        return (stopped, errors)
+    }
+
+    /// Kills the session's viewer, only if tmux marks it as this repository's viewer of this session.
+    func killMarkedViewer(_ session: SessionRecord) async throws -> Bool {
+        guard let name = session.tmuxSessionName,
+            (try? await env.tmux.sessionOption(
+                socket: session.tmuxSocket, session: name, name: "@codestrator_session_id"))
+                == String(session.id),
+            (try? await env.tmux.sessionOption(socket: session.tmuxSocket, session: name, name: "@codestrator_repo"))
+                == env.layout.root
+        else { return false }
+        try await env.tmux.killSession(socket: session.tmuxSocket, name: name)
+        return true
     }
 }
