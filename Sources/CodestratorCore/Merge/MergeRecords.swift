@@ -23,10 +23,9 @@ enum MergeShapes {
     }
 
     static func position(_ tx: Tx, _ r: SQLRow) throws -> Int? {
-        guard QueueItemState(rawValue: r.string("state"))?.isOpen ?? false else { return nil }
+        guard try r.queueItemState().isOpen else { return nil }
         return try tx.int(
-            "SELECT COUNT(*) FROM merge_main_queue WHERE state IN ('queued','reviewing','approved') AND id <= ?",
-            [r.int("id")])
+            "SELECT COUNT(*) FROM merge_main_queue WHERE state IN \(QueueItemState.openSQL) AND id <= ?", [r.int("id")])
     }
 
     static func queueItem(_ tx: Tx, _ r: SQLRow) throws -> JSON {
@@ -44,17 +43,7 @@ enum MergeShapes {
         ])
     }
 
-    static func lock(_ tx: Tx) throws -> JSON {
-        let r = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1")!
-        let locked = r.string("state") == "locked"
-        return .obj([
-            "id": 1, "state": r.string("state"), "holder_session_id": r.optInt("holder_session_id"),
-            "queue_item_id": r.optInt("queue_item_id"), "lease_until": r.optString("lease_until"),
-            "acquired_at": r.optString("acquired_at"),
-            "expired": locked && (r.optString("lease_until") ?? "") <= tx.now,
-            "updated_at": r.string("updated_at"),
-        ])
-    }
+    static func lock(_ tx: Tx) throws -> JSON { try MainMergeLock.load(tx).json(now: tx.now) }
 
     static func item(_ tx: Tx, _ id: Int?) throws -> SQLRow? {
         guard let id else { return nil }
@@ -73,13 +62,24 @@ enum MergeShapes {
 
     /// Moves a row's status along its machine, or throws `invalid_state`.
     static func move<S: StatusMachine>(
-        _ tx: Tx, table: String, column: String, id: Int, from: String, to: S, entity: String, extraSQL: String = "",
+        _ tx: Tx, table: String, column: String, id: Int, from cur: S, to: S, entity: String, extraSQL: String = "",
         extra: [any SQLArgument] = []
     ) throws {
-        guard let cur = S(rawValue: from) else { return }
         if cur != to { try cur.checkMove(to: to, entity: entity) }
         try tx.execute(
             "UPDATE \(table) SET \(column) = ?, updated_at = ?\(extraSQL) WHERE id = ?",
             [to.rawValue, tx.now] + extra + [id])
+    }
+}
+
+/// The typed states of merge rows: an unknown value is an error, never a silent no-op.
+extension SQLRow {
+    /// merge_main_queue.state
+    func queueItemState() throws -> QueueItemState { try QueueItemState.read(self, "state", table: "merge_main_queue") }
+    /// review_jobs.state
+    func reviewJobState() throws -> ReviewJobState { try ReviewJobState.read(self, "state", table: "review_jobs") }
+    /// merge_requests.status
+    func mergeRequestStatus() throws -> MergeRequestStatus {
+        try MergeRequestStatus.read(self, "status", table: "merge_requests")
     }
 }

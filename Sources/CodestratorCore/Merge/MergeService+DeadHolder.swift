@@ -8,9 +8,8 @@ extension MergeService {
     /// the lock instead of waiting out the lease. Returns the repair line, or nil when the lock is free, its
     /// holder alive, or its item approved (then it may be merged already; see below).
     public static func releaseDeadHolder(_ tx: Tx) throws -> String? {
-        guard let lock = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1"), lock.string("state") == "locked",
-            let holder = lock.optInt("holder_session_id")
-        else { return nil }
+        let lock = try MainMergeLock.load(tx)
+        guard lock.isLocked, let holder = lock.holderSessionId else { return nil }
         let reason: String
         if let s = try SessionRecord.load(tx, holder) {
             switch s.status {
@@ -24,21 +23,21 @@ extension MergeService {
         }
         // An approved item may already be merged (a holder killed inside its release): reconciliation's
         // check of the target branch settles it, and the lease bounds the wait.
-        if let itemId = lock.optInt("queue_item_id"), let item = try MergeShapes.item(tx, itemId),
-            item.string("state") == QueueItemState.approved.rawValue
+        if let itemId = lock.queueItemId, let item = try MergeShapes.item(tx, itemId),
+            try item.queueItemState() == .approved
         {
             return nil
         }
         let why = "main merge lock released: holder session \(holder) \(reason)"
         var line = "main merge lock: holder session \(holder) \(reason); released"
-        if let itemId = lock.optInt("queue_item_id"), let item = try MergeShapes.item(tx, itemId),
-            QueueItemState(rawValue: item.string("state"))?.isOpen == true
+        if let itemId = lock.queueItemId, let item = try MergeShapes.item(tx, itemId),
+            try item.queueItemState().isOpen
         {
             if let job = item.optInt("review_job_id") {
                 try tx.execute(
                     """
                     UPDATE review_jobs SET state = 'cancelled', failure_reason = ?, updated_at = ?, completed_at = ?
-                      WHERE id = ? AND state IN ('requested','running')
+                      WHERE id = ? AND state IN \(ReviewJobState.openSQL)
                     """, [why, tx.now, tx.now, job])
             }
             try tx.execute(

@@ -9,12 +9,7 @@ extension MergeService {
         let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
         let pid = env.serverPid
         let host = env.serverHost
-        let granted: (JSON, Bool, SQLRow) = try await env.store.write { tx in
-            // A holder whose session is gone or stale gives the lock up now, not when its lease ends.
-            if try tx.int("SELECT holder_session_id FROM merge_main_lock WHERE id = 1") != session.id {
-                _ = try Self.releaseDeadHolder(tx)
-            }
-            let head = try Self.head(tx)
+        let granted: (Bool, SQLRow) = try await env.store.write { tx in
             guard
                 let mine = try tx.row(
                     "SELECT * FROM merge_main_queue WHERE session_id = ? AND state IN \(Self.openItem) ORDER BY id LIMIT 1",
@@ -23,29 +18,8 @@ extension MergeService {
                 throw CodestratorError(
                     .invalidState, "session \(session.id) has no open queue item", expected: "merge.main.request first")
             }
-            if let head, head.int("id") != mine.int("id") {
-                throw CodestratorError(
-                    .conflict,
-                    "item \(head.int("id")) of session \(head.int("session_id")) is ahead (position 1)",
-                    expected: "to wait until it is merged or cancelled")
-            }
-            let lock = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1")!
-            let holder = lock.optInt("holder_session_id")
-            let lapsed = (lock.optString("lease_until") ?? "") <= tx.now
-            var reentered = false
-            if lock.string("state") == "locked" && holder == session.id {
-                reentered = true
-            } else if lock.string("state") == "locked" && !lapsed {
-                throw CodestratorError(
-                    .conflict, "main merge lock held by session \(holder ?? 0) until \(lock.string("lease_until"))",
-                    expected: "the holder to release it or its lease to expire")
-            }
-            let until = LockService.lease(tx.now, plus: ttl)
-            try tx.execute(
-                """
-                UPDATE merge_main_lock SET state = 'locked', holder_session_id = ?, queue_item_id = ?, lease_until = ?,
-                  acquired_at = CASE WHEN ? THEN acquired_at ELSE ? END, updated_at = ? WHERE id = 1
-                """, [session.id, mine.int("id"), until, reentered, tx.now, tx.now])
+            let grant = try MainMergeLock.acquire(
+                tx, session: session.id, itemId: mine.int("id"), ttl: ttl, reentry: .renewLease)
             try tx.execute(
                 "UPDATE merge_main_queue SET started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?",
                 [tx.now, tx.now, mine.int("id")])
@@ -56,12 +30,12 @@ extension MergeService {
                 "UPDATE sessions SET last_seen_at = ?, server_pid = ?, server_host = ? WHERE id = ?",
                 [tx.now, pid, host, session.id])
             tx.bumpVersion()
-            return (try MergeShapes.lock(tx), reentered, try MergeShapes.item(tx, mine.int("id"))!)
+            return (grant == .reentered, try MergeShapes.item(tx, mine.int("id"))!)
         }
-        let (_, reentered, item) = granted
+        let (reentered, item) = granted
         if !env.oneShot { await env.heartbeats.add(session.id) }
         var dispatch: JSON = .null
-        if p.bool("dispatch_review") ?? true, item.bool("auto_review"), item.string("state") == "queued" {
+        if p.bool("dispatch_review") ?? true, item.bool("auto_review"), try item.queueItemState() == .queued {
             var sp = Params()
             if let prov = item.optString("provider") { sp.values["provider"] = .string(prov) }
             if let g = item.optString("agent_guide_path") { sp.values["agent_guide_path"] = .string(g) }
@@ -77,11 +51,7 @@ extension MergeService {
                 if !reentered {
                     let sid = session.id
                     try await env.store.write { tx in
-                        try tx.execute(
-                            """
-                            UPDATE merge_main_lock SET state = 'unlocked', holder_session_id = NULL, queue_item_id = NULL,
-                              lease_until = NULL, acquired_at = NULL, updated_at = ? WHERE id = 1 AND holder_session_id = ?
-                            """, [tx.now, sid])
+                        try MainMergeLock.release(tx, ifHeldBy: sid)
                         tx.bumpVersion()
                     }
                 }
@@ -100,46 +70,39 @@ extension MergeService {
 
     // MARK: merge.main.release_lock
 
-    static func unlock(_ tx: Tx) throws {
-        try tx.execute(
-            """
-            UPDATE merge_main_lock SET state = 'unlocked', holder_session_id = NULL, queue_item_id = NULL, lease_until = NULL,
-              acquired_at = NULL, updated_at = ? WHERE id = 1
-            """, [tx.now])
-    }
+    static func unlock(_ tx: Tx) throws { try MainMergeLock.release(tx) }
 
     public func releaseLock(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        let repo = env.layout.root
         let force = p.bool("force") ?? false
         let (session, item, job) = try await env.store.read { tx in
             let s = try Access(tx: tx, caller: caller).requireSession(p)
-            let lock = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1")!
-            guard lock.string("state") == "locked", lock.optInt("holder_session_id") == s.id else {
+            let lock = try MainMergeLock.load(tx)
+            guard lock.isHeld(by: s.id) else {
                 throw CodestratorError(
                     .forbidden,
-                    lock.string("state") == "locked"
-                        ? "main merge lock is held by session \(lock.int("holder_session_id"))"
+                    lock.isLocked
+                        ? "main merge lock is held by session \(lock.holderSessionId ?? 0)"
                         : "main merge lock is not held",
                     expected: "the holder's session", field: "session_id")
             }
-            let item = try MergeShapes.item(tx, lock.optInt("queue_item_id"))
+            let item = try MergeShapes.item(tx, lock.queueItemId)
             return (s, item, try MergeShapes.job(tx, item?.optInt("review_job_id")))
         }
-        let state = item?.string("state") ?? "queued"
-        if state == "reviewing" && !force {
+        let state = try item?.queueItemState() ?? .queued
+        if state == .reviewing && !force {
             throw CodestratorError(
                 .invalidState, "review job \(job?.int("id") ?? 0) is still running",
                 expected: "its verdict, or force:true",
                 field: "force")
         }
-        if state == "reviewing", let job {
+        if state == .reviewing, let job {
             if let tid = job.optInt("reviewer_thread_id") {
                 _ = try? await ThreadService(env: env).stopThread(tid, terminatePane: true, wait: 3)
             }
             return try await finishRelease(result: "released_review_cancelled", item: item) { tx in
                 try tx.execute(
-                    "UPDATE review_jobs SET state = 'cancelled', updated_at = ?, completed_at = ? WHERE id = ? AND state IN ('requested','running')",
+                    "UPDATE review_jobs SET state = 'cancelled', updated_at = ?, completed_at = ? WHERE id = ? AND state IN \(ReviewJobState.openSQL)",
                     [tx.now, tx.now, job.int("id")])
                 try tx.execute(
                     "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ? AND status = 'reviewing'",
@@ -151,10 +114,16 @@ extension MergeService {
                 }
             }
         }
-        guard let item, state == "approved", p.bool("merge") ?? true else {
-            return try await finishRelease(result: state == "blocked" ? "blocked" : "released", item: item) { _ in }
+        guard let item, state == .approved, p.bool("merge") ?? true else {
+            return try await finishRelease(result: state == .blocked ? "blocked" : "released", item: item) { _ in }
         }
-        // The real merge of the reviewed commit into the target branch, in the main worktree.
+        return try await mergeApproved(item, session: session)
+    }
+
+    /// The real merge of the reviewed commit into the target branch, in the main worktree, then the release
+    /// that records its outcome (merged, conflict, failed, or a stale review sent back to the queue).
+    func mergeApproved(_ item: SQLRow, session: SessionRecord) async throws -> JSON {
+        let repo = env.layout.root
         let target = item.string("target_branch")
         let source = item.string("source_branch")
         let git = env.git
@@ -195,7 +164,8 @@ extension MergeService {
                 let head = try await git.resolveCommit(repo: repo, rev: "HEAD") ?? ""
                 return try await finishRelease(result: "merged", item: item, mergeCommit: head, fastForward: ff) { tx in
                     try MergeShapes.move(
-                        tx, table: "merge_main_queue", column: "state", id: item.int("id"), from: "approved",
+                        tx, table: "merge_main_queue", column: "state", id: item.int("id"),
+                        from: QueueItemState.approved,
                         to: QueueItemState.merged, entity: "queue item \(item.int("id"))",
                         extraSQL: ", merge_commit = ?, fast_forward = ?, completed_at = ?", extra: [head, ff, tx.now])
                     try tx.execute(

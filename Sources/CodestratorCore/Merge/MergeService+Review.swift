@@ -114,169 +114,6 @@ extension MergeService {
             settings: p, ttl: 600)
     }
 
-    /// Step 1 (one transaction: lock, job, states), step 2 (spawn the reviewer), and the compensating
-    /// transaction when the spawn fails.
-    func dispatchReview(
-        session s: SessionRecord, mergeRequestId mrId: Int, queueItemId: Int?, settings p: Params, ttl: Int
-    )
-        async throws -> JSON
-    {
-        let repo = env.layout.root
-        let source: (String, Int) = try await env.store.read { tx in
-            guard let mr = try MergeShapes.mr(tx, mrId), mr.int("session_id") == s.id else {
-                throw CodestratorError.notFound(
-                    "merge request", mrId, expected: "a merge request of session \(s.id)", field: "merge_request_id")
-            }
-            let w = try WorktreeRecord.load(tx, mr.int("worktree_id"))!
-            return (w.branch ?? "", w.id)
-        }
-        guard let tip = try await env.git.resolveCommit(repo: repo, rev: "refs/heads/" + source.0) else {
-            throw CodestratorError(
-                .invalidState, "branch \(source.0) is missing", expected: "the merge request's branch")
-        }
-        let step1: (Int, Int, Bool, Int) = try await env.store.write { tx in
-            let mr = try MergeShapes.mr(tx, mrId)!
-            guard mr.string("status") == "requested" else {
-                throw CodestratorError(
-                    .invalidState, "merge request \(mrId) is \(mr.string("status"))",
-                    expected: "a requested merge request",
-                    field: "merge_request_id")
-            }
-            let item: SQLRow
-            if let qid = queueItemId {
-                guard let i = try MergeShapes.item(tx, qid), i.int("merge_request_id") == mrId else {
-                    throw CodestratorError.notFound("queue item", qid, field: "queue_item_id")
-                }
-                item = i
-            } else {
-                guard
-                    let i = try tx.row(
-                        "SELECT * FROM merge_main_queue WHERE session_id = ? AND merge_request_id = ? AND state = 'queued' ORDER BY id LIMIT 1",
-                        [s.id, mrId])
-                else {
-                    throw CodestratorError(
-                        .invalidState, "merge request \(mrId) has no queued item", expected: "merge.main.request first")
-                }
-                item = i
-            }
-            guard item.string("state") == "queued" else {
-                throw CodestratorError(
-                    .invalidState, "queue item \(item.int("id")) is \(item.string("state"))", expected: "a queued item")
-            }
-            if let job = try tx.int(
-                "SELECT id FROM review_jobs WHERE merge_request_id = ? AND state IN ('requested','running')", [mrId])
-            {
-                throw CodestratorError(.invalidState, "review job \(job) is still open", expected: "its verdict first")
-            }
-            let lock = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1")!
-            var took = false
-            if lock.string("state") == "locked" && lock.optInt("holder_session_id") != s.id
-                && (lock.optString("lease_until") ?? "") > tx.now
-            {
-                throw CodestratorError(
-                    .conflict,
-                    "main merge lock held by session \(lock.int("holder_session_id")) until \(lock.string("lease_until"))",
-                    expected: "the holder to release it or its lease to expire")
-            }
-            if lock.optInt("holder_session_id") != s.id || lock.string("state") != "locked" {
-                guard try Self.head(tx)?.int("id") == item.int("id") else {
-                    throw CodestratorError(
-                        .conflict, "queue item \(item.int("id")) is not at the head of the queue",
-                        expected: "to wait until the items ahead are merged or cancelled")
-                }
-                try tx.execute(
-                    """
-                    UPDATE merge_main_lock SET state = 'locked', holder_session_id = ?, queue_item_id = ?, lease_until = ?,
-                      acquired_at = ?, updated_at = ? WHERE id = 1
-                    """, [s.id, item.int("id"), LockService.lease(tx.now, plus: ttl), tx.now, tx.now])
-                took = true
-            }
-            let jobId = try tx.insert(
-                """
-                INSERT INTO review_jobs (merge_request_id, session_id, queue_item_id, state, reviewed_commit, created_at, updated_at)
-                VALUES (?, ?, ?, 'requested', ?, ?, ?)
-                """, [mrId, s.id, item.int("id"), tip, tx.now, tx.now])
-            try MergeShapes.move(
-                tx, table: "merge_requests", column: "status", id: mrId, from: "requested",
-                to: MergeRequestStatus.reviewing,
-                entity: "merge request \(mrId)")
-            try MergeShapes.move(
-                tx, table: "merge_main_queue", column: "state", id: item.int("id"), from: "queued",
-                to: QueueItemState.reviewing, entity: "queue item \(item.int("id"))",
-                extraSQL: ", review_job_id = ?, reviewed_commit = ?, started_at = COALESCE(started_at, ?)",
-                extra: [jobId, tip, tx.now])
-            tx.bumpVersion()
-            return (jobId, item.int("id"), took, mr.optInt("feature_task_id") ?? 0)
-        }
-        let (jobId, itemId, took, featureId) = step1
-        // Step 2: the reviewer, read-only in the merge request's worktree.
-        let caseIds: [Int] = try await env.store.read { tx in
-            if featureId == 0 {
-                return try tx.ints("SELECT id FROM tasks WHERE session_id = ? AND level = 'case' ORDER BY id", [s.id])
-            }
-            var out: [Int] = []
-            var frontier = [featureId]
-            if try TaskRecord.load(tx, featureId)?.level == .case { out = [featureId] }
-            while !frontier.isEmpty {
-                let kids = try tx.rows(
-                    "SELECT id, level FROM tasks WHERE parent_id IN (\(frontier.map { _ in "?" }.joined(separator: ",")))",
-                    frontier.map { $0 as any SQLArgument })
-                out += kids.filter { $0.string("level") == "case" }.map { $0.int("id") }
-                frontier = kids.filter { $0.string("level") != "case" }.map { $0.int("id") }
-            }
-            return out
-        }
-        var sp = Params()
-        sp.values["session_id"] = .int(s.id)
-        sp.values["role"] = .string("merge-reviewer")
-        sp.values["worktree_id"] = .int(source.1)
-        sp.values["create_worktree"] = .bool(false)
-        sp.values["title"] = .string("review of merge request \(mrId)")
-        sp.values["scope_case_ids"] = .array(caseIds.map(JSON.int))
-        let target = try await env.store.read { tx in try MergeShapes.item(tx, itemId)?.string("target_branch") ?? "" }
-        sp.values["task_spec"] = .obj([
-            "merge_request_id": mrId, "review_job_id": jobId, "queue_item_id": itemId, "target_branch": target,
-        ])
-        for k in [
-            "provider", "runner_kind", "agent_guide_path", "agent_override", "max_concurrent_children", "ensure_tmux",
-            "auto_install",
-        ] {
-            if let v = p.json(k) { sp.values[k] = v }
-        }
-        do {
-            let spawned = try await ThreadService(env: env).spawn(sp, reviewJobId: jobId)
-            return try await env.store.read { tx in
-                .obj([
-                    "review_job": MergeShapes.reviewJob(try MergeShapes.job(tx, jobId)!), "thread": spawned["thread"],
-                    "attach_info": spawned["attach_info"], "tmux": spawned["tmux"],
-                    "main_lock": try MergeShapes.lock(tx),
-                    "merge_review": JSON.obj(["merge_request_id": mrId, "queue_item_id": itemId]),
-                ])
-            }
-        } catch let e as CodestratorError {
-            try await env.store.write { tx in
-                try tx.execute(
-                    "UPDATE review_jobs SET state = 'failed', failure_reason = ?, updated_at = ?, completed_at = ? WHERE id = ? AND state IN ('requested','running')",
-                    [e.message(method: "thread.child.spawn"), tx.now, tx.now, jobId])
-                try tx.execute(
-                    "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ? AND status = 'reviewing'",
-                    [tx.now, mrId])
-                try tx.execute(
-                    "UPDATE merge_main_queue SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'reviewing'",
-                    [tx.now, itemId])
-                if took {
-                    try tx.execute(
-                        """
-                        UPDATE merge_main_lock SET state = 'unlocked', holder_session_id = NULL, queue_item_id = NULL,
-                          lease_until = NULL, acquired_at = NULL, updated_at = ? WHERE id = 1 AND holder_session_id = ?
-                        """, [tx.now, s.id])
-                }
-                tx.bumpVersion()
-            }
-            throw e
-        }
-    }
-
     // MARK: merge.review.thread_status
 
     public func threadStatus(_ p: Params) async throws -> JSON {
@@ -315,8 +152,7 @@ extension MergeService {
         return try await env.store.write { tx in
             var j = try MergeShapes.job(tx, jobId)!
             let t = try ThreadRecord.load(tx, j.optInt("reviewer_thread_id"))
-            let open = ["requested", "running"].contains(j.string("state"))
-            if open, let t, t.status.isTerminal || t.tmuxPaneId == nil, j.string("state") == "running" {
+            if try j.reviewJobState() == .running, let t, t.status.isTerminal || t.tmuxPaneId == nil {
                 try Self.failReview(tx, jobId: jobId, reason: "reviewer ended without a verdict")
                 j = try MergeShapes.job(tx, jobId)!
             }
@@ -337,7 +173,8 @@ extension MergeService {
     static func failReview(_ tx: Tx, jobId: Int, reason: String) throws {
         guard let j = try MergeShapes.job(tx, jobId) else { return }
         try MergeShapes.move(
-            tx, table: "review_jobs", column: "state", id: jobId, from: j.string("state"), to: ReviewJobState.failed,
+            tx, table: "review_jobs", column: "state", id: jobId, from: try j.reviewJobState(),
+            to: ReviewJobState.failed,
             entity: "review job \(jobId)", extraSQL: ", failure_reason = ?, completed_at = ?", extra: [reason, tx.now])
         try tx.execute(
             "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ? AND status = 'reviewing'",
@@ -356,46 +193,7 @@ extension MergeService {
         let caller = self.caller
         let verdict = p.reqString("verdict")
         let summary = p.reqString("summary")
-        var findings: [JSON] = []
-        var blocking = 0
-        for (i, f) in (p.json("findings")?.arrayValue ?? []).enumerated() {
-            guard case .object(let o) = f else {
-                throw CodestratorError(
-                    .invalidParams, "findings[\(i)] is \(f.typeName)", expected: "an object", field: "findings")
-            }
-            let (fp, _) = try ParamValidator.validate(
-                o,
-                specs: [
-                    ParamSpec("findings[\(i)].file", .path),
-                    ParamSpec("findings[\(i)].line", .int(min: 1, max: 100_000_000)),
-                    ParamSpec(
-                        "findings[\(i)].severity", .enumeration(["blocking", "warning", "info"]), required: true),
-                    ParamSpec("findings[\(i)].message", .text(maxBytes: 4096), required: true),
-                    ParamSpec("findings[\(i)].evidence", .text(maxBytes: 16_384)),
-                ], prefixed: "findings[\(i)].")
-            let file = try fp.string("findings[\(i)].file").map {
-                try RepoPath.normalize($0, root: env.layout.root, field: "findings[\(i)].file")
-            }
-            let severity = fp.reqString("findings[\(i)].severity")
-            if severity == "blocking" { blocking += 1 }
-            findings.append(
-                .obj([
-                    "file": file, "line": fp.int("findings[\(i)].line"), "severity": severity,
-                    "message": fp.string("findings[\(i)].message"), "evidence": fp.string("findings[\(i)].evidence"),
-                ]))
-        }
-        if verdict == "BLOCK" && blocking == 0 {
-            throw CodestratorError(
-                .invalidParams, "verdict BLOCK has no blocking finding",
-                expected: "at least one finding with severity blocking",
-                field: "findings")
-        }
-        if verdict == "APPROVE" && blocking > 0 {
-            throw CodestratorError(
-                .invalidParams, "verdict APPROVE has \(blocking) blocking finding\(blocking == 1 ? "" : "s")",
-                expected: "BLOCK, or no blocking findings", field: "verdict")
-        }
-        let all = findings
+        let all = try Self.validatedFindings(p, verdict: verdict, root: env.layout.root)
         return try await env.store.write { tx in
             let job: SQLRow
             if let jid = p.int("review_job_id") {
@@ -407,7 +205,7 @@ extension MergeService {
             } else if caller.isChild {
                 guard
                     let j = try tx.row(
-                        "SELECT * FROM review_jobs WHERE reviewer_thread_id = ? AND state IN ('requested','running') ORDER BY id DESC LIMIT 1",
+                        "SELECT * FROM review_jobs WHERE reviewer_thread_id = ? AND state IN \(ReviewJobState.openSQL) ORDER BY id DESC LIMIT 1",
                         [caller.threadId ?? 0])
                 else {
                     throw CodestratorError(
@@ -427,16 +225,17 @@ extension MergeService {
                     "review job \(jobId) belongs to thread \(job.optInt("reviewer_thread_id").map(String.init) ?? "none")",
                     expected: "your own review job", field: "review_job_id")
             }
-            guard ["requested", "running"].contains(job.string("state")) else {
+            let jobState = try job.reviewJobState()
+            guard jobState.isOpen else {
                 throw CodestratorError(
-                    .invalidState, "review job \(jobId) is \(job.string("state"))",
+                    .invalidState, "review job \(jobId) is \(jobState.rawValue)",
                     expected: "a requested or running job",
                     field: "review_job_id")
             }
             let submitter =
                 caller.isChild ? caller.threadId : try SessionRecord.load(tx, job.int("session_id"))?.rootThreadId
             try MergeShapes.move(
-                tx, table: "review_jobs", column: "state", id: jobId, from: job.string("state"),
+                tx, table: "review_jobs", column: "state", id: jobId, from: jobState,
                 to: ReviewJobState.completed,
                 entity: "review job \(jobId)",
                 extraSQL: ", verdict = ?, findings = ?, summary = ?, submitted_by_thread_id = ?, completed_at = ?",
@@ -444,16 +243,17 @@ extension MergeService {
             let mrId = job.int("merge_request_id")
             let mr = try MergeShapes.mr(tx, mrId)!
             let mrTo: MergeRequestStatus = verdict == "APPROVE" ? .approved : .blocked
-            if mr.string("status") == "reviewing" {
+            if try mr.mergeRequestStatus() == .reviewing {
                 try MergeShapes.move(
-                    tx, table: "merge_requests", column: "status", id: mrId, from: "reviewing", to: mrTo,
+                    tx, table: "merge_requests", column: "status", id: mrId, from: MergeRequestStatus.reviewing,
+                    to: mrTo,
                     entity: "merge request \(mrId)")
             }
             var itemJSON: JSON = .null
             if let qid = job.optInt("queue_item_id"), let item = try MergeShapes.item(tx, qid) {
-                if item.string("state") == "reviewing" {
+                if try item.queueItemState() == .reviewing {
                     try MergeShapes.move(
-                        tx, table: "merge_main_queue", column: "state", id: qid, from: "reviewing",
+                        tx, table: "merge_main_queue", column: "state", id: qid, from: QueueItemState.reviewing,
                         to: verdict == "APPROVE" ? QueueItemState.approved : QueueItemState.blocked,
                         entity: "queue item \(qid)",
                         extraSQL: verdict == "BLOCK" ? ", completed_at = ?" : "",
@@ -484,5 +284,50 @@ extension MergeService {
                 "verdict": verdict,
             ])
         }
+    }
+
+    /// The findings of a verdict, each checked and its file made repository-relative; BLOCK needs a
+    /// blocking finding and APPROVE may have none.
+    static func validatedFindings(_ p: Params, verdict: String, root: String) throws -> [JSON] {
+        var findings: [JSON] = []
+        var blocking = 0
+        for (i, f) in (p.json("findings")?.arrayValue ?? []).enumerated() {
+            guard case .object(let o) = f else {
+                throw CodestratorError(
+                    .invalidParams, "findings[\(i)] is \(f.typeName)", expected: "an object", field: "findings")
+            }
+            let (fp, _) = try ParamValidator.validate(
+                o,
+                specs: [
+                    ParamSpec("findings[\(i)].file", .path),
+                    ParamSpec("findings[\(i)].line", .int(min: 1, max: 100_000_000)),
+                    ParamSpec(
+                        "findings[\(i)].severity", .enumeration(["blocking", "warning", "info"]), required: true),
+                    ParamSpec("findings[\(i)].message", .text(maxBytes: 4096), required: true),
+                    ParamSpec("findings[\(i)].evidence", .text(maxBytes: 16_384)),
+                ], prefixed: "findings[\(i)].")
+            let file = try fp.string("findings[\(i)].file").map {
+                try RepoPath.normalize($0, root: root, field: "findings[\(i)].file")
+            }
+            let severity = fp.reqString("findings[\(i)].severity")
+            if severity == "blocking" { blocking += 1 }
+            findings.append(
+                .obj([
+                    "file": file, "line": fp.int("findings[\(i)].line"), "severity": severity,
+                    "message": fp.string("findings[\(i)].message"), "evidence": fp.string("findings[\(i)].evidence"),
+                ]))
+        }
+        if verdict == "BLOCK" && blocking == 0 {
+            throw CodestratorError(
+                .invalidParams, "verdict BLOCK has no blocking finding",
+                expected: "at least one finding with severity blocking",
+                field: "findings")
+        }
+        if verdict == "APPROVE" && blocking > 0 {
+            throw CodestratorError(
+                .invalidParams, "verdict APPROVE has \(blocking) blocking finding\(blocking == 1 ? "" : "s")",
+                expected: "BLOCK, or no blocking findings", field: "verdict")
+        }
+        return findings
     }
 }

@@ -7,8 +7,8 @@ public struct MergeService: Sendable {
     public init(env: ServiceEnvironment) { self.env = env }
 
     var caller: Caller { env.caller }
-    static let openMR = "('requested','reviewing','approved')"
-    static let openItem = "('queued','reviewing','approved')"
+    static let openMR = MergeRequestStatus.openSQL
+    static let openItem = QueueItemState.openSQL
 
     // MARK: merge.request
 
@@ -122,15 +122,15 @@ public struct MergeService: Sendable {
                         field: "merge_request_id")
                 }
                 mrId = given
-                let st = mr.string("status")
-                if st == "blocked" {
+                let st = try mr.mergeRequestStatus()
+                if st == .blocked {
                     try MergeShapes.move(
                         tx, table: "merge_requests", column: "status", id: given, from: st,
                         to: MergeRequestStatus.requested,
                         entity: "merge request \(given)")
-                } else if st != "requested" {
+                } else if st != .requested {
                     throw CodestratorError(
-                        .invalidState, "merge request \(given) is \(st)",
+                        .invalidState, "merge request \(given) is \(st.rawValue)",
                         expected: "a requested or blocked merge request",
                         field: "merge_request_id")
                 }

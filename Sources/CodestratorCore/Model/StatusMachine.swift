@@ -177,6 +177,9 @@ public enum MergeRequestStatus: String, StatusMachine {
         .merged: [],
         .cancelled: [],
     ]
+    /// Requests not yet merged or cancelled.
+    public static let open: Set<Self> = [.requested, .reviewing, .approved]
+    static let openSQL = sqlList(open)
 }
 
 /// review_jobs.state.
@@ -187,6 +190,10 @@ public enum ReviewJobState: String, StatusMachine {
         .running: [.completed, .failed, .cancelled],
         .completed: [], .failed: [], .cancelled: [],
     ]
+    /// Jobs still waiting for a verdict.
+    public static let open: Set<Self> = [.requested, .running]
+    public var isOpen: Bool { Self.open.contains(self) }
+    static let openSQL = sqlList(open)
 }
 
 /// merge_main_queue.state.
@@ -198,7 +205,10 @@ public enum QueueItemState: String, StatusMachine {
         .approved: [.merged, .failed, .queued, .cancelled],
         .blocked: [], .merged: [], .failed: [], .cancelled: [],
     ]
-    public var isOpen: Bool { [.queued, .reviewing, .approved].contains(self) }
+    /// Items still in the queue (they hold a position).
+    public static let open: Set<Self> = [.queued, .reviewing, .approved]
+    public var isOpen: Bool { Self.open.contains(self) }
+    static let openSQL = sqlList(open)
 }
 
 /// merge_main_lock.state.

@@ -170,6 +170,17 @@ public struct StepRecord: Sendable {
         progressJSON(try TaskRecord.statusCounts(tx, table: "steps", key: "task_id", ids: [caseId])[caseId] ?? [:])
     }
 
+    /// A row that a write just returned (`… RETURNING *`); its absence means the row is gone.
+    init(returned row: SQLRow?, id: Int) throws {
+        guard let row else { throw CodestratorError.notFound("step", id) }
+        self.init(row)
+    }
+
+    /// `{total, todo, done, failed, skipped}` of steps already in hand.
+    static func progressJSON(_ steps: [StepRecord]) -> JSON {
+        progressJSON(Dictionary(grouping: steps, by: \.status.rawValue).mapValues(\.count))
+    }
+
     static func progressJSON(_ counts: [String: Int]) -> JSON {
         .obj([
             "total": counts.values.reduce(0, +), "todo": counts["todo"] ?? 0, "done": counts["done"] ?? 0,

@@ -34,17 +34,6 @@ public struct WorktreeRecord: Sendable {
         removedAt = r.optString("removed_at")
     }
 
-    init(id: Int) {
-        self.id = id
-        kind = .taskBranch
-        path = ""
-        status = .active
-        mergeState = .active
-        createdAt = ""
-    }
-
-    static func placeholder(id: Int) -> WorktreeRecord { WorktreeRecord(id: id) }
-
     public static func load(_ tx: Tx, _ id: Int?) throws -> WorktreeRecord? {
         guard let id else { return nil }
         return try tx.row("SELECT * FROM worktrees WHERE id = ?", [id]).map(WorktreeRecord.init)

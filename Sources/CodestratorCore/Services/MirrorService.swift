@@ -247,7 +247,6 @@ enum MirrorRenderer {
 
         out.append("## Merge queue")
         out += table(["position", "item", "session", "source → target", "state", "verdict"])
-        let openStates: Set<String> = ["queued", "reviewing", "approved"]
         var position = 0
         for r in try tx.rows(
             """
@@ -255,9 +254,9 @@ enum MirrorRenderer {
             WHERE q.state IN ('queued','reviewing','approved','blocked') ORDER BY q.id
             """)
         {
-            let state = r.string("state")
+            let state = try r.queueItemState()
             var pos = "-"
-            if openStates.contains(state) {
+            if state.isOpen {
                 position += 1
                 pos = "\(position)"
             }
@@ -265,14 +264,15 @@ enum MirrorRenderer {
             out.append(
                 row([
                     pos, "\(r.int("id"))", "\(r.int("session_id"))",
-                    "\(r.string("source_branch")) → \(r.string("target_branch"))", state, r.optString("verdict") ?? "-",
+                    "\(r.string("source_branch")) → \(r.string("target_branch"))", state.rawValue,
+                    r.optString("verdict") ?? "-",
                 ]))
         }
         out.append("")
-        let lock = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1")
-        if let lock, lock.string("state") == "locked" {
-            let item = lock.optInt("queue_item_id").map(String.init) ?? "-"
-            out.append("Main merge lock: held by session \(lock.int("holder_session_id")) for item \(item)")
+        let lock = try MainMergeLock.load(tx)
+        if lock.isLocked {
+            let item = lock.queueItemId.map(String.init) ?? "-"
+            out.append("Main merge lock: held by session \(lock.holderSessionId ?? 0) for item \(item)")
         } else {
             out.append("Main merge lock: free")
         }

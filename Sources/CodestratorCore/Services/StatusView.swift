@@ -102,24 +102,24 @@ public enum StatusView {
     static func merge(_ tx: Tx, now: String, compact: Bool) throws -> [String] {
         var out: [String] = []
         let items = try tx.rows(
-            "SELECT * FROM merge_main_queue WHERE state IN ('queued','reviewing','approved') ORDER BY id")
-        let lock = try tx.row("SELECT * FROM merge_main_lock WHERE id = 1")
+            "SELECT * FROM merge_main_queue WHERE state IN \(QueueItemState.openSQL) ORDER BY id")
+        let lock = try MainMergeLock.load(tx)
         let verdict = try tx.row(
             """
             SELECT id, merge_request_id, verdict, completed_at FROM review_jobs WHERE state = 'completed'
             ORDER BY completed_at DESC, id DESC LIMIT 1
             """)
-        if items.isEmpty && lock?.string("state") != "locked" && verdict == nil { return [] }
+        if items.isEmpty && !lock.isLocked && verdict == nil { return [] }
         out.append("merge queue: " + (items.isEmpty ? "empty" : "\(items.count) open"))
         for (i, item) in items.enumerated() {
             out.append(
                 "  \(i + 1). item \(item.int("id")) · session \(item.int("session_id")) · "
                     + "\(item.string("source_branch")) → \(item.string("target_branch")) · \(item.string("state"))")
         }
-        if let lock, lock.string("state") == "locked" {
-            var l = "main merge lock: held by session \(lock.int("holder_session_id"))"
-            if let item = lock.optInt("queue_item_id") { l += " (item \(item))" }
-            let until = lock.optString("lease_until") ?? ""
+        if lock.isLocked {
+            var l = "main merge lock: held by session \(lock.holderSessionId ?? 0)"
+            if let item = lock.queueItemId { l += " (item \(item))" }
+            let until = lock.leaseUntil ?? ""
             l += until <= now ? ", lease expired" : ", lease \(duration(from: now, to: until)) left"
             out.append(l)
         } else {

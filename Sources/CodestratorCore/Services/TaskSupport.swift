@@ -53,12 +53,23 @@ enum StepProgress {
         _ tx: Tx, event: CheckpointEvent, task: TaskRecord, step: StepRecord?, threadId: Int?, extra: JSON = .null
     ) throws -> Int {
         let t = try TaskRecord.load(tx, task.id) ?? task
+        return try checkpoint(
+            tx, event: event, currentTask: t, progress: try StepRecord.progress(tx, caseId: t.id), step: step,
+            threadId: threadId, extra: extra)
+    }
+
+    /// A checkpoint from a task record and step progress the caller already holds as they are now.
+    @discardableResult
+    static func checkpoint(
+        _ tx: Tx, event: CheckpointEvent, currentTask t: TaskRecord, progress: JSON, step: StepRecord?,
+        threadId: Int?, extra: JSON = .null
+    ) throws -> Int {
         var snapshot = JSON.obj([
             "case": JSON.obj(["id": t.id, "title": t.title, "status": t.status.rawValue]),
             "step": step.map {
                 JSON.obj(["id": $0.id, "order_no": $0.orderNo, "title": $0.title, "status": $0.status.rawValue])
             },
-            "steps_progress": try StepRecord.progress(tx, caseId: t.id),
+            "steps_progress": progress,
         ])
         if let o = extra.objectValue { for (k, v) in o.pairs { snapshot = snapshot.merging([k: v]) } }
         return try tx.insert(
@@ -75,31 +86,33 @@ enum StepProgress {
         _ tx: Tx, sessionId: Int, threadId: Int, nodeType: String, nodeId: Int, checkpointId: Int?, mode: String,
         status: RefStatus, nextAction: String?, summary: String?, requiredFiles: JSON?, clearAck: Bool = false
     ) throws -> CurrentRefRecord {
-        if let ref = try CurrentRefRecord.find(tx, sessionId: sessionId, threadId: threadId) {
-            try tx.execute(
-                """
-                UPDATE current_refs SET node_type = ?, node_id = ?, checkpoint_id = ?, mode = ?, status = ?,
-                  next_action = ?, summary = ?, required_files = COALESCE(?, required_files), version = version + 1,
-                  acked_version = CASE WHEN ? THEN NULL ELSE acked_version END,
-                  acked_at = CASE WHEN ? THEN NULL ELSE acked_at END, updated_at = ?
-                WHERE id = ?
-                """,
-                [
-                    nodeType, nodeId, checkpointId, mode, status.rawValue, nextAction, summary, requiredFiles, clearAck,
-                    clearAck, tx.now, ref.id,
-                ])
-            return try CurrentRefRecord.load(tx, ref.id)!
+        // One statement either way: the update (by the UNIQUE (session_id, thread_id) key) returns the row,
+        // and only a first ref needs the insert.
+        if let updated = try tx.row(
+            """
+            UPDATE current_refs SET node_type = ?, node_id = ?, checkpoint_id = ?, mode = ?, status = ?,
+              next_action = ?, summary = ?, required_files = COALESCE(?, required_files), version = version + 1,
+              acked_version = CASE WHEN ? THEN NULL ELSE acked_version END,
+              acked_at = CASE WHEN ? THEN NULL ELSE acked_at END, updated_at = ?
+            WHERE session_id = ? AND thread_id = ? RETURNING *
+            """,
+            [
+                nodeType, nodeId, checkpointId, mode, status.rawValue, nextAction, summary, requiredFiles, clearAck,
+                clearAck, tx.now, sessionId, threadId,
+            ])
+        {
+            return CurrentRefRecord(updated)
         }
-        let id = try tx.insert(
+        let inserted = try tx.row(
             """
             INSERT INTO current_refs (session_id, thread_id, node_type, node_id, checkpoint_id, mode, status,
               next_action, summary, required_files, version, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING *
             """,
             [
                 sessionId, threadId, nodeType, nodeId, checkpointId, mode, status.rawValue, nextAction, summary,
                 requiredFiles ?? JSON.array([]), tx.now, tx.now,
             ])
-        return try CurrentRefRecord.load(tx, id)!
+        return CurrentRefRecord(inserted!)
     }
 }

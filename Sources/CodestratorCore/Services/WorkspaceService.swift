@@ -109,7 +109,7 @@ public struct WorkspaceService: Sendable {
     func addAndRecord(
         branch: String, path: String, baseCommit: String, onDisk: Bool,
         record: @escaping @Sendable (Tx) throws -> Int
-    ) async throws -> JSON {
+    ) async throws -> WorktreeRecord {
         try env.layout.ensureDirectories()
         if onDisk {
             let outcome = try await env.gitWrites.run {
@@ -125,7 +125,7 @@ public struct WorkspaceService: Sendable {
             return try await env.store.write { tx in
                 let id = try record(tx)
                 tx.bumpVersion()
-                return try WorktreeRecord.load(tx, id)!.json
+                return try WorktreeRecord.load(tx, id)!
             }
         } catch {
             if onDisk {
@@ -193,7 +193,7 @@ public struct WorkspaceService: Sendable {
             if let tid = p.int("task_id") { _ = try access.task(tid) }
         }
         let slug = (path as NSString).lastPathComponent
-        return try await addAndRecord(branch: branch, path: path, baseCommit: base, onDisk: onDisk) { tx in
+        let made = try await addAndRecord(branch: branch, path: path, baseCommit: base, onDisk: onDisk) { tx in
             try tx.insert(
                 """
                 INSERT INTO worktrees (kind, path, branch, slug, base_commit, owner_session_id, parent_worktree_id, task_id,
@@ -205,6 +205,7 @@ public struct WorkspaceService: Sendable {
                     onDisk ? "active" : "planned", tx.now,
                 ])
         }
+        return made.json
     }
 
     // MARK: worktree.spawn
@@ -212,6 +213,13 @@ public struct WorkspaceService: Sendable {
     public func spawn(_ p: Params) async throws -> JSON { try await spawn(WorktreeSpawnInput(p)) }
 
     public func spawn(_ input: WorktreeSpawnInput) async throws -> JSON {
+        let (worktree, warnings) = try await spawnRecord(input)
+        let out = worktree.json
+        return warnings.isEmpty ? out : out.merging(["warnings": warnings])
+    }
+
+    /// worktree.spawn as a record, for callers inside the core (a thread spawn) that need the row, not its JSON.
+    func spawnRecord(_ input: WorktreeSpawnInput) async throws -> (WorktreeRecord, warnings: [String]) {
         let caller = env.caller
         let (session, parent, task): (SessionRecord, WorktreeRecord, TaskRecord?) = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
@@ -276,7 +284,7 @@ public struct WorkspaceService: Sendable {
                     [path, branch, slug, base, session.id, parent.id, task?.id, onDisk ? "active" : "planned", tx.now])
             }
         }
-        var out: JSON
+        let out: WorktreeRecord
         if let branch = input.branch {
             // An explicit branch or path is used as given: taken means conflict, no suffixing.
             try await validBranch(branch, field: "branch")
@@ -305,14 +313,13 @@ public struct WorkspaceService: Sendable {
             let slug = Slug.derive(preferred: input.slug, fallback: input.reason ?? task?.title)
             out = try await spawnWithFreeSlug(slug, base: base, onDisk: onDisk, record: record)
         }
-        if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
-        return out
+        return (out, warnings)
     }
 
     func spawnWithFreeSlug(
         _ slug: String, base: String, onDisk: Bool,
         record: @Sendable (String, String, String) -> (@Sendable (Tx) throws -> Int)
-    ) async throws -> JSON {
+    ) async throws -> WorktreeRecord {
         for cand in Slug.candidates(slug) {
             let path = env.layout.worktreePath(slug: cand)
             let branch = "codestrator/\(cand)"

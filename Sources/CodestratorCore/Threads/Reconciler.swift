@@ -117,11 +117,7 @@ public struct Reconciler: Sendable {
                 try tx.execute(
                     "UPDATE worktrees SET merge_state = 'merged_to_main', merged_at = ?, merge_commit = ? WHERE id = ? AND merge_state IN ('active','merged_to_main')",
                     [tx.now, tip, item.int("from_worktree_id")])
-                try tx.execute(
-                    """
-                    UPDATE merge_main_lock SET state = 'unlocked', holder_session_id = NULL, queue_item_id = NULL,
-                      lease_until = NULL, acquired_at = NULL, updated_at = ? WHERE id = 1 AND queue_item_id = ?
-                    """, [tx.now, id])
+                try MainMergeLock.release(tx, ifHeldFor: id)
                 tx.bumpVersion()
             }
             repairs.append("queue item \(id): merge found in \(item.string("target_branch")), recorded")

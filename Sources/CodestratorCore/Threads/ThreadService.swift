@@ -28,6 +28,8 @@ public struct ThreadService: Sendable {
         var guide: String?
         var launchArgv: [String]?
         var reviewJobId: Int?
+        /// The tmux version read by validation (`ensure_tmux`), reused for the answer's attach_info.
+        var tmuxVersion: String? = nil
     }
 
     static let liveSQL = "('initializing','running','idle','waiting_user_answer')"
@@ -41,40 +43,9 @@ public struct ThreadService: Sendable {
             """, [sessionId, excluding ?? 0]) ?? 0
     }
 
+    /// thread.child.spawn; the steps and their undos are `SpawnSaga`'s.
     public func spawn(_ p: Params, reviewJobId: Int? = nil) async throws -> JSON {
-        let plan = try await validateSpawn(p, reviewJobId: reviewJobId)
-        // Settle threads whose panes are gone, and recycle panes of terminal threads if room is needed.
-        try await settleAndRecycle(
-            session: plan.session, capacity: plan.capacity, launching: p.bool("launch_codex") ?? true)
-
-        var createdWorktree: WorktreeRecord?
-        if plan.createWorktree {
-            let wt = try await WorkspaceService(env: env).spawn(
-                WorktreeSpawnInput(sessionId: plan.session.id, reason: plan.title, slug: plan.title))
-            createdWorktree = WorktreeRecord.loadFromJSON(wt)
-        }
-        let worktree = createdWorktree ?? plan.worktree
-        let launch = p.bool("launch_codex") ?? true
-        let threadId: Int
-        do {
-            threadId = try await insertThread(plan, p: p, worktree: worktree, launch: launch)
-        } catch {
-            if let w = createdWorktree { await removeWorktree(w) }
-            throw error
-        }
-        guard launch else {
-            return try await spawnOutput(threadId, tmux: nil, worktree: worktree, delivery: nil, warnings: [])
-        }
-        do {
-            let (tmux, _) = try await launchPane(threadId: threadId, plan: plan, restartOf: nil)
-            return try await readyAndPrompt(threadId, p: p, tmux: tmux, worktree: worktree)
-        } catch let e as SpawnExit {
-            // The program started and exited during readiness: the thread and worktree stay.
-            throw e.error
-        } catch {
-            await undoSpawn(threadId: threadId, worktree: createdWorktree)
-            throw error
-        }
+        try await SpawnSaga(threads: self, params: p, reviewJobId: reviewJobId).run()
     }
 
     struct SpawnExit: Error { let error: CodestratorError }
@@ -82,8 +53,7 @@ public struct ThreadService: Sendable {
     func validateSpawn(_ p: Params, reviewJobId: Int?) async throws -> SpawnPlan {
         let caller = self.caller
         let role = ThreadRole(rawValue: p.string("role") ?? "worker") ?? .worker
-        let root = env.layout.root
-        var plan: SpawnPlan = try await env.store.read { tx in
+        let plan: SpawnPlan = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
             let s = try access.requireSession(p)
             guard s.status == .active else {
@@ -183,6 +153,14 @@ public struct ThreadService: Sendable {
                 agentOverride: p.json("agent_override") ?? .null, taskSpec: p.json("task_spec") ?? .null, guide: nil,
                 launchArgv: nil, reviewJobId: reviewJobId)
         }
+        return try await resolveLaunch(plan, p)
+    }
+
+    /// The second half of validation, outside the transaction: provider settings, the program on PATH, the
+    /// agent guide, tmux, and whether the session has room.
+    func resolveLaunch(_ planned: SpawnPlan, _ p: Params) async throws -> SpawnPlan {
+        var plan = planned
+        let root = env.layout.root
         // Per-repository provider settings (`.codestrator/providers.json`, keyed by provider) under the
         // spawn's own agent_override: the spawn's keys win.
         plan.agentOverride = try ProviderOverrides.merged(
@@ -242,6 +220,7 @@ public struct ThreadService: Sendable {
                     .unavailable, "tmux is \(v ?? "missing")", expected: "tmux ≥ 3.0 (runtime.tmux.ensure)",
                     field: "ensure_tmux")
             }
+            plan.tmuxVersion = v
         }
         if p.bool("launch_codex") ?? true {
             let s = plan.session
@@ -469,7 +448,9 @@ public struct ThreadService: Sendable {
     }
 
     /// Spawn step 5: wait (bounded) for readiness, then paste the prompt or queue it.
-    func readyAndPrompt(_ threadId: Int, p: Params, tmux: JSON, worktree: WorktreeRecord?) async throws -> JSON {
+    func readyAndPrompt(
+        _ threadId: Int, p: Params, tmux: JSON, worktree: WorktreeRecord?, tmuxVersion: String? = nil
+    ) async throws -> JSON {
         let prompt = try await buildPrompt(threadId, initialPrompt: p.string("initial_prompt"), restart: nil)
         try await env.store.write { tx in
             try tx.execute("UPDATE threads SET prompt = ? WHERE id = ?", [prompt, threadId])
@@ -545,7 +526,8 @@ public struct ThreadService: Sendable {
         }
         tmuxInfo = tmuxInfo.merging(["ready_check": readyCheck])
         return try await spawnOutput(
-            threadId, tmux: tmuxInfo, worktree: worktree, delivery: delivery, warnings: warnings)
+            threadId, tmux: tmuxInfo, worktree: worktree, delivery: delivery, warnings: warnings,
+            tmuxVersion: tmuxVersion)
     }
 
     func buildPrompt(_ threadId: Int, initialPrompt: String?, restart: (Int, String)?) async throws -> String {
@@ -594,10 +576,13 @@ public struct ThreadService: Sendable {
         }
     }
 
-    func spawnOutput(_ threadId: Int, tmux: JSON?, worktree: WorktreeRecord?, delivery: String?, warnings: [String])
-        async throws -> JSON
-    {
-        let version = await env.tmux.version()
+    /// `tmuxVersion`: the version this call already read (`tmux -V` runs once per spawn), or nil to read it.
+    func spawnOutput(
+        _ threadId: Int, tmux: JSON?, worktree: WorktreeRecord?, delivery: String?, warnings: [String],
+        tmuxVersion: String? = nil
+    ) async throws -> JSON {
+        let version: String?
+        if let tmuxVersion { version = tmuxVersion } else { version = await env.tmux.version() }
         var out: JSON = try await env.store.read { tx in
             let t = try ThreadRecord.load(tx, threadId)!
             let s = try SessionRecord.load(tx, t.sessionId)!
@@ -622,8 +607,8 @@ public struct ThreadService: Sendable {
         _ = try? await env.store.write { tx in try tx.execute("DELETE FROM worktrees WHERE id = ?", [w.id]) }
     }
 
-    /// Undo of a spawn that failed before its program started: pane, log pipe, rows, worktree.
-    func undoSpawn(threadId: Int, worktree: WorktreeRecord?) async {
+    /// Undo of a launch: the pane and its log pipe, re-tiling the window.
+    func undoLaunch(threadId: Int) async {
         if let t = try? await env.store.read({ tx in try ThreadRecord.load(tx, threadId) }), let pane = t.tmuxPaneId {
             try? await env.tmux.pipePane(socket: t.tmuxSocket, pane: pane, logPath: nil)
             try? await env.tmux.killPane(socket: t.tmuxSocket, pane: pane)
@@ -632,6 +617,11 @@ public struct ThreadService: Sendable {
                     socket: t.tmuxSocket, session: name, window: t.tmuxWindowName ?? Viewer.defaultWindow)
             }
         }
+    }
+
+    /// Undo of a reservation: the thread's rows (directives, events, current ref, the thread) and what
+    /// points at it (its review job, its cases).
+    func undoReservation(threadId: Int) async {
         _ = try? await env.store.write { tx in
             try tx.execute("UPDATE review_jobs SET reviewer_thread_id = NULL WHERE reviewer_thread_id = ?", [threadId])
             try tx.execute("UPDATE tasks SET assignee_thread_id = NULL WHERE assignee_thread_id = ?", [threadId])
@@ -640,7 +630,6 @@ public struct ThreadService: Sendable {
             try tx.execute("DELETE FROM current_refs WHERE thread_id = ?", [threadId])
             try tx.execute("DELETE FROM threads WHERE id = ?", [threadId])
         }
-        if let worktree { await removeWorktree(worktree) }
     }
 
     /// Threads whose panes are gone are settled; panes of terminal threads are closed when room is needed.
@@ -677,19 +666,6 @@ public struct ThreadService: Sendable {
             }
             over -= 1
         }
-    }
-}
-
-extension WorktreeRecord {
-    /// Reads back a Worktree shape produced by `WorkspaceService`.
-    static func loadFromJSON(_ j: JSON) -> WorktreeRecord? {
-        guard let id = j["id"]?.intValue else { return nil }
-        var w = WorktreeRecord.placeholder(id: id)
-        w.path = j["path"]?.stringValue ?? ""
-        w.branch = j["branch"]?.stringValue
-        w.parentWorktreeId = j["parent_worktree_id"]?.intValue
-        w.ownerSessionId = j["owner_session_id"]?.intValue
-        return w
     }
 }
 

@@ -41,6 +41,8 @@ public struct Viewer: Sendable {
             ?? Slug.viewerSessionName(repository: env.layout.name, worktree: s.worktreeSlug ?? s.mainBranch ?? "main")
         var chosen: String?
         var created = false
+        // What the search found, so the session is not asked for again (one has-session per name).
+        var exists = false
         for n in 1...50 {
             var name = n == 1 ? base : "\(base)-\(n)"
             if name.count > 80 { name = String(base.prefix(80 - "-\(n)".count)) + "-\(n)" }
@@ -52,6 +54,7 @@ public struct Viewer: Sendable {
             let sid = try await tmux.sessionOption(socket: socket, session: name, name: "@codestrator_session_id")
             if repo == env.layout.root, sid == String(s.id) {
                 chosen = name
+                exists = true
                 break
             }
             if repo == env.layout.root, let other = sid.flatMap(Int.init) {
@@ -72,7 +75,7 @@ public struct Viewer: Sendable {
         }
         let rootPath = try await env.store.read { tx in try WorktreeRecord.load(tx, s.sessionRootWorktreeId)?.path }
         let cwd = rootPath ?? env.layout.root
-        if !(try await tmux.hasSession(socket: socket, name: name)) {
+        if !exists {
             var argv = [
                 ProcessIdentity.executablePath, "status", "--repo", env.layout.root, "--session", String(s.id),
                 "--watch",
