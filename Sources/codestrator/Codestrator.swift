@@ -82,6 +82,11 @@ struct Version: ParsableCommand {
 @main
 enum Main {
     static func main() async {
+        if ChildServer.isChildServer(
+            CommandLine.arguments, role: ProcessInfo.processInfo.environment["CODESTRATOR_ROLE"])
+        {
+            ChildServer.prepareProcess()
+        }
         do {
             var command = try Codestrator.parseAsRoot()
             if var async = command as? AsyncParsableCommand {
