@@ -82,8 +82,9 @@ struct Version: ParsableCommand {
 @main
 enum Main {
     static func main() async {
+        // getenv, not ProcessInfo: this runs before every command, hooks included, and needs one variable.
         if ChildServer.isChildServer(
-            CommandLine.arguments, role: ProcessInfo.processInfo.environment["CODESTRATOR_ROLE"])
+            CommandLine.arguments, role: getenv("CODESTRATOR_ROLE").map { String(cString: $0) })
         {
             ChildServer.prepareProcess()
         }
