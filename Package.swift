@@ -61,7 +61,11 @@ let package = Package(
                 "CodestratorCore", "CodestratorRuntime", "CodestratorMCP", "CodestratorHTTP", "CodestratorInstall",
                 "CodestratorAssembly", "SimAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // No dynamic symbol table of the whole program: nothing loads into this executable, and every
+            // process (up to 64 child servers at once) paged in the exported symbols at start, about 2.8 MB
+            // of each server's RSS (docs/performance.md#a-childs-server).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]
         ),
         .executableTarget(
             name: "codestrator-bench",

@@ -14,7 +14,7 @@ import Foundation
 let usage = """
     usage: codestrator-bench [--binary PATH] [--iterations N] [--cold-starts N] [--json] [--threads]
                              [--no-scale] [--processes N] [--writes N] [--tasks N] [--worktrees N]
-                             [--sequential]
+                             [--sequential] [--child-rss [--calls N] [--children N]]
       --binary PATH     server to measure (default: codestrator next to this executable)
       --iterations N    timed calls per measure, after 50 warm-ups (default 2000)
       --cold-starts N   fresh spawns timed from spawn to the initialize reply (default 30)
@@ -27,6 +27,9 @@ let usage = """
       --writes N        writes per process, one in flight at a time (default 1000)
       --tasks N         tasks of the large session for task.list / resume.next (default 10000, >= 350)
       --worktrees N     timed worktree.spawn + worktree.remove rounds next to raw git (default 30)
+      --child-rss       only measure memory: a child's server (serve --role worker, as a pane starts it)
+                        and the root, each after --calls N calls (default 1000), then --children N
+                        such servers at once (default 8); Linux only
     """
 
 struct Options {
@@ -41,6 +44,9 @@ struct Options {
     var tasks = 10_000
     var worktrees = 30
     var sequential = false
+    var childRSS = false
+    var calls = 1000
+    var children = 8
 
     init(_ args: [String]) throws {
         var rest = args[...]
@@ -64,6 +70,9 @@ struct Options {
             case "--threads": threads = true
             case "--no-scale": scale = false
             case "--sequential": sequential = true
+            case "--child-rss": childRSS = true
+            case "--calls": calls = try count(arg)
+            case "--children": children = try count(arg)
             case "--processes": processes = try count(arg)
             case "--writes": writes = try count(arg)
             case "--tasks":
@@ -306,6 +315,12 @@ struct CodestratorBench {
             exit(2)
         }
         do {
+            if options.childRSS {
+                let report = try measureChildRSS(
+                    binary: options.binary ?? defaultBinary(), calls: options.calls, children: options.children)
+                print(options.json ? report.json() : report.table(), terminator: options.json ? "\n" : "")
+                exit(0)
+            }
             let report = try runBench(options)
             print(options.json ? report.json() : report.table(), terminator: options.json ? "\n" : "")
         } catch {

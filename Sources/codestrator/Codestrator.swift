@@ -82,6 +82,12 @@ struct Version: ParsableCommand {
 @main
 enum Main {
     static func main() async {
+        // getenv, not ProcessInfo: this runs before every command, hooks included, and needs one variable.
+        if ChildServer.isChildServer(
+            CommandLine.arguments, role: getenv("CODESTRATOR_ROLE").map { String(cString: $0) })
+        {
+            ChildServer.prepareProcess()
+        }
         do {
             var command = try Codestrator.parseAsRoot()
             if var async = command as? AsyncParsableCommand {

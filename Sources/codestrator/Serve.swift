@@ -84,8 +84,10 @@ struct Serve: AsyncParsableCommand {
         // Poll children every 2 s and heartbeat the sessions this process opened, resumed or heartbeated (every 20 s).
         let heartbeat = Task {
             // Reconcile in the background once the repository is known, never delaying initialize; a
-            // server outside a repository creates nothing.
-            if (try? await ProcessRunnerCheck.isGitRepo(options.repo)) == true { await provider.reconcileAtStart() }
+            // server outside a repository creates nothing. Only a root reconciles: a child skips the git call.
+            if options.role == .root, (try? await ProcessRunnerCheck.isGitRepo(options.repo)) == true {
+                await provider.reconcileAtStart()
+            }
             var round = 0
             while !Task.isCancelled {
                 // Children whose panes wrote are observed as they change; everything else every 2 s.
