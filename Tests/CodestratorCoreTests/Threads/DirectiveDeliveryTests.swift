@@ -41,6 +41,37 @@ import Testing
         #expect(try await w.directives(id).last?.state == "queued")
     }
 
+    @Test func interruptPatchInterruptsABusyChildAndPastesOnceItIsIdle() async throws {
+        let w = try UnitWorld()
+        defer { w.cleanup() }
+        let (sid, _) = try await w.openSession()
+        let (id, pane) = try await w.spawnCodex(session: sid, screen: try Screens.codex("busy"))
+        #expect(
+            try await ThreadObserver(env: w.env).observe([id], capture: true, deliver: false).first?.status == "running"
+        )
+        // The interrupt stops the turn: the idle screen, which stands still while the clock runs (the
+        // observer reads an idle screen right after a busy one as idle only after 1.5 s).
+        let (idle, busy) = (try Screens.codex("interrupted"), try Screens.codex("busy"))
+        w.tmux.onKeys { pane, keys in
+            if keys != ["Enter"] { w.tmux.setScreen(pane, idle) }
+        }
+        w.tmux.onPaste { pane, _ in w.tmux.setScreen(pane, busy) }
+        let ticking = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(nanoseconds: 100_000_000)
+                w.clock.advance(by: 1)
+            }
+        }
+        defer { ticking.cancel() }
+
+        let out = try await Self.directive(w, id, "stop and fix the test first", mode: "interrupt_patch")
+        #expect(out["result"] == "directive_sent")
+        #expect(out["idle_before_paste"] == true)
+        let methods = w.tmux.recorder.calls.filter { $0.method == "sendKeys" || $0.method == "paste" }
+        #expect(methods.first?.method == "sendKeys" && methods.first?.args.dropFirst().first != "Enter", "\(methods)")
+        #expect(methods.contains { $0.method == "paste" && $0.args == [pane, "stop and fix the test first"] })
+    }
+
     @Test func aChildAskingAQuestionIsNotTypedInto() async throws {
         let w = try UnitWorld()
         defer { w.cleanup() }

@@ -191,6 +191,21 @@ import Testing
         #expect(w.tmux.allPanes.allSatisfy { $0.statusPane })
     }
 
+    @Test func aSpawnWithoutTmuxIsRefusedBeforeAnythingIsCreated() async throws {
+        let w = try UnitWorld()
+        defer { w.cleanup() }
+        let (sid, _) = try await w.openSession()
+        let before = try await Self.counts(w)
+        w.tmux.tmuxVersion = nil
+
+        let e = await #expect(throws: CodestratorError.self) {
+            try await ThreadService(env: w.env).spawn(Self.params(sid))
+        }
+        #expect(e?.code == .unavailable)
+        #expect(e?.field == "ensure_tmux")
+        #expect(try await Self.counts(w) == before)
+    }
+
     @Test func aMissingProgramIsRefusedBeforeAnythingIsCreated() async throws {
         let w = try UnitWorld(programs: FakeProgramProbe(only: ["git", "tmux"]))
         defer { w.cleanup() }
