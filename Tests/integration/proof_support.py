@@ -70,6 +70,9 @@ def wrapped_env(ws: Workspace) -> dict[str, str]:
     env = ws.server_env()
     env["PATH"] = f"{bindir}:{env['PATH']}"
     env["CS_PROOF_TRIGGER_DIR"] = str(trig)
+    # The wrappers see programs, so tmux runs as one process per command here: in control mode
+    # (docs/runtime.md#tmux-control-mode) the commands would travel over one pipe the wrappers cannot cut.
+    env["CODESTRATOR_TMUX_ADAPTER"] = "oneshot"
     return env
 
 
