@@ -169,7 +169,8 @@ async def test_a_sim_session_seen_live_in_the_browser(ws, page):
 
             d = await ok(c, "thread.child.directive", {"thread_id": tid, "mode": "answer", "directive": "y"})
             assert d["result"] == "directive_sent", d
-            await until("the child completed", lambda: (status_seen(), page.card_status(tid) == "completed")[1])
+            # One reading of the card per probe: a second one could see `completed` that `seen` never got.
+            await until("the child completed", lambda: (status_seen(), seen[-1] == "completed")[1])
             assert "waiting_user_answer" in seen and seen[-1] == "completed", seen
             assert not page.shown("#questions")
             await until("the case at 2/2", lambda: "2/2" in page.text(f'.plan-node[data-id="{ids["case"]}"]'))

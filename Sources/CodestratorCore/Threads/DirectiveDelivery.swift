@@ -98,6 +98,13 @@ public struct DirectiveDelivery: Sendable {
     /// Delivers the oldest queued directive of an idle child; returns the delivery error, if any.
     @discardableResult
     public func deliverNext(threadId: Int) async throws -> String? {
+        // Most idle children have nothing queued: found out in a read, without taking the write lock.
+        let queued = try await env.store.read { tx in
+            try tx.row(
+                "SELECT 1 AS q FROM thread_directives WHERE thread_id = ? AND state = 'queued' LIMIT 1", [threadId])
+                != nil
+        }
+        guard queued else { return nil }
         let claimed: (Int, String, ThreadRecord)? = try await env.store.write { tx in
             guard
                 let row = try tx.row(

@@ -350,43 +350,72 @@ public struct ThreadObserver: Sendable {
 
     static let sticky: Set<String> = ["report", "case_complete", "review_submit"]
 
+    /// What an observation would change: the thread now, the status it moves to, and whether the row changes
+    /// at all. Nil when the thread is gone.
+    struct PersistPlan {
+        var cur: ThreadRecord
+        var next: ThreadStatus?
+        var writes: Bool
+    }
+
+    static func plan(
+        _ tx: Tx, _ t: ThreadRecord, providerStatus p: ProviderStatus, response: String?, logOffset: Int,
+        screenHash: String?, screenChangedAt: String?, lastPaste: String?
+    ) throws -> PersistPlan? {
+        guard let cur = try ThreadRecord.load(tx, t.id) else { return nil }
+        var next: ThreadStatus? = nil
+        switch p {
+        case .processing: next = .running
+        case .idle, .completed, .error: next = .idle
+        case .waitingUserAnswer: next = .waitingUserAnswer
+        case .unknown: next = nil
+        }
+        var isSticky =
+            Self.sticky.contains(cur.statusSource)
+            && [.completed, .waitingUserAnswer, .failed].contains(cur.status)
+        if isSticky {
+            let submitted =
+                try tx.int(
+                    "SELECT COUNT(*) FROM thread_events WHERE thread_id = ? AND event = 'prompt_submit' AND created_at > ?",
+                    [t.id, cur.statusChangedAt]) ?? 0
+            if (lastPaste ?? "") > cur.statusChangedAt || submitted > 0 { isSticky = false }
+        }
+        if isSticky { next = nil }
+        let cur2 = try tx.row(
+            "SELECT provider_status, log_offset, last_response, screen_hash, screen_changed_at FROM threads WHERE id = ?",
+            [t.id])
+        let unchanged =
+            (p == .unknown || cur2?.optString("provider_status") == p.rawValue)
+            && cur2?.int("log_offset") == logOffset
+            && (response == nil || cur2?.optString("last_response") == response)
+            && cur2?.optString("screen_hash") == screenHash
+            && cur2?.optString("screen_changed_at") == screenChangedAt
+        let statusChanges = next != nil && next != cur.status && cur.status.canMove(to: next!)
+        return PersistPlan(cur: cur, next: next, writes: !(unchanged && !statusChanges))
+    }
+
     /// Maps the provider status onto the thread status, respecting sticky statuses (docs/data-model.md#status-transitions).
     func persist(
         _ t: ThreadRecord, providerStatus p: ProviderStatus, response: String?, logOffset: Int, screenHash: String?,
         screenChangedAt: String?, now: String, lastPaste: String?
     ) async throws -> ThreadStatus {
-        try await env.store.write { tx in
-            guard let cur = try ThreadRecord.load(tx, t.id) else { return t.status }
-            var next: ThreadStatus? = nil
-            switch p {
-            case .processing: next = .running
-            case .idle, .completed, .error: next = .idle
-            case .waitingUserAnswer: next = .waitingUserAnswer
-            case .unknown: next = nil
-            }
-            var isSticky =
-                Self.sticky.contains(cur.statusSource)
-                && [.completed, .waitingUserAnswer, .failed].contains(cur.status)
-            if isSticky {
-                let submitted =
-                    try tx.int(
-                        "SELECT COUNT(*) FROM thread_events WHERE thread_id = ? AND event = 'prompt_submit' AND created_at > ?",
-                        [t.id, cur.statusChangedAt]) ?? 0
-                if (lastPaste ?? "") > cur.statusChangedAt || submitted > 0 { isSticky = false }
-            }
-            if isSticky { next = nil }
-            let cur2 = try tx.row(
-                "SELECT provider_status, log_offset, last_response, screen_hash, screen_changed_at FROM threads WHERE id = ?",
-                [t.id])
-            let unchanged =
-                (p == .unknown || cur2?.optString("provider_status") == p.rawValue)
-                && cur2?.int("log_offset") == logOffset
-                && (response == nil || cur2?.optString("last_response") == response)
-                && cur2?.optString("screen_hash") == screenHash
-                && cur2?.optString("screen_changed_at") == screenChangedAt
-            let statusChanges = next != nil && next != cur.status && cur.status.canMove(to: next!)
+        // Nothing new, decided in a read: a list of many idle children takes no write lock at all.
+        let seen = try await env.store.read { tx in
+            try Self.plan(
+                tx, t, providerStatus: p, response: response, logOffset: logOffset, screenHash: screenHash,
+                screenChangedAt: screenChangedAt, lastPaste: lastPaste)
+        }
+        guard let seen else { return t.status }
+        if !seen.writes { return seen.cur.status }
+        return try await env.store.write { tx in
+            guard
+                let plan = try Self.plan(
+                    tx, t, providerStatus: p, response: response, logOffset: logOffset, screenHash: screenHash,
+                    screenChangedAt: screenChangedAt, lastPaste: lastPaste)
+            else { return t.status }
+            let (cur, next) = (plan.cur, plan.next)
             // Nothing new: the row is left alone (a list of many idle children stays read-only).
-            if unchanged && !statusChanges { return cur.status }
+            if !plan.writes { return cur.status }
             try tx.execute(
                 """
                 UPDATE threads SET provider_status = COALESCE(?, provider_status), status_observed_at = ?, log_offset = ?,
