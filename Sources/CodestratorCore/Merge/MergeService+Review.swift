@@ -111,13 +111,13 @@ extension MergeService {
         let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
         return try await dispatchReview(
             session: session, mergeRequestId: p.req("merge_request_id"), queueItemId: p.int("queue_item_id"),
-            settings: p, ttl: 600)
+            settings: ReviewerSettings(p), ttl: 600)
     }
 
     /// Step 1 (one transaction: lock, job, states), step 2 (spawn the reviewer), and the compensating
     /// transaction when the spawn fails.
     func dispatchReview(
-        session s: SessionRecord, mergeRequestId mrId: Int, queueItemId: Int?, settings p: Params, ttl: Int
+        session s: SessionRecord, mergeRequestId mrId: Int, queueItemId: Int?, settings: ReviewerSettings, ttl: Int
     )
         async throws -> JSON
     {
@@ -226,25 +226,17 @@ extension MergeService {
             }
             return out
         }
-        var sp = Params()
-        sp.values["session_id"] = .int(s.id)
-        sp.values["role"] = .string("merge-reviewer")
-        sp.values["worktree_id"] = .int(source.1)
-        sp.values["create_worktree"] = .bool(false)
-        sp.values["title"] = .string("review of merge request \(mrId)")
-        sp.values["scope_case_ids"] = .array(caseIds.map(JSON.int))
+        var spawn = ThreadSpawnInput(sessionId: s.id, role: .mergeReviewer, title: "review of merge request \(mrId)")
+        spawn.worktreeId = source.1
+        spawn.createWorktree = false
+        spawn.scopeCaseIds = caseIds
         let target = try await env.store.read { tx in try MergeShapes.item(tx, itemId)?.string("target_branch") ?? "" }
-        sp.values["task_spec"] = .obj([
+        spawn.taskSpec = .obj([
             "merge_request_id": mrId, "review_job_id": jobId, "queue_item_id": itemId, "target_branch": target,
         ])
-        for k in [
-            "provider", "runner_kind", "agent_guide_path", "agent_override", "max_concurrent_children", "ensure_tmux",
-            "auto_install",
-        ] {
-            if let v = p.json(k) { sp.values[k] = v }
-        }
+        settings.apply(to: &spawn)
         do {
-            let spawned = try await ThreadService(env: env).spawn(sp, reviewJobId: jobId)
+            let spawned = try await ThreadService(env: env).spawn(spawn, reviewJobId: jobId)
             return try await env.store.read { tx in
                 .obj([
                     "review_job": MergeShapes.reviewJob(try MergeShapes.job(tx, jobId)!), "thread": spawned["thread"],

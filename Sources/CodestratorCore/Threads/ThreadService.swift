@@ -42,10 +42,14 @@ public struct ThreadService: Sendable {
     }
 
     public func spawn(_ p: Params, reviewJobId: Int? = nil) async throws -> JSON {
-        let plan = try await validateSpawn(p, reviewJobId: reviewJobId)
+        try await spawn(ThreadSpawnInput(p), reviewJobId: reviewJobId)
+    }
+
+    public func spawn(_ input: ThreadSpawnInput, reviewJobId: Int? = nil) async throws -> JSON {
+        let plan = try await validateSpawn(input, reviewJobId: reviewJobId)
         // Settle threads whose panes are gone, and recycle panes of terminal threads if room is needed.
         try await settleAndRecycle(
-            session: plan.session, capacity: plan.capacity, launching: p.bool("launch_codex") ?? true)
+            session: plan.session, capacity: plan.capacity, launching: input.launchCodex)
 
         var createdWorktree: WorktreeRecord?
         if plan.createWorktree {
@@ -54,10 +58,10 @@ public struct ThreadService: Sendable {
             createdWorktree = WorktreeRecord.loadFromJSON(wt)
         }
         let worktree = createdWorktree ?? plan.worktree
-        let launch = p.bool("launch_codex") ?? true
+        let launch = input.launchCodex
         let threadId: Int
         do {
-            threadId = try await insertThread(plan, p: p, worktree: worktree, launch: launch)
+            threadId = try await insertThread(plan, input: input, worktree: worktree, launch: launch)
         } catch {
             if let w = createdWorktree { await removeWorktree(w) }
             throw error
@@ -67,7 +71,7 @@ public struct ThreadService: Sendable {
         }
         do {
             let (tmux, _) = try await launchPane(threadId: threadId, plan: plan, restartOf: nil)
-            return try await readyAndPrompt(threadId, p: p, tmux: tmux, worktree: worktree)
+            return try await readyAndPrompt(threadId, input: input, tmux: tmux, worktree: worktree)
         } catch let e as SpawnExit {
             // The program started and exited during readiness: the thread and worktree stay.
             throw e.error
@@ -79,13 +83,13 @@ public struct ThreadService: Sendable {
 
     struct SpawnExit: Error { let error: CodestratorError }
 
-    func validateSpawn(_ p: Params, reviewJobId: Int?) async throws -> SpawnPlan {
+    func validateSpawn(_ input: ThreadSpawnInput, reviewJobId: Int?) async throws -> SpawnPlan {
         let caller = self.caller
-        let role = ThreadRole(rawValue: p.string("role") ?? "worker") ?? .worker
+        let role = input.role
         let root = env.layout.root
         var plan: SpawnPlan = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let s = try access.requireSession(p)
+            let s = try access.requireSession(id: input.sessionId)
             guard s.status == .active else {
                 throw CodestratorError(
                     .invalidState, "session \(s.id) is \(s.status.rawValue)", expected: "an active session",
@@ -94,12 +98,12 @@ public struct ThreadService: Sendable {
             // `agents_sdk_codex_mcp` (the seed's default runner) means "the Codex CLI with Codestrator as its
             // MCP server": without a provider it picks codex (sim in a sim session, where the sim agent stands
             // in for Codex), and with provider sim it runs the sim agent.
-            let codexRunner = p.string("runner_kind") == "agents_sdk_codex_mcp"
+            let codexRunner = input.runnerKind == "agents_sdk_codex_mcp"
             let provider =
-                p.string("provider")
+                input.provider
                 ?? (s.agentRole == "sim"
                     ? "sim" : s.agentRole == "claude_code" && !codexRunner ? "claude_code" : "codex")
-            var runner = p.string("runner_kind") ?? Providers.defaultRunner(provider)
+            var runner = input.runnerKind ?? Providers.defaultRunner(provider)
             if codexRunner && provider == "sim" { runner = Providers.defaultRunner(provider) }
             if runner != "command" && runner != Providers.defaultRunner(provider) {
                 throw CodestratorError(
@@ -112,7 +116,7 @@ public struct ThreadService: Sendable {
                     field: "runner_kind")
             }
             var parent = s.rootThreadId ?? 0
-            if let pid = p.int("parent_thread_id") {
+            if let pid = input.parentThreadId {
                 let t = try access.thread(pid, field: "parent_thread_id")
                 guard t.sessionId == s.id else {
                     throw CodestratorError.notFound(
@@ -121,7 +125,7 @@ public struct ThreadService: Sendable {
                 parent = pid
             }
             var worktree: WorktreeRecord?
-            if let wid = p.int("worktree_id") {
+            if let wid = input.worktreeId {
                 guard let w = try WorktreeRecord.load(tx, wid), w.status == .active,
                     w.ownerSessionId == s.id || w.id == s.sessionRootWorktreeId
                 else {
@@ -130,10 +134,10 @@ public struct ThreadService: Sendable {
                 }
                 worktree = w
             }
-            let createWorktree = p.bool("create_worktree") ?? (role == .worker && worktree == nil)
+            let createWorktree = input.createWorktree ?? (role == .worker && worktree == nil)
             if worktree == nil && !createWorktree { worktree = try WorktreeRecord.load(tx, s.sessionRootWorktreeId) }
             var cases: [TaskRecord] = []
-            for cid in p.ints("scope_case_ids") ?? [] {
+            for cid in input.scopeCaseIds {
                 let c = try access.task(cid, field: "scope_case_ids")
                 guard c.sessionId == s.id else { throw CodestratorError.notFound("task", cid, field: "scope_case_ids") }
                 guard c.level == .case else {
@@ -150,22 +154,22 @@ public struct ThreadService: Sendable {
                 }
                 cases.append(c)
             }
-            for tid in p.ints("scope_task_ids") ?? [] {
+            for tid in input.scopeTaskIds {
                 let t = try access.task(tid, field: "scope_task_ids")
                 guard t.sessionId == s.id else { throw CodestratorError.notFound("task", tid, field: "scope_task_ids") }
             }
-            for nid in p.ints("scope_node_ids") ?? [] {
+            for nid in input.scopeNodeIds {
                 guard try tx.int("SELECT id FROM graph_nodes WHERE id = ?", [nid]) != nil else {
                     throw CodestratorError.notFound("graph node", nid, field: "scope_node_ids")
                 }
             }
-            let window = p.string("tmux_window_name") ?? Viewer.defaultWindow
-            if let given = p.string("tmux_session_name"), given != s.tmuxSessionName {
+            let window = input.tmuxWindowName ?? Viewer.defaultWindow
+            if let given = input.tmuxSessionName, given != s.tmuxSessionName {
                 throw CodestratorError(
                     .invalidParams, "tmux_session_name \(quoted(given)) is not the session's viewer",
                     expected: s.tmuxSessionName ?? "the viewer session", field: "tmux_session_name")
             }
-            let capacity = p.int("max_concurrent_children") ?? s.maxConcurrentChildren
+            let capacity = input.maxConcurrentChildren ?? s.maxConcurrentChildren
             if capacity > s.maxConcurrentChildren {
                 throw CodestratorError(
                     .invalidParams, "field \"max_concurrent_children\" is \(capacity)",
@@ -174,13 +178,13 @@ public struct ThreadService: Sendable {
             }
             let count =
                 try tx.int("SELECT COUNT(*) FROM threads WHERE session_id = ? AND role <> 'session-root'", [s.id]) ?? 0
-            let title = p.string("title") ?? cases.first?.title ?? "\(role.rawValue) \(count + 1)"
+            let title = input.title ?? cases.first?.title ?? "\(role.rawValue) \(count + 1)"
             return SpawnPlan(
                 session: s, role: role, provider: provider, runner: runner, title: title, parentThreadId: parent,
                 worktree: worktree, createWorktree: createWorktree, cases: cases,
-                scopeTaskIds: p.ints("scope_task_ids") ?? [],
-                scopeNodeIds: p.ints("scope_node_ids") ?? [], window: window, capacity: capacity,
-                agentOverride: p.json("agent_override") ?? .null, taskSpec: p.json("task_spec") ?? .null, guide: nil,
+                scopeTaskIds: input.scopeTaskIds,
+                scopeNodeIds: input.scopeNodeIds, window: window, capacity: capacity,
+                agentOverride: input.agentOverride ?? .null, taskSpec: input.taskSpec ?? .null, guide: nil,
                 launchArgv: nil, reviewJobId: reviewJobId)
         }
         // Per-repository provider settings (`.codestrator/providers.json`, keyed by provider) under the
@@ -191,8 +195,8 @@ public struct ThreadService: Sendable {
         try Self.checkOverride(plan.agentOverride)
         // The program: launch_argv / launch_command for `command`, else the provider's executable.
         if plan.runner == "command" {
-            var argv = p.strings("launch_argv")
-            if argv == nil, let cmd = p.string("launch_command") { argv = try CommandSplitter.split(cmd) }
+            var argv = input.launchArgv
+            if argv == nil, let cmd = input.launchCommand { argv = try CommandSplitter.split(cmd) }
             guard let a = argv, let program = a.first else {
                 throw CodestratorError(
                     .invalidParams, "runner_kind command needs launch_argv", expected: "launch_argv or launch_command",
@@ -206,7 +210,7 @@ public struct ThreadService: Sendable {
             }
             plan.launchArgv = a
         } else if plan.provider == "codex" {
-            let cmd = p.string("codex_command") ?? "codex"
+            let cmd = input.codexCommand ?? "codex"
             guard ProcessRunnerLookup.which(cmd) != nil else {
                 throw CodestratorError(
                     .unavailable, "program \(quoted(cmd)) not found on PATH",
@@ -214,7 +218,7 @@ public struct ThreadService: Sendable {
                     field: "codex_command")
             }
             // Kept with the thread's override so that a restart launches the same program.
-            if p.string("codex_command") != nil {
+            if input.codexCommand != nil {
                 var o = plan.agentOverride.objectValue ?? JSONObject()
                 o["codex_command"] = .string(cmd)
                 plan.agentOverride = .object(o)
@@ -226,7 +230,7 @@ public struct ThreadService: Sendable {
                     field: "provider")
             }
         }
-        if let guidePath = p.string("agent_guide_path") {
+        if let guidePath = input.agentGuidePath {
             let rel = try RepoPath.normalize(guidePath, root: root, field: "agent_guide_path")
             guard let data = FileManager.default.contents(atPath: root + "/" + rel), data.count <= 65_536 else {
                 throw CodestratorError(
@@ -235,7 +239,7 @@ public struct ThreadService: Sendable {
             }
             plan.guide = PromptBuilder.sanitize(String(decoding: data, as: UTF8.self))
         }
-        if p.bool("ensure_tmux") ?? true {
+        if input.ensureTmux {
             let (ok, v) = await Viewer(env: env).tmuxReady()
             guard ok else {
                 throw CodestratorError(
@@ -243,7 +247,7 @@ public struct ThreadService: Sendable {
                     field: "ensure_tmux")
             }
         }
-        if p.bool("launch_codex") ?? true {
+        if input.launchCodex {
             let s = plan.session
             let used = try await env.store.read { tx in try Self.countCapacity(tx, sessionId: s.id) }
             if used >= plan.capacity { throw Self.capacityError(s, used: used, max: plan.capacity) }
@@ -299,7 +303,9 @@ public struct ThreadService: Sendable {
         }
     }
 
-    func insertThread(_ plan: SpawnPlan, p: Params, worktree: WorktreeRecord?, launch: Bool) async throws -> Int {
+    func insertThread(_ plan: SpawnPlan, input: ThreadSpawnInput, worktree: WorktreeRecord?, launch: Bool) async throws
+        -> Int
+    {
         let s = plan.session
         let socket = s.tmuxSocket
         return try await env.store.write { tx in
@@ -316,9 +322,9 @@ public struct ThreadService: Sendable {
                 VALUES (?, ?, ?, 'planned', ?, 'spawn', ?, ?, ?, ?, ?, ?, 'view_only', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    s.id, plan.parentThreadId, plan.role.rawValue, tx.now, plan.title, p.string("objective"),
+                    s.id, plan.parentThreadId, plan.role.rawValue, tx.now, plan.title, input.objective,
                     worktree?.id,
-                    worktree?.path, plan.provider, plan.runner, p.string("agent_guide_path"), plan.agentOverride,
+                    worktree?.path, plan.provider, plan.runner, input.agentGuidePath, plan.agentOverride,
                     plan.taskSpec, JSON.array(plan.scopeTaskIds.map(JSON.int)),
                     JSON.array(plan.cases.map { .int($0.id) }),
                     JSON.array(plan.scopeNodeIds.map(JSON.int)), socket, s.tmuxSessionName, plan.window,
@@ -453,8 +459,10 @@ public struct ThreadService: Sendable {
     }
 
     /// Spawn step 5: wait (bounded) for readiness, then paste the prompt or queue it.
-    func readyAndPrompt(_ threadId: Int, p: Params, tmux: JSON, worktree: WorktreeRecord?) async throws -> JSON {
-        let prompt = try await buildPrompt(threadId, initialPrompt: p.string("initial_prompt"), restart: nil)
+    func readyAndPrompt(_ threadId: Int, input: ThreadSpawnInput, tmux: JSON, worktree: WorktreeRecord?) async throws
+        -> JSON
+    {
+        let prompt = try await buildPrompt(threadId, initialPrompt: input.initialPrompt, restart: nil)
         try await env.store.write { tx in
             try tx.execute("UPDATE threads SET prompt = ? WHERE id = ?", [prompt, threadId])
         }
@@ -462,8 +470,8 @@ public struct ThreadService: Sendable {
         var delivery = "queued"
         var warnings: [String] = []
         var readyCheck = "skipped"
-        if p.bool("skip_ready_check") != true {
-            let timeout = Double(p.int("ready_timeout_seconds") ?? 30)
+        if !input.skipReadyCheck {
+            let timeout = Double(input.readyTimeoutSeconds)
             let deadline = ContinuousClock.now + .seconds(timeout)
             readyCheck = "timeout"
             var lastProgress = Date.distantPast
