@@ -6,7 +6,7 @@ extension MergeService {
     public func reviewContext(_ p: Params) async throws -> JSON {
         let caller = self.caller
         let repo = env.layout.root
-        let id = p.req("merge_request_id")
+        let id = try p.req("merge_request_id")
         let (mr, worktree, target, feature): (SQLRow, WorktreeRecord, String, TaskRecord?) = try await env.store.read {
             tx in
             guard let mr = try MergeShapes.mr(tx, id), Access(tx: tx, caller: caller).visible(mr.int("session_id"))
@@ -346,8 +346,8 @@ extension MergeService {
 
     public func submit(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        let verdict = p.reqString("verdict")
-        let summary = p.reqString("summary")
+        let verdict = try p.reqString("verdict")
+        let summary = try p.reqString("summary")
         var findings: [JSON] = []
         var blocking = 0
         for (i, f) in (p.json("findings")?.arrayValue ?? []).enumerated() {
@@ -368,7 +368,7 @@ extension MergeService {
             let file = try fp.string("findings[\(i)].file").map {
                 try RepoPath.normalize($0, root: env.layout.root, field: "findings[\(i)].file")
             }
-            let severity = fp.reqString("findings[\(i)].severity")
+            let severity = try fp.reqString("findings[\(i)].severity")
             if severity == "blocking" { blocking += 1 }
             findings.append(
                 .obj([

@@ -17,10 +17,10 @@ public struct TaskService: Sendable {
 
     public func create(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        guard let level = TaskLevel(rawValue: p.reqString("level")) else {
+        guard let level = TaskLevel(rawValue: try p.reqString("level")) else {
             throw CodestratorError(.invalidParams, "field \"level\" is missing", expected: "a level", field: "level")
         }
-        let title = p.reqString("title")
+        let title = try p.reqString("title")
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
             var parent: TaskRecord?
@@ -740,7 +740,7 @@ public struct TaskService: Sendable {
 
     public func candidatesAttach(_ p: Params) async throws -> JSON {
         let repo = env.layout.root
-        let target = p.req("target_session_id")
+        let target = try p.req("target_session_id")
         let requester = p.int("requester_session_id")
         let timeout = p.int("heartbeat_timeout_seconds")
         let force = p.bool("force") ?? false
