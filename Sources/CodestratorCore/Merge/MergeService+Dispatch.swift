@@ -13,7 +13,7 @@ extension MergeService {
     }
 
     func dispatchReview(
-        session s: SessionRecord, mergeRequestId mrId: Int, queueItemId: Int?, settings p: Params, ttl: Int
+        session s: SessionRecord, mergeRequestId mrId: Int, queueItemId: Int?, settings: ReviewerSettings, ttl: Int
     ) async throws -> JSON {
         let repo = env.layout.root
         let source: (branch: String, worktreeId: Int) = try await env.store.read { tx in
@@ -35,9 +35,9 @@ extension MergeService {
         let caseIds = try await env.store.read { tx in
             try Self.reviewScope(tx, sessionId: s.id, featureTaskId: r.featureTaskId)
         }
-        let sp = Self.reviewerSpawnParams(
+        let sp = Self.reviewerSpawn(
             session: s.id, mergeRequestId: mrId, worktreeId: source.worktreeId, caseIds: caseIds, reservation: r,
-            settings: p)
+            settings: settings)
         do {
             let spawned = try await ThreadService(env: env).spawn(sp, reviewJobId: r.jobId)
             return try await env.store.read { tx in
@@ -138,29 +138,21 @@ extension MergeService {
         return out
     }
 
-    /// thread.child.spawn's params for the reviewer; the caller's provider settings pass through.
-    static func reviewerSpawnParams(
+    /// thread.child.spawn's input for the reviewer; the caller's provider settings pass through.
+    static func reviewerSpawn(
         session: Int, mergeRequestId mrId: Int, worktreeId: Int, caseIds: [Int], reservation r: ReviewReservation,
-        settings p: Params
-    ) -> Params {
-        var sp = Params()
-        sp.values["session_id"] = .int(session)
-        sp.values["role"] = .string("merge-reviewer")
-        sp.values["worktree_id"] = .int(worktreeId)
-        sp.values["create_worktree"] = .bool(false)
-        sp.values["title"] = .string("review of merge request \(mrId)")
-        sp.values["scope_case_ids"] = .array(caseIds.map(JSON.int))
-        sp.values["task_spec"] = .obj([
+        settings: ReviewerSettings
+    ) -> ThreadSpawnInput {
+        var spawn = ThreadSpawnInput(sessionId: session, role: .mergeReviewer, title: "review of merge request \(mrId)")
+        spawn.worktreeId = worktreeId
+        spawn.createWorktree = false
+        spawn.scopeCaseIds = caseIds
+        spawn.taskSpec = .obj([
             "merge_request_id": mrId, "review_job_id": r.jobId, "queue_item_id": r.itemId,
             "target_branch": r.targetBranch,
         ])
-        for k in [
-            "provider", "runner_kind", "agent_guide_path", "agent_override", "max_concurrent_children", "ensure_tmux",
-            "auto_install",
-        ] {
-            if let v = p.json(k) { sp.values[k] = v }
-        }
-        return sp
+        settings.apply(to: &spawn)
+        return spawn
     }
 
     /// The compensation of a reservation whose reviewer did not start: job failed with the reason, merge

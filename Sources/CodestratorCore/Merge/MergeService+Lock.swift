@@ -36,16 +36,14 @@ extension MergeService {
         if !env.oneShot { await env.heartbeats.add(session.id) }
         var dispatch: JSON = .null
         if p.bool("dispatch_review") ?? true, item.bool("auto_review"), try item.queueItemState() == .queued {
-            var sp = Params()
-            if let prov = item.optString("provider") { sp.values["provider"] = .string(prov) }
-            if let g = item.optString("agent_guide_path") { sp.values["agent_guide_path"] = .string(g) }
             let o = item.json("agent_override")
-            if !o.isNull { sp.values["agent_override"] = o }
+            let settings = ReviewerSettings(
+                provider: item.optString("provider"), agentGuidePath: item.optString("agent_guide_path"),
+                agentOverride: o.isNull ? nil : o)
             do {
                 let r = try await dispatchReview(
                     session: session, mergeRequestId: item.int("merge_request_id"), queueItemId: item.int("id"),
-                    settings: sp,
-                    ttl: ttl)
+                    settings: settings, ttl: ttl)
                 dispatch = .obj(["review_job": r["review_job"], "thread": r["thread"], "attach_info": r["attach_info"]])
             } catch {
                 if !reentered {

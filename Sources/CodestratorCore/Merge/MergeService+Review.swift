@@ -6,7 +6,7 @@ extension MergeService {
     public func reviewContext(_ p: Params) async throws -> JSON {
         let caller = self.caller
         let repo = env.layout.root
-        let id = p.req("merge_request_id")
+        let id = try p.req("merge_request_id")
         let (mr, worktree, target, feature): (SQLRow, WorktreeRecord, String, TaskRecord?) = try await env.store.read {
             tx in
             guard let mr = try MergeShapes.mr(tx, id), Access(tx: tx, caller: caller).visible(mr.int("session_id"))
@@ -111,7 +111,7 @@ extension MergeService {
         let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
         return try await dispatchReview(
             session: session, mergeRequestId: p.req("merge_request_id"), queueItemId: p.int("queue_item_id"),
-            settings: p, ttl: 600)
+            settings: ReviewerSettings(p), ttl: 600)
     }
 
     // MARK: merge.review.thread_status
@@ -191,8 +191,8 @@ extension MergeService {
 
     public func submit(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        let verdict = p.reqString("verdict")
-        let summary = p.reqString("summary")
+        let verdict = try p.reqString("verdict")
+        let summary = try p.reqString("summary")
         let all = try Self.validatedFindings(p, verdict: verdict, root: env.layout.root)
         return try await env.store.write { tx in
             let job: SQLRow
@@ -309,7 +309,7 @@ extension MergeService {
             let file = try fp.string("findings[\(i)].file").map {
                 try RepoPath.normalize($0, root: root, field: "findings[\(i)].file")
             }
-            let severity = fp.reqString("findings[\(i)].severity")
+            let severity = try fp.reqString("findings[\(i)].severity")
             if severity == "blocking" { blocking += 1 }
             findings.append(
                 .obj([

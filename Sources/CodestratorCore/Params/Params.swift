@@ -26,9 +26,20 @@ public struct Params: Sendable {
     public func strings(_ k: String) -> [String]? { value(k)?.arrayValue?.compactMap(\.stringValue) }
     public func ints(_ k: String) -> [Int]? { value(k)?.arrayValue?.compactMap(\.intValue) }
 
-    /// A required value (validation already guaranteed it).
-    public func req(_ k: String) -> Int { int(k) ?? 0 }
-    public func reqString(_ k: String) -> String { string(k) ?? "" }
+    /// A required value. Validation guarantees it for a call; a missing one is an error, never 0 or "".
+    public func req(_ k: String) throws -> Int {
+        guard let v = int(k) else { throw Self.missing(k, ParamKind.id.expectation) }
+        return v
+    }
+
+    public func reqString(_ k: String) throws -> String {
+        guard let v = string(k) else { throw Self.missing(k, "a value") }
+        return v
+    }
+
+    static func missing(_ k: String, _ expected: String) -> CodestratorError {
+        CodestratorError(.invalidParams, "field \"\(k)\" is required", expected: expected, field: k)
+    }
 
     public func enumValue<E: RawRepresentable>(_ k: String, _ type: E.Type) -> E? where E.RawValue == String {
         string(k).flatMap(E.init(rawValue:))

@@ -108,9 +108,9 @@ public struct GraphService: Sendable {
 
     public func edgeCreate(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        let from = p.req("from_node_id")
-        let to = p.req("to_node_id")
-        guard let type = GraphEdgeType(rawValue: p.reqString("edge_type")) else {
+        let from = try p.req("from_node_id")
+        let to = try p.req("to_node_id")
+        guard let type = GraphEdgeType(rawValue: try p.reqString("edge_type")) else {
             throw CodestratorError(.invalidParams, "field \"edge_type\" is missing", expected: "an edge type")
         }
         guard from != to else {
@@ -138,7 +138,7 @@ public struct GraphService: Sendable {
             let access = GraphAccess(tx: tx, caller: caller)
             let node = try access.node(p.req("node_id"), field: "node_id")
             try access.requireChangeable(node, field: "node_id")
-            let text = p.reqString("item_text")
+            let text = try p.reqString("item_text")
             let orderNo: Int
             if let given = p.int("order_no") {
                 orderNo = given
@@ -161,7 +161,7 @@ public struct GraphService: Sendable {
             if let existing {
                 id = existing.int("id")
                 // An update keeps the item's status unless one is given.
-                let status = p.has("status") ? p.reqString("status") : existing.string("status")
+                let status = p.has("status") ? try p.reqString("status") : existing.string("status")
                 try tx.execute(
                     "UPDATE node_checklists SET item_text = ?, status = ?, updated_at = ? WHERE id = ?",
                     [text, status, tx.now, id])

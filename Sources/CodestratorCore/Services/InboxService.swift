@@ -14,7 +14,7 @@ public struct InboxService: Sendable {
 
     public func send(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        let message = p.reqString("message")
+        let message = try p.reqString("message")
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CodestratorError(
                 .invalidParams, "field \"message\" is blank", expected: "a non-blank message", field: "message")
@@ -216,7 +216,7 @@ public struct InboxService: Sendable {
     public func deliver(_ p: Params) async throws -> JSON {
         let caller = self.caller
         return try await env.store.write { tx in
-            let id = p.req("message_id")
+            let id = try p.req("message_id")
             guard let m = try InboxMessageRecord.load(tx, id), !caller.isChild || m.sessionId == caller.sessionId
             else {
                 throw CodestratorError.notFound("message", id, field: "message_id")

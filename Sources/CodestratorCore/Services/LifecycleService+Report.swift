@@ -7,8 +7,8 @@ extension LifecycleService {
                 .invalidState, "the root thread has no parent to report to", expected: "work.report from a child thread"
             )
         }
-        let outcome = p.reqString("outcome")
-        let summary = p.reqString("summary")
+        let outcome = try p.reqString("outcome")
+        let summary = try p.reqString("summary")
         let question = p.string("question")
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)

@@ -33,8 +33,8 @@ public struct LifecycleService: Sendable {
                         "expected_version is \(expected) but the ref is at version \(existing?.version ?? 0)",
                         expected: "a fresh read first", field: "expected_version")
                 }
-                let nodeType = sp.reqString("set.node_type")
-                let nodeId = sp.req("set.node_id")
+                let nodeType = try sp.reqString("set.node_type")
+                let nodeId = try sp.req("set.node_id")
                 let task = try Self.checkNode(tx, access: access, session: session, type: nodeType, id: nodeId)
                 var cp: Int?
                 if let (c, step) = task {
@@ -139,7 +139,7 @@ public struct LifecycleService: Sendable {
         let caller = env.caller
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let refId = p.req("ref_id")
+            let refId = try p.req("ref_id")
             let session: SessionRecord
             if caller.isChild || p.has("session_id") {
                 session = try access.requireSession(p)

@@ -44,8 +44,8 @@ public struct LockService: Sendable {
     public func acquire(_ p: Params) async throws -> JSON {
         let caller = env.caller
         let owner = try owner(p)!
-        let type = p.reqString("scope_type")
-        let raw = p.reqString("scope_path")
+        let type = try p.reqString("scope_type")
+        let raw = try p.reqString("scope_path")
         if raw == "." && type == "file" {
             throw CodestratorError(
                 .invalidParams, "scope_path \".\" is the whole repository", expected: "scope_type prefix for \".\"",
@@ -102,7 +102,7 @@ public struct LockService: Sendable {
     }
 
     func lockForOwner(_ tx: Tx, _ p: Params, allowForce: Bool) throws -> LockRecord {
-        let id = p.req("lock_id")
+        let id = try p.req("lock_id")
         guard let l = try LockRecord.load(tx, id) else { throw CodestratorError.notFound("lock", id, field: "lock_id") }
         if env.caller.isChild, let s = l.sessionId, s != env.caller.sessionId {
             throw CodestratorError.notFound("lock", id, field: "lock_id")

@@ -33,8 +33,8 @@ public struct MirrorService: Sendable {
 
     /// The target as a repository-relative path inside `.codestrator/mirror/`, ending in `.md`. A
     /// bare file name is taken inside the mirror folder.
-    func target(_ p: Params) throws -> String {
-        guard let given = p.string("target_path") else { return Self.defaultRelativePath }
+    func target(_ given: String?) throws -> String {
+        guard let given else { return Self.defaultRelativePath }
         let field = "target_path"
         let rel: String
         if !given.contains("/") {
@@ -53,14 +53,19 @@ public struct MirrorService: Sendable {
     }
 
     public func refresh(_ p: Params) async throws -> JSON {
+        try await refresh(targetPath: p.string("target_path"), requesterRole: p.string("requester_role"))
+    }
+
+    /// `mirror.refresh`, also run by the housekeeping loop (with no target: STATE.md).
+    public func refresh(targetPath: String? = nil, requesterRole: String? = nil) async throws -> JSON {
         let caller = env.caller
-        if let requester = p.string("requester_role"), requester != caller.role.rawValue {
+        if let requester = requesterRole, requester != caller.role.rawValue {
             throw CodestratorError(
                 .forbidden, "requester_role is \(quoted(requester)) but this process has role \(caller.role.rawValue)",
                 expected: "the process's own role \(caller.role.rawValue), or no requester_role",
                 field: "requester_role")
         }
-        let rel = try target(p)
+        let rel = try target(targetPath)
         let layout = env.layout
         try layout.ensureDirectories()
         let path = layout.root + "/" + rel

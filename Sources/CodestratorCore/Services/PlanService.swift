@@ -95,7 +95,7 @@ public struct PlanService: Sendable {
             }
             specs.append(
                 SliceSpec(
-                    index: i, title: sp.reqString(prefix + "title"), priority: sp.int(prefix + "priority") ?? 0,
+                    index: i, title: try sp.reqString(prefix + "title"), priority: sp.int(prefix + "priority") ?? 0,
                     tokenEstimate: sp.int(prefix + "token_estimate"), files: files,
                     summary: sp.string(prefix + "summary"), taskId: sp.int(prefix + "task_id"), dependsOn: deps))
         }
@@ -185,7 +185,7 @@ public struct PlanService: Sendable {
 
     public func sliceReplan(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        let reason = p.reqString("reason")
+        let reason = try p.reqString("reason")
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CodestratorError(
                 .invalidParams, "field \"reason\" is blank", expected: "a reason for the replan", field: "reason")

@@ -51,7 +51,7 @@ extension TaskService {
 
     public func candidatesAttach(_ p: Params) async throws -> JSON {
         let repo = env.layout.root
-        let target = p.req("target_session_id")
+        let target = try p.req("target_session_id")
         let requester = p.int("requester_session_id")
         let timeout = p.int("heartbeat_timeout_seconds")
         let force = p.bool("force") ?? false

@@ -17,10 +17,10 @@ public struct TaskService: Sendable {
 
     public func create(_ p: Params) async throws -> JSON {
         let caller = self.caller
-        guard let level = TaskLevel(rawValue: p.reqString("level")) else {
+        guard let level = TaskLevel(rawValue: try p.reqString("level")) else {
             throw CodestratorError(.invalidParams, "field \"level\" is missing", expected: "a level", field: "level")
         }
-        let title = p.reqString("title")
+        let title = try p.reqString("title")
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
             var parent: TaskRecord?

@@ -141,7 +141,7 @@ public struct WorkspaceService: Sendable {
     // MARK: worktree.create
 
     public func create(_ p: Params) async throws -> JSON {
-        let branch = p.reqString("branch")
+        let branch = try p.reqString("branch")
         try await validBranch(branch, field: "branch")
         if try await env.git.branchExists(repo: repo, branch: branch) {
             throw CodestratorError(

@@ -30,7 +30,7 @@ public struct Housekeeping: Sendable {
             }) ?? false
         guard outdated else { return }
         do {
-            _ = try await MirrorService(env: env).refresh(Params())
+            _ = try await MirrorService(env: env).refresh()
         } catch {
             logger.info("mirror refresh: \(error)")
         }

@@ -4,7 +4,7 @@
 /// to be read (`completed` or `failed`).
 struct SpawnSaga: Sendable {
     let threads: ThreadService
-    let params: Params
+    let input: ThreadSpawnInput
     let reviewJobId: Int?
 
     /// The undos of the steps done so far.
@@ -15,11 +15,10 @@ struct SpawnSaga: Sendable {
     }
 
     func run() async throws -> JSON {
-        let p = params
-        let launch = p.bool("launch_codex") ?? true
+        let launch = input.launchCodex
         // Plan: everything checked, nothing made yet. Threads whose panes are gone are settled, and panes of
         // terminal threads recycled if room is needed.
-        let plan = try await threads.validateSpawn(p, reviewJobId: reviewJobId)
+        let plan = try await threads.validateSpawn(input, reviewJobId: reviewJobId)
         try await threads.settleAndRecycle(session: plan.session, capacity: plan.capacity, launching: launch)
 
         // Reserve: the worktree (if the spawn asks for one), then the thread row, counted against capacity in
@@ -36,7 +35,7 @@ struct SpawnSaga: Sendable {
         let worktree = createdWorktree ?? plan.worktree
         let threadId: Int
         do {
-            threadId = try await threads.insertThread(plan, p: p, worktree: worktree, launch: launch)
+            threadId = try await threads.insertThread(plan, input: input, worktree: worktree, launch: launch)
         } catch {
             await undo.run()
             throw error
@@ -51,7 +50,7 @@ struct SpawnSaga: Sendable {
         do {
             let (tmux, _) = try await threads.launchPane(threadId: threadId, plan: plan, restartOf: nil)
             return try await threads.readyAndPrompt(
-                threadId, p: p, tmux: tmux, worktree: worktree, tmuxVersion: plan.tmuxVersion)
+                threadId, input: input, tmux: tmux, worktree: worktree, tmuxVersion: plan.tmuxVersion)
         } catch let e as ThreadService.SpawnExit {
             throw e.error
         } catch {

@@ -61,7 +61,7 @@ extension ThreadService {
     }
 
     public func status(_ p: Params) async throws -> JSON {
-        let id = p.req("thread_id")
+        let id = try p.req("thread_id")
         _ = try await env.store.read { tx in try child(tx, id) }
         let o = try await observeOne(id, capture: true)
         let t = try await load(id)
@@ -85,7 +85,7 @@ extension ThreadService {
     // MARK: wait_status
 
     public func waitStatus(_ p: Params) async throws -> JSON {
-        let id = p.req("thread_id")
+        let id = try p.req("thread_id")
         _ = try await env.store.read { tx in try child(tx, id) }
         let targets = (p.strings("target_statuses") ?? []).map {
             $0 == "processing" ? "running" : $0 == "error" ? "failed" : $0
@@ -136,7 +136,7 @@ extension ThreadService {
     // MARK: interrupt / stop
 
     public func interrupt(_ p: Params) async throws -> JSON {
-        let id = p.req("thread_id")
+        let id = try p.req("thread_id")
         let t = try await env.store.read { tx in try child(tx, id) }
         let o = try await observeOne(id, capture: false)
         guard livePane(t, obs: o), let pane = t.tmuxPaneId else {
@@ -162,7 +162,7 @@ extension ThreadService {
     }
 
     public func stop(_ p: Params) async throws -> JSON {
-        let id = p.req("thread_id")
+        let id = try p.req("thread_id")
         _ = try await env.store.read { tx in try child(tx, id) }
         return try await stopThread(
             id, terminatePane: p.bool("terminate_pane") ?? true, wait: p.int("wait_seconds") ?? 5)

@@ -8,7 +8,7 @@ extension ThreadService {
     // MARK: thread.child.directive
 
     public func directive(_ p: Params) async throws -> JSON {
-        let id = p.req("thread_id")
+        let id = try p.req("thread_id")
         let mode = p.string("mode") ?? "interrupt_patch"
         let text = p.string("directive")
         let keys = p.strings("keys")

@@ -45,17 +45,22 @@ public struct ThreadService: Sendable {
 
     /// thread.child.spawn; the steps and their undos are `SpawnSaga`'s.
     public func spawn(_ p: Params, reviewJobId: Int? = nil) async throws -> JSON {
-        try await SpawnSaga(threads: self, params: p, reviewJobId: reviewJobId).run()
+        try await spawn(ThreadSpawnInput(p), reviewJobId: reviewJobId)
+    }
+
+    /// thread.child.spawn with its typed input (the merge reviewer's spawn builds one).
+    public func spawn(_ input: ThreadSpawnInput, reviewJobId: Int? = nil) async throws -> JSON {
+        try await SpawnSaga(threads: self, input: input, reviewJobId: reviewJobId).run()
     }
 
     struct SpawnExit: Error { let error: CodestratorError }
 
-    func validateSpawn(_ p: Params, reviewJobId: Int?) async throws -> SpawnPlan {
+    func validateSpawn(_ input: ThreadSpawnInput, reviewJobId: Int?) async throws -> SpawnPlan {
         let caller = self.caller
-        let role = ThreadRole(rawValue: p.string("role") ?? "worker") ?? .worker
+        let role = input.role
         let plan: SpawnPlan = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let s = try access.requireSession(p)
+            let s = try access.requireSession(id: input.sessionId)
             guard s.status == .active else {
                 throw CodestratorError(
                     .invalidState, "session \(s.id) is \(s.status.rawValue)", expected: "an active session",
@@ -64,12 +69,12 @@ public struct ThreadService: Sendable {
             // `agents_sdk_codex_mcp` (the seed's default runner) means "the Codex CLI with Codestrator as its
             // MCP server": without a provider it picks codex (sim in a sim session, where the sim agent stands
             // in for Codex), and with provider sim it runs the sim agent.
-            let codexRunner = p.string("runner_kind") == "agents_sdk_codex_mcp"
+            let codexRunner = input.runnerKind == "agents_sdk_codex_mcp"
             let provider =
-                p.string("provider")
+                input.provider
                 ?? (s.agentRole == "sim"
                     ? "sim" : s.agentRole == "claude_code" && !codexRunner ? "claude_code" : "codex")
-            var runner = p.string("runner_kind") ?? Providers.defaultRunner(provider)
+            var runner = input.runnerKind ?? Providers.defaultRunner(provider)
             if codexRunner && provider == "sim" { runner = Providers.defaultRunner(provider) }
             if runner != "command" && runner != Providers.defaultRunner(provider) {
                 throw CodestratorError(
@@ -82,7 +87,7 @@ public struct ThreadService: Sendable {
                     field: "runner_kind")
             }
             var parent = s.rootThreadId ?? 0
-            if let pid = p.int("parent_thread_id") {
+            if let pid = input.parentThreadId {
                 let t = try access.thread(pid, field: "parent_thread_id")
                 guard t.sessionId == s.id else {
                     throw CodestratorError.notFound(
@@ -91,7 +96,7 @@ public struct ThreadService: Sendable {
                 parent = pid
             }
             var worktree: WorktreeRecord?
-            if let wid = p.int("worktree_id") {
+            if let wid = input.worktreeId {
                 guard let w = try WorktreeRecord.load(tx, wid), w.status == .active,
                     w.ownerSessionId == s.id || w.id == s.sessionRootWorktreeId
                 else {
@@ -100,10 +105,10 @@ public struct ThreadService: Sendable {
                 }
                 worktree = w
             }
-            let createWorktree = p.bool("create_worktree") ?? (role == .worker && worktree == nil)
+            let createWorktree = input.createWorktree ?? (role == .worker && worktree == nil)
             if worktree == nil && !createWorktree { worktree = try WorktreeRecord.load(tx, s.sessionRootWorktreeId) }
             var cases: [TaskRecord] = []
-            for cid in p.ints("scope_case_ids") ?? [] {
+            for cid in input.scopeCaseIds {
                 let c = try access.task(cid, field: "scope_case_ids")
                 guard c.sessionId == s.id else { throw CodestratorError.notFound("task", cid, field: "scope_case_ids") }
                 guard c.level == .case else {
@@ -120,22 +125,22 @@ public struct ThreadService: Sendable {
                 }
                 cases.append(c)
             }
-            for tid in p.ints("scope_task_ids") ?? [] {
+            for tid in input.scopeTaskIds {
                 let t = try access.task(tid, field: "scope_task_ids")
                 guard t.sessionId == s.id else { throw CodestratorError.notFound("task", tid, field: "scope_task_ids") }
             }
-            for nid in p.ints("scope_node_ids") ?? [] {
+            for nid in input.scopeNodeIds {
                 guard try tx.int("SELECT id FROM graph_nodes WHERE id = ?", [nid]) != nil else {
                     throw CodestratorError.notFound("graph node", nid, field: "scope_node_ids")
                 }
             }
-            let window = p.string("tmux_window_name") ?? Viewer.defaultWindow
-            if let given = p.string("tmux_session_name"), given != s.tmuxSessionName {
+            let window = input.tmuxWindowName ?? Viewer.defaultWindow
+            if let given = input.tmuxSessionName, given != s.tmuxSessionName {
                 throw CodestratorError(
                     .invalidParams, "tmux_session_name \(quoted(given)) is not the session's viewer",
                     expected: s.tmuxSessionName ?? "the viewer session", field: "tmux_session_name")
             }
-            let capacity = p.int("max_concurrent_children") ?? s.maxConcurrentChildren
+            let capacity = input.maxConcurrentChildren ?? s.maxConcurrentChildren
             if capacity > s.maxConcurrentChildren {
                 throw CodestratorError(
                     .invalidParams, "field \"max_concurrent_children\" is \(capacity)",
@@ -144,21 +149,21 @@ public struct ThreadService: Sendable {
             }
             let count =
                 try tx.int("SELECT COUNT(*) FROM threads WHERE session_id = ? AND role <> 'session-root'", [s.id]) ?? 0
-            let title = p.string("title") ?? cases.first?.title ?? "\(role.rawValue) \(count + 1)"
+            let title = input.title ?? cases.first?.title ?? "\(role.rawValue) \(count + 1)"
             return SpawnPlan(
                 session: s, role: role, provider: provider, runner: runner, title: title, parentThreadId: parent,
                 worktree: worktree, createWorktree: createWorktree, cases: cases,
-                scopeTaskIds: p.ints("scope_task_ids") ?? [],
-                scopeNodeIds: p.ints("scope_node_ids") ?? [], window: window, capacity: capacity,
-                agentOverride: p.json("agent_override") ?? .null, taskSpec: p.json("task_spec") ?? .null, guide: nil,
+                scopeTaskIds: input.scopeTaskIds,
+                scopeNodeIds: input.scopeNodeIds, window: window, capacity: capacity,
+                agentOverride: input.agentOverride ?? .null, taskSpec: input.taskSpec ?? .null, guide: nil,
                 launchArgv: nil, reviewJobId: reviewJobId)
         }
-        return try await resolveLaunch(plan, p)
+        return try await resolveLaunch(plan, input)
     }
 
     /// The second half of validation, outside the transaction: provider settings, the program on PATH, the
     /// agent guide, tmux, and whether the session has room.
-    func resolveLaunch(_ planned: SpawnPlan, _ p: Params) async throws -> SpawnPlan {
+    func resolveLaunch(_ planned: SpawnPlan, _ input: ThreadSpawnInput) async throws -> SpawnPlan {
         var plan = planned
         let root = env.layout.root
         // Per-repository provider settings (`.codestrator/providers.json`, keyed by provider) under the
@@ -169,8 +174,8 @@ public struct ThreadService: Sendable {
         try Self.checkOverride(plan.agentOverride)
         // The program: launch_argv / launch_command for `command`, else the provider's executable.
         if plan.runner == "command" {
-            var argv = p.strings("launch_argv")
-            if argv == nil, let cmd = p.string("launch_command") { argv = try CommandSplitter.split(cmd) }
+            var argv = input.launchArgv
+            if argv == nil, let cmd = input.launchCommand { argv = try CommandSplitter.split(cmd) }
             guard let a = argv, let program = a.first else {
                 throw CodestratorError(
                     .invalidParams, "runner_kind command needs launch_argv", expected: "launch_argv or launch_command",
@@ -184,7 +189,7 @@ public struct ThreadService: Sendable {
             }
             plan.launchArgv = a
         } else if plan.provider == "codex" {
-            let cmd = p.string("codex_command") ?? "codex"
+            let cmd = input.codexCommand ?? "codex"
             guard env.programs.locate(cmd) != nil else {
                 throw CodestratorError(
                     .unavailable, "program \(quoted(cmd)) not found on PATH",
@@ -192,7 +197,7 @@ public struct ThreadService: Sendable {
                     field: "codex_command")
             }
             // Kept with the thread's override so that a restart launches the same program.
-            if p.string("codex_command") != nil {
+            if input.codexCommand != nil {
                 var o = plan.agentOverride.objectValue ?? JSONObject()
                 o["codex_command"] = .string(cmd)
                 plan.agentOverride = .object(o)
@@ -204,7 +209,7 @@ public struct ThreadService: Sendable {
                     field: "provider")
             }
         }
-        if let guidePath = p.string("agent_guide_path") {
+        if let guidePath = input.agentGuidePath {
             let rel = try RepoPath.normalize(guidePath, root: root, field: "agent_guide_path")
             guard let data = FileManager.default.contents(atPath: root + "/" + rel), data.count <= 65_536 else {
                 throw CodestratorError(
@@ -213,7 +218,7 @@ public struct ThreadService: Sendable {
             }
             plan.guide = PromptBuilder.sanitize(String(decoding: data, as: UTF8.self))
         }
-        if p.bool("ensure_tmux") ?? true {
+        if input.ensureTmux {
             let (ok, v) = await Viewer(env: env).tmuxReady()
             guard ok else {
                 throw CodestratorError(
@@ -222,7 +227,7 @@ public struct ThreadService: Sendable {
             }
             plan.tmuxVersion = v
         }
-        if p.bool("launch_codex") ?? true {
+        if input.launchCodex {
             let s = plan.session
             let used = try await env.store.read { tx in try Self.countCapacity(tx, sessionId: s.id) }
             if used >= plan.capacity { throw Self.capacityError(s, used: used, max: plan.capacity) }
@@ -278,7 +283,9 @@ public struct ThreadService: Sendable {
         }
     }
 
-    func insertThread(_ plan: SpawnPlan, p: Params, worktree: WorktreeRecord?, launch: Bool) async throws -> Int {
+    func insertThread(_ plan: SpawnPlan, input: ThreadSpawnInput, worktree: WorktreeRecord?, launch: Bool) async throws
+        -> Int
+    {
         let s = plan.session
         let socket = s.tmuxSocket
         return try await env.store.write { tx in
@@ -295,9 +302,9 @@ public struct ThreadService: Sendable {
                 VALUES (?, ?, ?, 'planned', ?, 'spawn', ?, ?, ?, ?, ?, ?, 'view_only', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    s.id, plan.parentThreadId, plan.role.rawValue, tx.now, plan.title, p.string("objective"),
+                    s.id, plan.parentThreadId, plan.role.rawValue, tx.now, plan.title, input.objective,
                     worktree?.id,
-                    worktree?.path, plan.provider, plan.runner, p.string("agent_guide_path"), plan.agentOverride,
+                    worktree?.path, plan.provider, plan.runner, input.agentGuidePath, plan.agentOverride,
                     plan.taskSpec, JSON.array(plan.scopeTaskIds.map(JSON.int)),
                     JSON.array(plan.cases.map { .int($0.id) }),
                     JSON.array(plan.scopeNodeIds.map(JSON.int)), socket, s.tmuxSessionName, plan.window,
@@ -449,9 +456,9 @@ public struct ThreadService: Sendable {
 
     /// Spawn step 5: wait (bounded) for readiness, then paste the prompt or queue it.
     func readyAndPrompt(
-        _ threadId: Int, p: Params, tmux: JSON, worktree: WorktreeRecord?, tmuxVersion: String? = nil
+        _ threadId: Int, input: ThreadSpawnInput, tmux: JSON, worktree: WorktreeRecord?, tmuxVersion: String? = nil
     ) async throws -> JSON {
-        let prompt = try await buildPrompt(threadId, initialPrompt: p.string("initial_prompt"), restart: nil)
+        let prompt = try await buildPrompt(threadId, initialPrompt: input.initialPrompt, restart: nil)
         try await env.store.write { tx in
             try tx.execute("UPDATE threads SET prompt = ? WHERE id = ?", [prompt, threadId])
         }
@@ -459,8 +466,8 @@ public struct ThreadService: Sendable {
         var delivery = "queued"
         var warnings: [String] = []
         var readyCheck = "skipped"
-        if p.bool("skip_ready_check") != true {
-            let timeout = Double(p.int("ready_timeout_seconds") ?? 30)
+        if !input.skipReadyCheck {
+            let timeout = Double(input.readyTimeoutSeconds)
             let deadline = ContinuousClock.now + .seconds(timeout)
             readyCheck = "timeout"
             var lastProgress = Date.distantPast

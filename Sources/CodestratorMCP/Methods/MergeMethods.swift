@@ -9,7 +9,8 @@ enum MergeMethods {
             doc: "agents_sdk_codex_mcp = the Codex CLI with Codestrator as its MCP server: picks provider codex "
                 + "when none is given (sim in a sim session), runs the sim agent with provider sim"),
         ParamSpec("agent_guide_path", .path), ParamSpec("agent_override", .object),
-        ParamSpec("max_concurrent_children", .int(min: 1, max: 32)), ParamSpec("ensure_tmux", .bool, default: true),
+        ParamSpec("max_concurrent_children", .int(min: 1, max: 32)),
+        ParamSpec("ensure_tmux", .bool, default: .bool(ThreadSpawnInput.ensureTmuxDefault)),
         ParamSpec("auto_install", .bool, default: false),
     ]
 

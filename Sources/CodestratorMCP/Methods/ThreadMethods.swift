@@ -9,7 +9,8 @@ enum ThreadMethods {
         method(
             "thread.child.spawn", .thread, "Start a child agent in a new tmux pane (and worktree)",
             params: [
-                ParamSpec("session_id", .id, required: true), ParamSpec("role", .enumeration(roles), default: "worker"),
+                ParamSpec("session_id", .id, required: true),
+                ParamSpec("role", .enumeration(roles), default: .string(ThreadSpawnInput.roleDefault.rawValue)),
                 ParamSpec("title", .title(maxChars: 300)), ParamSpec("objective", .text(maxBytes: 65_536)),
                 ParamSpec("parent_thread_id", .id), ParamSpec("worktree_id", .id), ParamSpec("create_worktree", .bool),
                 ParamSpec("provider", .enumeration(Providers.all)),
@@ -29,10 +30,13 @@ enum ThreadMethods {
                 ParamSpec("tmux_window_name", .name(maxChars: 32)),
                 ParamSpec("tmux_session_name", .name(maxChars: 100)),
                 ParamSpec("max_concurrent_children", .int(min: 1, max: 32)),
-                ParamSpec("ensure_tmux", .bool, default: true),
-                ParamSpec("auto_install", .bool, default: false), ParamSpec("launch_codex", .bool, default: true),
-                ParamSpec("skip_ready_check", .bool, default: false),
-                ParamSpec("ready_timeout_seconds", .int(min: 1, max: 120), default: 30),
+                ParamSpec("ensure_tmux", .bool, default: .bool(ThreadSpawnInput.ensureTmuxDefault)),
+                ParamSpec("auto_install", .bool, default: false),
+                ParamSpec("launch_codex", .bool, default: .bool(ThreadSpawnInput.launchCodexDefault)),
+                ParamSpec("skip_ready_check", .bool, default: .bool(ThreadSpawnInput.skipReadyCheckDefault)),
+                ParamSpec(
+                    "ready_timeout_seconds", .int(min: 1, max: 120),
+                    default: .int(ThreadSpawnInput.readyTimeoutSecondsDefault)),
                 ParamSpec("split_direction", .ignored),
             ]
         ) { env, p in
@@ -43,7 +47,7 @@ enum ThreadMethods {
                     .invalidParams, "field \"tmux_window_name\" is \(quoted(w))", expected: "a name of [a-z0-9-]{1,32}",
                     field: "tmux_window_name")
             }
-            return try await ThreadService(env: env).spawn(p)
+            return try await ThreadService(env: env).spawn(ThreadSpawnInput(p))
         },
         method(
             "thread.child.directive", .thread,
