@@ -29,6 +29,8 @@ if [[ $# -gt 0 ]]; then
 fi
 # The whole suite (with tmux control mode, the default), then the thread tests once more with one tmux process per
 # command (CODESTRATOR_TMUX_ADAPTER=oneshot, docs/runtime.md#tmux-control-mode), the fallback adapter.
-.venv/bin/python -m pytest -q Tests/integration
+status=0
+.venv/bin/python -m pytest -q Tests/integration || status=$?
 CODESTRATOR_TMUX_ADAPTER=oneshot .venv/bin/python -m pytest -q Tests/integration \
-  -k "threads or readonly or control_mode"
+  -k "threads or readonly or control_mode" || status=$?
+exit "$status"
