@@ -20,6 +20,7 @@ struct SpawnSaga: Sendable {
         // terminal threads recycled if room is needed.
         let plan = try await threads.validateSpawn(input, reviewJobId: reviewJobId)
         try await threads.settleAndRecycle(session: plan.session, capacity: plan.capacity, launching: launch)
+        if launch { try await threads.checkRoom(plan) }
 
         // Reserve: the worktree (if the spawn asks for one), then the thread row, counted against capacity in
         // the same transaction.

@@ -227,12 +227,16 @@ public struct ThreadService: Sendable {
             }
             plan.tmuxVersion = v
         }
-        if input.launchCodex {
-            let s = plan.session
-            let used = try await env.store.read { tx in try Self.countCapacity(tx, sessionId: s.id) }
-            if used >= plan.capacity { throw Self.capacityError(s, used: used, max: plan.capacity) }
-        }
         return plan
+    }
+
+    /// Whether the session has room for one more live child, checked after settling and recycling (which may
+    /// have made room) and before anything is made, so a refused spawn leaves no worktree behind. The thread
+    /// row's insert counts again in its own transaction, for a spawn racing this one.
+    func checkRoom(_ plan: SpawnPlan) async throws {
+        let s = plan.session
+        let used = try await env.store.read { tx in try Self.countCapacity(tx, sessionId: s.id) }
+        if used >= plan.capacity { throw Self.capacityError(s, used: used, max: plan.capacity) }
     }
 
     static func capacityError(_ s: SessionRecord, used: Int, max: Int) -> CodestratorError {
@@ -387,10 +391,16 @@ public struct ThreadService: Sendable {
                 .externalFailed, "tmux could not split a pane in \(name)", expected: "room for a new pane")
         }
         try await checkStartedIn(socket: socket, pane: pane, workdir: t.workdir ?? env.layout.root)
-        try await tmux.tile(socket: socket, session: name, window: plan.window)
-        let slug = (t.workdir.map { ($0 as NSString).lastPathComponent }) ?? "root"
-        try await tmux.setPaneTitle(
-            socket: socket, pane: pane, title: "thread \(threadId) · \(plan.role.rawValue) · \(slug)")
+        do {
+            try await tmux.tile(socket: socket, session: name, window: plan.window)
+            let slug = (t.workdir.map { ($0 as NSString).lastPathComponent }) ?? "root"
+            try await tmux.setPaneTitle(
+                socket: socket, pane: pane, title: "thread \(threadId) · \(plan.role.rawValue) · \(slug)")
+        } catch {
+            // The pane is not on the thread's row yet, so the spawn's undo cannot know it: close it here.
+            try? await tmux.killPane(socket: socket, pane: pane)
+            throw error
+        }
         try? await tmux.pipePane(socket: socket, pane: pane, logPath: logPath)
         try await env.store.write { tx in
             guard let cur = try ThreadRecord.load(tx, threadId) else { return }

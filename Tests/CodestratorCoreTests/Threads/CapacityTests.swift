@@ -57,16 +57,14 @@ import Testing
         #expect(await Self.refusal { try await Self.spawn(w, sid, "two") }?.code == .conflict)
 
         w.tmux.exit(pane, status: 0)
-        // Validation counts the finished child's pane against the limit before step 2 (settle and recycle)
-        // may close it, so a full session refuses the spawn that recycling would make room for.
-        await withKnownIssue("capacity is checked before recycling can make room") {
-            let second = try await Self.spawn(w, sid, "two")
-            #expect(second["thread"]?["tmux_pane_id"]?.stringValue != nil)
-            #expect(w.tmux.pane(pane) == nil, "the finished child's pane was not closed")
-            let t = try await w.thread(id)
-            #expect(t.status == .completed)
-            #expect(t.tmuxPaneId == nil)
-        }
+        // Settling and recycling run before the room is counted: the finished child's pane is closed and its
+        // place taken.
+        let second = try await Self.spawn(w, sid, "two")
+        #expect(second["thread"]?["tmux_pane_id"]?.stringValue != nil)
+        #expect(w.tmux.pane(pane) == nil, "the finished child's pane was not closed")
+        let t = try await w.thread(id)
+        #expect(t.status == .completed)
+        #expect(t.tmuxPaneId == nil)
     }
 
     @Test func aSpawnMayNotRaiseTheSessionsLimit() async throws {

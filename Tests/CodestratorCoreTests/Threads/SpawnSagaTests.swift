@@ -72,15 +72,11 @@ import Testing
         try await launchStepFailureIsUndone(step)
     }
 
-    /// A step after the split (tile, title) fails: the spawn's undo does not know the new pane yet (its id
-    /// is recorded only at the end of the launch), so the pane is left running. The CLI adapter runs these
-    /// two commands unchecked, so only a tmux timeout gets here; an explicit spawn saga whose launch step
-    /// undoes its own pane fixes it, and then this known issue turns into a failure to remove.
+    /// A step after the split (tile, title) fails: the launch closes the pane it made (the thread's row does not
+    /// name it yet, so the spawn's undo could not), then the spawn's undo removes the row and the worktree.
     @Test(arguments: ["tile", "setPaneTitle"])
-    func aStepAfterTheSplitThatFailsLeavesThePane(step: String) async throws {
-        await withKnownIssue("the undo of a launch does not close a pane it has not recorded yet") {
-            try await launchStepFailureIsUndone(step)
-        }
+    func aStepAfterTheSplitThatFailsClosesThePane(step: String) async throws {
+        try await launchStepFailureIsUndone(step)
     }
 
     func launchStepFailureIsUndone(_ step: String) async throws {
