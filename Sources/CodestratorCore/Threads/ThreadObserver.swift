@@ -42,18 +42,25 @@ public struct ThreadObserver: Sendable {
 
     /// `answerPolicy: false` leaves policy dialogs alone: a process that only passes by (a hook command) must not
     /// answer a dialog the watching server answers too, or the second answer would meet the next screen.
+    /// `skipUnchanged` (a `thread.child.list` refresh) leaves out the children that cannot have changed since this
+    /// process last observed them (`Unchanged`); the ones it leaves out are not in the result.
     public func observe(
-        _ ids: [Int], capture: Bool, captureLines: Int = 200, deliver: Bool = true, answerPolicy: Bool = true
+        _ ids: [Int], capture: Bool, captureLines: Int = 200, deliver: Bool = true, answerPolicy: Bool = true,
+        skipUnchanged: Bool = false
     ) async throws
         -> [Observation]
     {
         let cache = PaneCache()
+        let skipped = skipUnchanged ? try await Unchanged(env: env).threads(ids, cache: cache) : []
         var out: [Observation] = []
-        for id in ids {
+        for id in ids where !skipped.contains(id) {
+            // Marks are kept for the refreshes that use them (a list refresh records what the next one compares).
+            let mark = skipUnchanged ? await Unchanged(env: env).markBefore(id, cache: cache) : nil
             if let o = try await observeOne(
                 id, cache: cache, capture: capture, lines: captureLines, deliver: deliver, answerPolicy: answerPolicy)
             {
                 out.append(o)
+                if let mark { await Unchanged.Marks.shared.set(id, mark) }
             }
         }
         return out

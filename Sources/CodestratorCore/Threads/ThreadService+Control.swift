@@ -38,7 +38,7 @@ extension ThreadService {
                       AND (tmux_pane_id IS NOT NULL OR status IN \(Self.liveSQL))
                     """, [sid])
             }
-            _ = try await ThreadObserver(env: env).observe(ids, capture: false)
+            _ = try await ThreadObserver(env: env).observe(ids, capture: false, skipUnchanged: true)
         }
         let statuses: [String]? = p.json("status").flatMap { v in
             v.stringValue.map { [$0] } ?? v.arrayValue?.compactMap(\.stringValue)
