@@ -654,7 +654,8 @@ public struct ThreadService: Sendable {
         let ids = try await env.store.read { tx in
             try tx.ints("SELECT id FROM threads WHERE session_id = ? AND tmux_pane_id IS NOT NULL", [s.id])
         }
-        _ = try await ThreadObserver(env: env).observe(ids, capture: false, deliver: false)
+        // Only what can have changed: a dead or missing pane is always observed (ThreadObserver.Unchanged).
+        _ = try await ThreadObserver(env: env).observe(ids, capture: false, deliver: false, skipUnchanged: true)
         guard launching else { return }
         let (used, recyclable) = try await env.store.read { tx in
             (

@@ -97,7 +97,27 @@ public struct CLITmuxClient: TmuxClient {
         return await conn.nextActivity(timeout: timeout)
     }
 
-    public func version() async -> String? { await CLITmuxProbe().version() }
+    /// `tmux -V`. A long-lived server (with a control client) asks at most once a minute: a spawn checks tmux
+    /// every time, and a `tmux -V` process costs about as much as the rest of the spawn's tmux work together.
+    public func version() async -> String? {
+        guard control != nil else { return await CLITmuxProbe().version() }
+        if let cached = await Self.versionCache.fresh(within: 60) { return cached }
+        let v = await CLITmuxProbe().version()
+        if let v { await Self.versionCache.set(v) }
+        return v
+    }
+
+    static let versionCache = VersionCache()
+
+    /// The last `tmux -V` answer and when it was read.
+    actor VersionCache {
+        private var value: (String, ContinuousClock.Instant)?
+        func fresh(within seconds: Int) -> String? {
+            guard let (v, at) = value, at.duration(to: .now) < .seconds(seconds) else { return nil }
+            return v
+        }
+        func set(_ v: String) { value = (v, .now) }
+    }
     public func sessionNames(socket: String?) async -> [String]? { await CLITmuxProbe().sessionNames(socket: socket) }
 
     /// The exact target of a session: `=name`, or a session id (`$3`) as listed in `PaneInfo.sessionId`. Ids
