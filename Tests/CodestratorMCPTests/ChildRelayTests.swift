@@ -54,7 +54,10 @@ import Testing
         // The flag wins over the variable.
         let b = try #require(
             RelayArguments(
-                ["codestrator", "serve", "--repo", "/repo", "--role", "worker", "--thread-id", "9", "--session-id", "5"],
+                [
+                    "codestrator", "serve", "--repo", "/repo", "--role", "worker", "--thread-id", "9", "--session-id",
+                    "5",
+                ],
                 env: { env[$0] }))
         #expect(b.handshake.sessionId == 5)
     }
