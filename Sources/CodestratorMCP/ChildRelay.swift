@@ -27,6 +27,7 @@ public enum ChildRelay {
             close(sock)
             return
         }
+        StartupPages.release()
         var pump = RelayPump(socket: sock)
         pump.run()
         if pump.upstreamLost { pump.takeOver(arguments) }
