@@ -142,12 +142,14 @@ func measureChildRSS(binary: String, calls: Int, children: Int) throws -> ChildR
 
     // What a pane gives its MCP server (Providers.plan): the argv and the CODESTRATOR_* variables.
     let workerArgv = [
-        binary, "serve", "--repo", repo, "--role", "worker", "--thread-id", "\(thread)", "--tmux-socket", socket,
+        binary, "serve", "--repo", repo, "--role", "worker", "--thread-id", "\(thread)", "--session-id", "\(session)",
+        "--tmux-socket", socket,
     ]
-    let workerEnvironment = childEnvironment([
+    let workerVariables = [
         "CODESTRATOR_ROLE": "worker", "CODESTRATOR_THREAD_ID": "\(thread)", "CODESTRATOR_SESSION_ID": "\(session)",
         "CODESTRATOR_REPO": repo, "CODESTRATOR_TMUX_SOCKET": socket,
-    ])
+    ]
+    let workerEnvironment = childEnvironment(workerVariables)
     let worker = Connection(try Child(name: "codestrator (worker)", argv: workerArgv, environment: workerEnvironment))
     var report = ChildRSSReport(binary: binary, calls: calls)
     func sample(_ label: String, _ pid: pid_t) throws {
@@ -175,7 +177,16 @@ func measureChildRSS(binary: String, calls: Int, children: Int) throws -> ChildR
         }
     }
     try mix(worker, actingFor: "")
+    // With the root serving the session, the worker's process is a relay (docs/runtime.md#child-relay).
     try sample("worker after \(grouped(calls)) calls", worker.child.pid)
+    // The same worker served in its own process, as without a root (CODESTRATOR_NO_RELAY), for comparison.
+    let inProcessEnvironment = childEnvironment(workerVariables.merging(["CODESTRATOR_NO_RELAY": "1"]) { $1 })
+    let inProcess = Connection(
+        try Child(name: "codestrator (worker, in-process)", argv: workerArgv, environment: inProcessEnvironment))
+    _ = try inProcess.call("initialize", initializeParams)
+    try mix(inProcess, actingFor: "")
+    try sample("in-process worker after \(grouped(calls)) calls", inProcess.child.pid)
+    _ = inProcess.child.finish(grace: 5)
     try mix(root, actingFor: #","thread_id":\#(thread)"#)
     try sample("root after \(grouped(calls)) calls", root.child.pid)
     // More children at once, as in a session with several panes: the binary's pages are shared, so the sum of

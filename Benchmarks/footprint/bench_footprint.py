@@ -470,12 +470,14 @@ def measure_idle_cpu(w: World, rep: Report, seconds: float, peer=None) -> None: 
                 f"{theirs[0]:.3f} %")
 
 
-def measure_rss(w: World, rep: Report, tid: int, calls: int, peer=None) -> None:  # type: ignore[no-untyped-def]
-    """A child server started as a pane's MCP configuration starts it, then `calls` calls of a worker's kind."""
+def measure_rss(w: World, rep: Report, sid: int, tid: int, calls: int, peer=None) -> None:  # type: ignore[no-untyped-def]
+    """A child server started as a pane's MCP configuration starts it (Providers.serverArgs), then `calls` calls of
+    a worker's kind. The bench's root server keeps the session alive, so the child's process is a relay to it
+    (docs/runtime.md#child-relay): one thread, and its calls are served by the root."""
     argv = [w.binary, "serve", "--repo", w.repo, "--role", "worker", "--thread-id", str(tid),
-            "--tmux-socket", w.socket]
+            "--session-id", str(sid), "--tmux-socket", w.socket]
     env = dict(w.env)
-    env.update({"CODESTRATOR_ROLE": "worker", "CODESTRATOR_THREAD_ID": str(tid)})
+    env.update({"CODESTRATOR_ROLE": "worker", "CODESTRATOR_THREAD_ID": str(tid), "CODESTRATOR_SESSION_ID": str(sid)})
     child = Server(argv, env, w.repo)
     child.initialize()
     idle = rss_kb(child.pid)
@@ -587,7 +589,7 @@ def main() -> int:
             rep.add("cao_screen_to_status", "CAO screen change → status, p50 ms", t, f"{t['p50']} (p95 {t['p95']})")
         measure_cpu_per_call(w, rep, s32, a.iterations, peer)
         measure_hook_latency(w, rep, ids8, a.rounds // 2)
-        measure_rss(w, rep, ids1[0], a.calls, peer)
+        measure_rss(w, rep, s32, ids1[0], a.calls, peer)
         measure_idle_cpu(w, rep, a.idle_seconds, peer)
     except BenchError as e:
         print(f"bench_footprint: {e}", file=sys.stderr)

@@ -26,10 +26,23 @@ public final class MCPServer: Sendable {
         }
     }
 
-    func handle(_ message: IncomingMessage) async {
+    /// Handles lines a relay received before its root server went away (ChildRelay): the client already
+    /// had their answers, so they only bring this connection to the same state (initialized, era known).
+    public func replay(_ lines: [[UInt8]]) async {
+        for line in lines {
+            await handle(IncomingMessage(payload: .bytes(line), framed: false), answered: false)
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await state.runningCount > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+    }
+
+    func handle(_ message: IncomingMessage, answered: Bool = true) async {
         let framed = message.framed
         let transport = self.transport
         let send: @Sendable (JSON) async -> Void = { reply in
+            guard answered else { return }
             await transport.send(reply.serializedBytes(), framed: framed)
         }
         let bytes: [UInt8]?

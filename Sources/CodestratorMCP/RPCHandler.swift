@@ -241,7 +241,10 @@ public final class RPCHandler: Sendable {
                 return Self.errorReply(id, -32602, "invalid params: name is required and must be a string")
             }
             // Codex names its conversation in every call; that, not the process tree, identifies the root.
-            if let codex = o["_meta"]?["x-codex-turn-metadata"]?["session_id"]?.stringValue, !codex.isEmpty,
+            // Only a root learns it: a child served inside the root's process (RelayListener) must not lend the
+            // root its own conversation.
+            if options.role == .root,
+                let codex = o["_meta"]?["x-codex-turn-metadata"]?["session_id"]?.stringValue, !codex.isEmpty,
                 codex.count <= 200
             {
                 ClientSessions.shared.note(RootIdentity.clientSessionKey(codex))

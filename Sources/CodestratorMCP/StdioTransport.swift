@@ -23,19 +23,29 @@ public final class StdioTransport: Sendable {
     public static let maxMessage = 16 * 1024 * 1024
     let inFD: Int32
     let outFD: Int32
+    /// Output is a socket (a relayed child, RelayListener): written with MSG_NOSIGNAL, so a relay that went
+    /// away costs an EPIPE, never the server's life.
+    let socket: Bool
+    /// Bytes read before the transport existed, handled as the start of the input (ChildRelay.takeReplay).
+    let prefix: [UInt8]
     let writeQueue = DispatchQueue(label: "codestrator.stdio.write")
 
-    public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
+    public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, socket: Bool = false, prefix: [UInt8] = [])
+    {
         inFD = input
         outFD = output
+        self.socket = socket
+        self.prefix = prefix
     }
 
     /// The incoming messages; the stream ends at EOF.
     public func messages() -> AsyncStream<IncomingMessage> {
         let (stream, cont) = AsyncStream<IncomingMessage>.makeStream()
         let fd = inFD
+        let prefix = self.prefix
         let thread = Thread {
             var reader = FrameReader()
+            for m in reader.feed(prefix[...]) { cont.yield(m) }
             var buf = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -63,14 +73,22 @@ public final class StdioTransport: Sendable {
             out = body
             out.append(0x0A)
         }
-        let message = out
+        await sendRaw(out)
+    }
+
+    /// Writes bytes as they are, whole, and returns when they are written.
+    public func sendRaw(_ message: [UInt8]) async {
         let fd = outFD
+        let socket = self.socket
         await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
             writeQueue.async {
                 message.withUnsafeBytes { p in
                     var off = 0
                     while off < p.count {
-                        let w = write(fd, p.baseAddress! + off, p.count - off)
+                        let w =
+                            socket
+                            ? Glibc.send(fd, p.baseAddress! + off, p.count - off, Int32(MSG_NOSIGNAL))
+                            : write(fd, p.baseAddress! + off, p.count - off)
                         if w < 0 {
                             if errno == EINTR { continue }
                             break

@@ -31,6 +31,11 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("thread-id"), help: "The thread this process acts as; required for child roles.")
     var threadId: Int?
 
+    @Option(
+        name: .customLong("session-id"),
+        help: "A child's session (env CODESTRATOR_SESSION_ID): its server relays to the root server serving it.")
+    var sessionId: Int?
+
     func serverOptions(oneShot: Bool, tmuxSocket: String?) throws -> ServerOptions {
         let env = ProcessInfo.processInfo.environment
         let roleName = role ?? env["CODESTRATOR_ROLE"] ?? "root"
@@ -86,6 +91,9 @@ enum Main {
         if ChildServer.isChildServer(
             CommandLine.arguments, role: getenv("CODESTRATOR_ROLE").map { String(cString: $0) })
         {
+            // A root server serving this child's session takes its calls; this process then only relays bytes
+            // and never returns from here. Without one it goes on as the child's own server.
+            ChildRelay.relayIfServed(CommandLine.arguments)
             ChildServer.prepareProcess()
         }
         do {

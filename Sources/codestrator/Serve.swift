@@ -79,6 +79,12 @@ struct Serve: AsyncParsableCommand {
         let provider = Assembly.provider(options: options, installation: InstalledBundleInspector.fromEnvironment())
         try await checkIdentity(provider, options)
         let dispatcher = Dispatcher(provider: provider, role: options.role)
+        // A root listens for its children's relays on one socket per session it keeps alive (RelayListener).
+        let relays = options.role == .root ? RelayListener(root: provider) : nil
+        if let relays {
+            await provider.heartbeats.observe { [relays] ids in relays.sync(sessions: ids) }
+        }
+        defer { relays?.closeAll() }
         let serving = "serving role \(options.role.rawValue) for \(options.repo)"  // built here: `options` is a var
         logger.debug("\(serving)")
         // Poll children every 2 s and heartbeat the sessions this process opened, resumed or heartbeated (every 20 s).
@@ -93,6 +99,8 @@ struct Serve: AsyncParsableCommand {
                 // Children whose panes wrote are observed as they change; everything else every 2 s.
                 await provider.observeChanges(for: 2)
                 round += 1
+                // A socket another server held, or one bound before the environment was built, is retried.
+                if let relays { relays.sync(sessions: await provider.heartbeats.sessionIds) }
                 await provider.pollOnce()
                 if round % 10 == 0 { await provider.heartbeatOnce() }
             }
@@ -120,7 +128,11 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         } else {
-            let server = MCPServer(dispatcher: dispatcher, transport: StdioTransport(), options: options)
+            // A relay whose root server went away started this process in its place (ChildRelay).
+            let takeover = options.role == .root ? nil : ChildRelay.takeReplay()
+            let server = MCPServer(
+                dispatcher: dispatcher, transport: StdioTransport(prefix: takeover?.pending ?? []), options: options)
+            if let takeover { await server.replay(takeover.lines) }
             await server.run()
         }
         heartbeat.cancel()

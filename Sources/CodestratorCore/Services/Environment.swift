@@ -37,12 +37,24 @@ public struct Caller: Sendable {
 /// The sessions this process heartbeats (opened, resumed or heartbeated here), most recent last.
 public actor HeartbeatRegistry {
     public private(set) var sessionIds: [Int] = []
+    /// Told the new list whenever it changes (the root server listens for its children's relays per session).
+    var observer: (@Sendable ([Int]) -> Void)?
     public init() {}
     public func add(_ id: Int) {
+        let isNew = !sessionIds.contains(id)
         sessionIds.removeAll { $0 == id }
         sessionIds.append(id)
+        if isNew { observer?(sessionIds) }
     }
-    public func remove(_ id: Int) { sessionIds.removeAll { $0 == id } }
+    public func remove(_ id: Int) {
+        guard sessionIds.contains(id) else { return }
+        sessionIds.removeAll { $0 == id }
+        observer?(sessionIds)
+    }
+    public func observe(_ observer: @escaping @Sendable ([Int]) -> Void) {
+        self.observer = observer
+        observer(sessionIds)
+    }
 }
 
 /// Everything a service needs, built once per process.

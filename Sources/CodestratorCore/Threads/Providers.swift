@@ -51,7 +51,10 @@ public enum Providers {
 
     /// The child's own server: `codestrator serve --repo … --role … --thread-id …`.
     static func serverArgs(_ c: LaunchContext) -> [String] {
-        var a = ["serve", "--repo", c.repo, "--role", c.role.rawValue, "--thread-id", String(c.threadId)]
+        var a = [
+            "serve", "--repo", c.repo, "--role", c.role.rawValue, "--thread-id", String(c.threadId), "--session-id",
+            String(c.sessionId),
+        ]
         if let db = c.db { a += ["--db", db] }
         if let s = c.socket { a += ["--tmux-socket", s] }
         return a
