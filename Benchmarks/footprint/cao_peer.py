@@ -262,7 +262,12 @@ class ApiClient:
     def call(self, method: str, path: str, query: dict | None = None, timeout: float | None = None) -> Any:
         if query:
             path = f"{path}?{urllib.parse.urlencode(query)}"
-        for attempt in (1, 2):
+        # Only a GET is sent again after a failure: a POST the server already carried out (its reply lost on a
+        # closed keep-alive connection) would be done twice. A POST always gets a fresh connection instead.
+        attempts = (1, 2) if method == "GET" else (2,)
+        if method != "GET":
+            self.close()
+        for attempt in attempts:
             if self._connection is None:
                 self._connection = http.client.HTTPConnection(
                     "127.0.0.1", self.port, timeout=timeout or self.timeout
