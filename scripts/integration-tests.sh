@@ -28,7 +28,7 @@ if [[ $# -gt 0 ]]; then
   exec .venv/bin/python -m pytest -q Tests/integration "$@"
 fi
 # The whole suite (with tmux control mode, the default), then the thread tests once more with one tmux process per
-# command (CODESTRATOR_TMUX_ADAPTER=oneshot, docs/runtime.md#tmux-control-mode), the fallback adapter.
+# command (CODESTRATOR_TMUX_ADAPTER=oneshot, docs/runtime-guide.md#tmux-control-mode), the fallback adapter.
 status=0
 .venv/bin/python -m pytest -q Tests/integration || status=$?
 CODESTRATOR_TMUX_ADAPTER=oneshot .venv/bin/python -m pytest -q Tests/integration \

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One-off maintenance: rewrites citations of the external product spec ("runtime.md §5.3") into links to this
-repository's own reference pages ("docs/runtime.md#status-detection"), using scripts/spec-reference-map.txt.
+repository's own reference pages ("docs/runtime-guide.md#status-detection"), using scripts/spec-reference-map.txt.
 Run from the repository root: python3 scripts/rewrite-spec-refs.py [--check]. --check lists what is left."""
 
 from __future__ import annotations

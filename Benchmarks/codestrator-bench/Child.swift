@@ -187,7 +187,7 @@ final class Child {
         }
     }
 
-    /// Closes stdin (EOF asks the server to exit, docs/protocol.md#stdio-transport) and waits up to `grace` seconds,
+    /// Closes stdin (EOF asks the server to exit, docs/protocol-eras.md#stdio-transport) and waits up to `grace` seconds,
     /// then kills it. Returns false if it had to be killed or exited with a non-zero status.
     func finish(grace: Double) -> Bool {
         closeInput()

@@ -177,7 +177,7 @@ func measureChildRSS(binary: String, calls: Int, children: Int) throws -> ChildR
         }
     }
     try mix(worker, actingFor: "")
-    // With the root serving the session, the worker's process is a relay (docs/runtime.md#child-relay).
+    // With the root serving the session, the worker's process is a relay (docs/runtime-guide.md#child-relay).
     try sample("worker after \(grouped(calls)) calls", worker.child.pid)
     // The same worker served in its own process, as without a root (CODESTRATOR_NO_RELAY), for comparison.
     let inProcessEnvironment = childEnvironment(workerVariables.merging(["CODESTRATOR_NO_RELAY": "1"]) { $1 })

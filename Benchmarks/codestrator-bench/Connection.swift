@@ -1,4 +1,4 @@
-// Newline-delimited JSON-RPC 2.0 over a child's stdin/stdout (docs/protocol.md#stdio-transport), one call in
+// Newline-delimited JSON-RPC 2.0 over a child's stdin/stdout (docs/protocol-eras.md#stdio-transport), one call in
 // flight at a time.
 
 import Foundation
@@ -12,7 +12,7 @@ func requestLine(id: Int, method: String, params: String? = nil) -> [UInt8] {
     return Array((text + "}\n").utf8)
 }
 
-/// A `tools/call` line: `{"name":tool,"arguments":{"method":…,"params":…}}` (docs/protocol.md#calling-a-tool).
+/// A `tools/call` line: `{"name":tool,"arguments":{"method":…,"params":…}}` (docs/protocol-eras.md#calling-a-tool).
 func toolLine(id: Int, _ tool: String, _ method: String, _ params: String) -> [UInt8] {
     let arguments = "{\"method\":\"\(method)\",\"params\":\(params)}"
     return requestLine(

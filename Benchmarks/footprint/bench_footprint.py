@@ -473,7 +473,7 @@ def measure_idle_cpu(w: World, rep: Report, seconds: float, peer=None) -> None: 
 def measure_rss(w: World, rep: Report, sid: int, tid: int, calls: int, peer=None) -> None:  # type: ignore[no-untyped-def]
     """A child server started as a pane's MCP configuration starts it (Providers.serverArgs), then `calls` calls of
     a worker's kind. The bench's root server keeps the session alive, so the child's process is a relay to it
-    (docs/runtime.md#child-relay): one thread, and its calls are served by the root."""
+    (docs/runtime-guide.md#child-relay): one thread, and its calls are served by the root."""
     argv = [w.binary, "serve", "--repo", w.repo, "--role", "worker", "--thread-id", str(tid),
             "--session-id", str(sid), "--tmux-socket", w.socket]
     env = dict(w.env)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The error codes of docs/protocol.md#errors.
+/// The error codes of docs/protocol-eras.md#errors.
 public enum ErrorCode: String, Sendable {
     case invalidParams = "invalid_params"
     case notFound = "not_found"
@@ -18,7 +18,7 @@ public enum ErrorCode: String, Sendable {
 /// A failure a method reports to its caller as an `isError` result.
 ///
 /// Services describe *what* was wrong and what was *expected*; the dispatcher prefixes the
-/// method name, giving `<method>: <what>; expected <expected>` (docs/protocol.md#errors).
+/// method name, giving `<method>: <what>; expected <expected>` (docs/protocol-eras.md#errors).
 public struct CodestratorError: Error, Sendable {
     public var code: ErrorCode
     public var what: String

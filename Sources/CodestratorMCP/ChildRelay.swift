@@ -4,7 +4,7 @@ import CodestratorCore
     import Glibc
 #endif
 
-/// A child's stdio server as a relay (docs/runtime.md#child-relay). When the root server that keeps the child's
+/// A child's stdio server as a relay (docs/runtime-guide.md#child-relay). When the root server that keeps the child's
 /// session alive listens on `<repo>/.codestrator/run/session-<id>.sock`, the child's process hands it the
 /// connection and only copies bytes: stdin → socket, socket → stdout. It decides from the raw arguments and
 /// environment, before the command line is parsed, and uses plain system calls only: the point is that a child's

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// What one call produced: a result object, or a failure (docs/protocol.md#calling-a-tool).
+/// What one call produced: a result object, or a failure (docs/protocol-eras.md#calling-a-tool).
 public enum CallOutcome: Sendable {
     case success(JSON)
     case failure(method: String, CodestratorError)
@@ -149,7 +149,7 @@ public struct Dispatcher: Sendable {
             }
             let (p, warnings) = try ParamValidator.validate(params, specs: specs, refuseNearMisses: !def.readOnly)
             if env.caller.isChild, let tid = env.caller.threadId, def.name != "work.report" {
-                // A child's own MCP calls count as activity (docs/runtime.md#status-detection).
+                // A child's own MCP calls count as activity (docs/runtime-guide.md#status-detection).
                 await ThreadEvents.recordActivity(of: tid, in: env.store)
             }
             var result = try await handler(env, p)

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// How the process was started (docs/protocol.md#command-line).
+/// How the process was started (docs/protocol-eras.md#command-line).
 public struct ServerOptions: Sendable {
     public var repo: String
     public var db: String?
@@ -74,7 +74,7 @@ public actor EnvironmentProvider {
         return env
     }
 
-    /// One round of the background poller (docs/runtime.md#status-detection) over the sessions this process
+    /// One round of the background poller (docs/runtime-guide.md#status-detection) over the sessions this process
     /// heartbeats (ServerRounds.poll).
     public func pollOnce() async {
         guard let env = built, env.caller.role == .root else { return }
@@ -84,7 +84,7 @@ public actor EnvironmentProvider {
     }
 
     /// Waits `seconds` between two polling rounds, and meanwhile observes the children whose panes wrote output,
-    /// 40 ms after the output (a burst is read once) and at most every 100 ms (docs/runtime.md#tmux-control-mode).
+    /// 40 ms after the output (a burst is read once) and at most every 100 ms (docs/runtime-guide.md#tmux-control-mode).
     /// Without control mode (or before there is a session to watch) it only sleeps.
     public func observeChanges(for seconds: Double) async {
         let deadline = Date().addingTimeInterval(seconds)
@@ -109,7 +109,7 @@ public actor EnvironmentProvider {
             panes: panes, socket: env.tmuxSocket, sessions: await heartbeats.sessionIds)
     }
 
-    /// Reconciliation right after a root server starts (docs/runtime.md#reconciliation), in the background.
+    /// Reconciliation right after a root server starts (docs/runtime-guide.md#reconciliation), in the background.
     public func reconcileAtStart() async {
         guard options.role == .root, let env = try? await environment() else { return }
         _ = try? await Reconciler(env: env).run()

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// The MCP protocol over stdio (docs/protocol.md#stdio-transport): reads messages from the `StdioTransport` and hands
+/// The MCP protocol over stdio (docs/protocol-eras.md#stdio-transport): reads messages from the `StdioTransport` and hands
 /// them to the transport-neutral `RPCHandler`; every reply uses the framing of its request.
 public final class MCPServer: Sendable {
     public static let supportedVersions = RPCHandler.supportedVersions

@@ -7,8 +7,8 @@ public enum MethodReference {
             # Codestrator method reference
 
             Generated from the method registry by `codestrator reference`; a test keeps this file current.
-            This page lists what this build registers; the rules behind the methods are in docs/protocol.md,
-            docs/data-model.md and docs/runtime.md. Each tool takes `{"method": "<name>", "params": {…}}`; `orchestrator_call`
+            This page lists what this build registers; the rules behind the methods are in docs/protocol-eras.md,
+            docs/database.md and docs/runtime-guide.md. Each tool takes `{"method": "<name>", "params": {…}}`; `orchestrator_call`
             (alias `orchestrator.call`) reaches every method the role may call.
 
             Roles: the root may call every method; "child roles" lists the others that may (W worker,

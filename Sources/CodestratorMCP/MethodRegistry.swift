@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// The nine tool groups, in the order used wherever tools are listed (docs/protocol.md#tools).
+/// The nine tool groups, in the order used wherever tools are listed (docs/protocol-eras.md#tools).
 public enum ToolGroup: String, CaseIterable, Sendable {
     case session = "orch_session"
     case task = "orch_task"
@@ -43,7 +43,7 @@ public enum ToolGroup: String, CaseIterable, Sendable {
     /// They stop processes, remove worktrees or change branches.
     public var destructive: Bool { [.session, .workspace, .thread, .merge].contains(self) }
 
-    /// The tools each role sees (docs/protocol.md#roles).
+    /// The tools each role sees (docs/protocol-eras.md#roles).
     public static func visible(to role: ProcessRole) -> [ToolGroup] {
         switch role {
         case .root: return allCases

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// One incoming JSON-RPC message after validation (docs/protocol.md#json-rpc-messages).
+/// One incoming JSON-RPC message after validation (docs/protocol-eras.md#json-rpc-messages).
 public enum RPCMessage: Sendable {
     /// The message is answered at once with this error reply (parse error, batch, invalid request).
     case invalid(JSON)
@@ -53,7 +53,7 @@ public enum RPCMessage: Sendable {
         return .request(id: id, method: methodName, params: obj["params"])
     }
 
-    /// Whether a request belongs to the 2026-07-28 era (docs/protocol.md#2026-07-28-era): `server/discover`, or a protocol
+    /// Whether a request belongs to the 2026-07-28 era (docs/protocol-eras.md#2026-07-28-era): `server/discover`, or a protocol
     /// version in `params._meta`.
     public var isModern: Bool {
         guard case .request(_, let method, let params) = self else { return false }
@@ -61,7 +61,7 @@ public enum RPCMessage: Sendable {
     }
 }
 
-/// The era of a connection or request (docs/protocol.md#2026-07-28-era).
+/// The era of a connection or request (docs/protocol-eras.md#2026-07-28-era).
 public enum ProtocolEra: Sendable {
     /// `initialize` handshake, 2024-11-05 … 2025-11-25.
     case handshake
@@ -69,7 +69,7 @@ public enum ProtocolEra: Sendable {
     case modern
 }
 
-/// The JSON-RPC and MCP logic of one connection, independent of the transport (docs/protocol.md#json-rpc-messages, docs/protocol.md#tools, docs/protocol.md#calling-a-tool,
+/// The JSON-RPC and MCP logic of one connection, independent of the transport (docs/protocol-eras.md#json-rpc-messages, docs/protocol-eras.md#tools, docs/protocol-eras.md#calling-a-tool,
 /// §10, §13): the transport parses bytes with `RPCMessage.parse` and hands messages here with a
 /// `send` closure that writes one outgoing message whole.
 public final class RPCHandler: Sendable {
@@ -108,7 +108,7 @@ public final class RPCHandler: Sendable {
         let key = id.serialized()
         let progressToken = params?["_meta"]?["progressToken"]
         let task = Task {
-            // Long calls report progress when the request carries a progress token (docs/protocol.md#progress-and-cancellation).
+            // Long calls report progress when the request carries a progress token (docs/protocol-eras.md#progress-and-cancellation).
             // The sink is bound only when there is one: `withValue(nil)` crashed release builds.
             let sink: ProgressSink? = progressToken.map { token in
                 let counter = ProgressCounter()
@@ -157,7 +157,7 @@ public final class RPCHandler: Sendable {
         return .obj(["jsonrpc": "2.0", "id": id, "error": JSON.object(err)])
     }
 
-    /// `-32022 unsupported protocol version` (docs/protocol.md#2026-07-28-era).
+    /// `-32022 unsupported protocol version` (docs/protocol-eras.md#2026-07-28-era).
     public static func unsupportedVersion(_ id: JSON, requested: String) -> JSON {
         errorReply(
             id, -32022,

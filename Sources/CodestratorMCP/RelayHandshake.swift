@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// The first line a child's relay sends on its root server's session socket (docs/runtime.md#child-relay): who the
+/// The first line a child's relay sends on its root server's session socket (docs/runtime-guide.md#child-relay): who the
 /// child claims to be. Nothing in it is trusted: the server confirms role, thread and session in the database
 /// (RelayListener), and serves only a connection whose claim it confirmed.
 public struct RelayHandshake: Sendable, Equatable {

@@ -5,7 +5,7 @@ import Foundation
     import Glibc
 #endif
 
-/// The root server's side of the child relay (docs/runtime.md#child-relay): one Unix socket per session this
+/// The root server's side of the child relay (docs/runtime-guide.md#child-relay): one Unix socket per session this
 /// process keeps alive, `<repo>/.codestrator/run/session-<id>.sock` (mode 0600), on which a child's relay asks
 /// to be served as its thread. A confirmed connection is served exactly as the child's own stdio server would
 /// serve it, with the root's database, git and tmux; the child's process then stays a small byte pump.

@@ -133,7 +133,7 @@ struct RelayLedger {
         case "notifications/initialized":
             handshakeLines.append(Self.trimmed(line))
         case "notifications/cancelled":
-            // A cancelled request gets no answer (docs/protocol.md); nothing is owed for it.
+            // A cancelled request gets no answer (docs/protocol-eras.md); nothing is owed for it.
             if let id = message["params"]?["requestId"] { answered(id) }
         default: break
         }

@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// Gives back the pages of code and read-only data that starting the process touched (docs/runtime.md#child-relay).
+/// Gives back the pages of code and read-only data that starting the process touched (docs/runtime-guide.md#child-relay).
 /// Loading the binary and running its initializers fault in about 10 MB of it, in 64 KB blocks around each touched
 /// page (the kernel's fault-around); a relay then runs a few KB of code. `MADV_DONTNEED` on a clean, read-only file
 /// mapping only unmaps its pages from this process (they stay in the page cache for every other process), and what

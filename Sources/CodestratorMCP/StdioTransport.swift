@@ -15,7 +15,7 @@ public struct IncomingMessage: Sendable {
     public let framed: Bool
 }
 
-/// stdio transport (docs/protocol.md#stdio-transport): JSON lines, or `Content-Length` framed messages detected per
+/// stdio transport (docs/protocol-eras.md#stdio-transport): JSON lines, or `Content-Length` framed messages detected per
 /// message; blank lines ignored; messages over 16 MiB rejected. Reads run on a dedicated thread with
 /// blocking reads (no polling, 0 % CPU when idle); writes go whole through one serial queue, so
 /// concurrent responses never interleave.

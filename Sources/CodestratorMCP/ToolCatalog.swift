@@ -1,6 +1,6 @@
 import CodestratorCore
 
-/// tools/list, generated from the registry for one role (docs/protocol.md#tools).
+/// tools/list, generated from the registry for one role (docs/protocol-eras.md#tools).
 public struct ToolCatalog: Sendable {
     public static let legacyName = "orchestrator_call"
     public static let legacyAlias = "orchestrator.call"

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// The assignment a child receives in its first input (docs/runtime.md#the-prompt), as the sim reads it.
+/// The assignment a child receives in its first input (docs/runtime-guide.md#the-prompt), as the sim reads it.
 ///
 /// The prompt carries one fenced block whose JSON object is wrapped in a `codestrator_assignment` key:
 ///

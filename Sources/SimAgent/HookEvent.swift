@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// One event of `codestrator hook sim` (docs/runtime.md#status-detection): a `thread_events` row with source `sim`.
+/// One event of `codestrator hook sim` (docs/runtime-guide.md#status-detection): a `thread_events` row with source `sim`.
 public struct SimHookEvent: Sendable, Equatable {
     /// The events the sim reports, with the provider status each one means.
     public static let statuses: KeyValuePairs<String, String> = [
@@ -12,7 +12,7 @@ public struct SimHookEvent: Sendable, Equatable {
         "activity": "processing",
     ]
 
-    /// Messages are cut to 4 KiB (docs/data-model.md, thread_events.message).
+    /// Messages are cut to 4 KiB (docs/database.md, thread_events.message).
     public static let messageLimit = ThreadEvents.messageLimit
 
     public let threadId: Int

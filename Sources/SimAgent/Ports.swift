@@ -44,7 +44,7 @@ public protocol SimSystem: Sendable {
     func commit(message: String) async throws -> String
     /// Appends one submitted input to `sim_<thread>_inputs.jsonl`.
     func recordInput(_ text: String)
-    /// `codestrator hook sim --event <event>` (docs/runtime.md#status-detection).
+    /// `codestrator hook sim --event <event>` (docs/runtime-guide.md#status-detection).
     func report(event: String, message: String?) async
     /// Waits (interruptions are checked by the caller between slices).
     func sleep(seconds: Double) async

@@ -4,7 +4,7 @@ import Foundation
 /// The built-in scenarios of docs/sim-agent.md, written in the same JSON form as `--script` files so that each
 /// one doubles as an example script (docs/sim-agent.md).
 public enum SimScenarios {
-    /// The scenario a role runs when neither `--scenario` nor `--script` is given (docs/runtime.md#providers-and-launch-flags).
+    /// The scenario a role runs when neither `--scenario` nor `--script` is given (docs/runtime-guide.md#providers-and-launch-flags).
     public static func defaultName(role: String) -> String {
         switch role {
         case "merge-reviewer": return "reviewer-approve"

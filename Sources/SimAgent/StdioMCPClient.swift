@@ -48,7 +48,7 @@ public final class StdioMCPClient: SimConnection, @unchecked Sendable {
         t.start()
     }
 
-    /// Closes the server's stdin: it finishes what is running and exits (docs/protocol.md#stdio-transport).
+    /// Closes the server's stdin: it finishes what is running and exits (docs/protocol-eras.md#stdio-transport).
     public func close() {
         lock.lock()
         defer { lock.unlock() }

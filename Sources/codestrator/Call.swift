@@ -6,7 +6,7 @@ import CodestratorMCP
 import Foundation
 
 /// `codestrator call METHOD --params JSON`: one method through the same registry, validation,
-/// role checks and transaction as tools/call, without MCP (docs/protocol.md#one-shot-calls).
+/// role checks and transaction as tools/call, without MCP (docs/protocol-eras.md#one-shot-calls).
 struct Call: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Call one method and print its result as JSON.")
 

@@ -3,7 +3,7 @@ import CodestratorCore
 import CodestratorMCP
 import Foundation
 
-/// `codestrator`: the MCP server and its command-line companions (docs/protocol.md#command-line).
+/// `codestrator`: the MCP server and its command-line companions (docs/protocol-eras.md#command-line).
 struct Codestrator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "codestrator",
@@ -112,7 +112,7 @@ enum Main {
                 exit(0)
             }
             if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            // Usage errors exit 2 (docs/protocol.md#command-line); run-time failures 1.
+            // Usage errors exit 2 (docs/protocol-eras.md#command-line); run-time failures 1.
             exit(code == .validationFailure || error is ValidationError ? 2 : (code.rawValue == 0 ? 1 : code.rawValue))
         }
     }

@@ -4,10 +4,11 @@ import CodestratorCore
 import Foundation
 import SimAgent
 
-/// `codestrator hook …`: tiny commands agent CLIs run to report their turns (docs/runtime.md#status-detection).
+/// `codestrator hook …`: tiny commands agent CLIs run to report their turns (docs/runtime-guide.md#status-detection).
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record an agent's turn event in thread_events (docs/runtime.md#status-detection); always exits 0.",
+        abstract:
+            "Record an agent's turn event in thread_events (docs/runtime-guide.md#status-detection); always exits 0.",
         subcommands: [HookSessionStart.self, HookCodexNotify.self, HookClaude.self, HookSim.self]
     )
 }

@@ -199,7 +199,7 @@ struct HookSessionStart: AsyncParsableCommand {
 }
 
 /// `codestrator hook codex-notify --thread-id N <json>`: Codex's `notify` program, called with a JSON
-/// argument at the end of every turn (docs/runtime.md#status-detection).
+/// argument at the end of every turn (docs/runtime-guide.md#status-detection).
 struct HookCodexNotify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "codex-notify", abstract: "Record a Codex turn (agent-turn-complete); always exits 0.")
@@ -233,7 +233,7 @@ struct HookCodexNotify: AsyncParsableCommand {
 }
 
 /// `codestrator hook claude --event E --thread-id N`: the hooks of a Claude Code child's settings file, with
-/// the event's JSON on stdin (docs/runtime.md#status-detection).
+/// the event's JSON on stdin (docs/runtime-guide.md#status-detection).
 struct HookClaude: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "claude", abstract: "Record a Claude Code hook event (UserPromptSubmit|Stop|Notification).")
@@ -311,7 +311,7 @@ struct HookClaude: AsyncParsableCommand {
     }
 }
 
-/// One `thread_events` row reported by an agent CLI's hook (docs/runtime.md#status-detection).
+/// One `thread_events` row reported by an agent CLI's hook (docs/runtime-guide.md#status-detection).
 struct AgentHookEvent: Sendable {
     var source: String
     var event: String

@@ -49,7 +49,7 @@ struct Install: AsyncParsableCommand {
             binary: absolute(binary ?? Self.executablePath(), cwd))
         var report = uninstall ? installer.uninstall(dryRun: dryRun) : installer.install(dryRun: dryRun)
         if scope == .project, !dryRun, !uninstall, report.exitCode == 0, let root {
-            // The manifest lives in .codestrator/, which must stay out of git (docs/protocol.md#repository-and-database).
+            // The manifest lives in .codestrator/, which must stay out of git (docs/protocol-eras.md#repository-and-database).
             if let exclude = try? await Assembly.makeGitClient().infoExcludePath(repo: root) {
                 _ = try? RepositoryLayout.ensureExcluded(excludePath: exclude)
             }

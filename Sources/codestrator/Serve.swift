@@ -6,7 +6,7 @@ import CodestratorInstall
 import CodestratorMCP
 import Foundation
 
-/// `codestrator serve`: the MCP server over stdio (docs/protocol.md#stdio-transport).
+/// `codestrator serve`: the MCP server over stdio (docs/protocol-eras.md#stdio-transport).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the Codestrator tools over MCP (stdio, or Streamable HTTP with --http).")

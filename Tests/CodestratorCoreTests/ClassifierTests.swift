@@ -3,7 +3,7 @@ import Testing
 
 @testable import CodestratorCore
 
-/// Status detection on recorded screens of the supported CLIs (docs/runtime.md#status-detection).
+/// Status detection on recorded screens of the supported CLIs (docs/runtime-guide.md#status-detection).
 @Suite struct ClassifierTests {
     static func screen(_ name: String) throws -> [String] {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -4,7 +4,7 @@ import Testing
 @testable import CodestratorCore
 @testable import CodestratorRuntime
 
-/// tmux control mode (docs/runtime.md#tmux-control-mode): the framing parser and the argument quoting on their
+/// tmux control mode (docs/runtime-guide.md#tmux-control-mode): the framing parser and the argument quoting on their
 /// own, then against a real tmux on a private socket.
 @Suite struct ControlModeTests {
     static let hostile = [

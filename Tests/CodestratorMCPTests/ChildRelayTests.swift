@@ -3,7 +3,7 @@ import Testing
 
 @testable import CodestratorMCP
 
-/// The child relay's pieces that need no socket (docs/runtime.md#child-relay): the handshake, the relay's reading
+/// The child relay's pieces that need no socket (docs/runtime-guide.md#child-relay): the handshake, the relay's reading
 /// of its arguments, and what it remembers of the conversation for a successor server.
 @Suite struct ChildRelayTests {
     func parse(_ text: String) -> Result<RelayHandshake, HandshakeError> {

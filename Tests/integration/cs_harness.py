@@ -144,7 +144,7 @@ class Workspace:
     @asynccontextmanager
     async def client(self, *extra_args: str, mode: str = "legacy") -> AsyncIterator[Client]:
         """A connected SDK client on a fresh server process: `legacy` = the initialize handshake,
-        `auto` = server/discover first (the 2026-07-28 era, docs/protocol.md#2026-07-28-era)."""
+        `auto` = server/discover first (the 2026-07-28 era, docs/protocol-eras.md#2026-07-28-era)."""
         log_path = self.tmp / f"server-{len(self.logs) + 1}.stderr.log"
         self.logs.append(log_path)
         with open(log_path, "w", encoding="utf-8") as errlog:

@@ -274,7 +274,7 @@ OLD = "2000-01-01T00:00:00.000Z"
 
 def age_everything(ws: Workspace) -> None:
     """Makes every in-flight item look older than Reconciler.graceSeconds (120 s) instead of waiting 2 minutes:
-    launching_since, claimed_at, created_at and updated_at are moved to the year 2000 (docs/runtime.md#reconciliation grace period)."""
+    launching_since, claimed_at, created_at and updated_at are moved to the year 2000 (docs/runtime-guide.md#reconciliation grace period)."""
     with db(ws) as c:
         c.execute("UPDATE threads SET launching_since = ? WHERE launching_since IS NOT NULL", (OLD,))
         c.execute("UPDATE threads SET created_at = ?", (OLD,))

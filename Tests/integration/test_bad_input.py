@@ -1,4 +1,4 @@
-"""Bad input is refused with the right code and message, and changes nothing (docs/protocol.md#calling-a-tool, docs/protocol.md#errors, docs/protocol.md#parameter-decoding).
+"""Bad input is refused with the right code and message, and changes nothing (docs/protocol-eras.md#calling-a-tool, docs/protocol-eras.md#errors, docs/protocol-eras.md#parameter-decoding).
 
 One test per method; each runs a table of bad params against a planned session and reports every row that
 misbehaves (not just the first).
@@ -266,7 +266,7 @@ async def test_bad_input_is_refused_and_changes_nothing(ws, method):
             if before != after:
                 problems.append(f"{method} {shown}: the failed call changed state: {_diff(before, after)}")
         if method == "task.get":
-            # 3.0 is an integer (docs/protocol.md#parameter-decoding).
+            # 3.0 is an integer (docs/protocol-eras.md#parameter-decoding).
             got = await ok(c, "task.get", {"task_id": float(x.case)})
             if got["id"] != x.case:
                 problems.append(f"task.get {{task_id: {float(x.case)}}} returned task {got['id']}")

@@ -1,5 +1,5 @@
 """runtime.bundle.info (docs/methods.md#orch_system--codestrator-runtime-mirror-and-planning): the binary, the programs it runs, and how it is installed for Codex and
-Claude Code, read before and after `codestrator install` into a temporary HOME; and who may call it (docs/protocol.md#roles).
+Claude Code, read before and after `codestrator install` into a temporary HOME; and who may call it (docs/protocol-eras.md#roles).
 """
 
 from __future__ import annotations

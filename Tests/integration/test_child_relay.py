@@ -1,4 +1,4 @@
-"""A child's server as a thin relay to its root server (issue 20, item 2; docs/runtime.md#child-relay): a root
+"""A child's server as a thin relay to its root server (issue 20, item 2; docs/runtime-guide.md#child-relay): a root
 listens on `.codestrator/run/session-<id>.sock` for each session it keeps alive, and a child's `serve --role …`
 hands its connection over when that root confirms it. Without a root the child serves in-process; when the root
 goes away mid-session the child's calls in flight fail fast and the next ones are served by the child itself."""

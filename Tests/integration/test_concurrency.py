@@ -1,4 +1,4 @@
-"""Several server processes share one database (README "Promises", docs/protocol.md#repository-and-database)."""
+"""Several server processes share one database (README "Promises", docs/protocol-eras.md#repository-and-database)."""
 
 from __future__ import annotations
 

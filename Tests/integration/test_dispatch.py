@@ -1,4 +1,4 @@
-"""Tool-level dispatch: unknown methods, wrong tool, the legacy entry point, warnings (docs/protocol.md#calling-a-tool, docs/protocol.md#parameter-decoding)."""
+"""Tool-level dispatch: unknown methods, wrong tool, the legacy entry point, warnings (docs/protocol-eras.md#calling-a-tool, docs/protocol-eras.md#parameter-decoding)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Strings that a shell would interpret are ordinary characters (docs/protocol.md#parameter-decoding; README "Promises")."""
+"""Strings that a shell would interpret are ordinary characters (docs/protocol-eras.md#parameter-decoding; README "Promises")."""
 
 from __future__ import annotations
 

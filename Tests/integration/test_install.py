@@ -1,4 +1,4 @@
-"""`codestrator install`, `doctor` and the agent hooks (docs/install.md#install-command, docs/install.md#compaction-hook, docs/install.md#doctor; docs/runtime.md#status-detection).
+"""`codestrator install`, `doctor` and the agent hooks (docs/install.md#install-command, docs/install.md#compaction-hook, docs/install.md#doctor; docs/runtime-guide.md#status-detection).
 
 Hermetic: HOME, CODEX_HOME and every repository live in pytest's tmp_path; the session tests use a private
 tmux socket that is killed afterwards.

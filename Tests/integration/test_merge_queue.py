@@ -1,5 +1,5 @@
 """Landing work: two sim workers, merges to the session root, the main merge queue under its lock, the
-automatic review agent, and the real merge into main (docs/methods.md#orch_merge--codestrator-merge-queue-and-review, docs/runtime.md#merge-queue-and-main-merge-lock)."""
+automatic review agent, and the real merge into main (docs/methods.md#orch_merge--codestrator-merge-queue-and-review, docs/runtime-guide.md#merge-queue-and-main-merge-lock)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The 2026-07-28 era through the SDK's own negotiation (docs/protocol.md#2026-07-28-era): `Client(..., mode="auto")` must connect
+"""The 2026-07-28 era through the SDK's own negotiation (docs/protocol-eras.md#2026-07-28-era): `Client(..., mode="auto")` must connect
 in the modern era, and list and call the same tools with the same results as `mode="legacy"`."""
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ async def test_open_plan_check_complete_rolls_up(ws):
         e = await err(c, "case.complete", {"case_id": case_id})
         assert e["code"] == "invalid_state", f"case.complete with open steps: {e}"
         assert "2 unchecked steps" in e["message"], e["message"]
-        # docs/protocol.md#errors (exact): `case 12 has 2 unchecked steps (3 "write tests", 4 "update docs")`; the numbers
+        # docs/protocol-eras.md#errors (exact): `case 12 has 2 unchecked steps (3 "write tests", 4 "update docs")`; the numbers
         # there may be step ids or order numbers, so both readings are accepted.
         wanted = {
             f'case.complete: case {case_id} has 2 unchecked steps ({a} "implement", {b} "update docs"); '
@@ -99,7 +99,7 @@ def _tmux(ws, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_session_open_creates_viewer_tmux_session(ws):
-    """session.open step 5 (docs/methods.md#orch_session--codestrator-sessions) and docs/runtime.md#tmux-sessions-windows-and-panes: the viewer session `{repository}-{worktree}`
+    """session.open step 5 (docs/methods.md#orch_session--codestrator-sessions) and docs/runtime-guide.md#tmux-sessions-windows-and-panes: the viewer session `{repository}-{worktree}`
     on the configured socket, marked with the ownership options, with a `children` window."""
     async with ws.client() as c:
         opened = await open_session(c)

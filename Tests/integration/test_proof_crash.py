@@ -1,4 +1,4 @@
-"""Crash safety (docs/data-model.md#storage, docs/runtime.md#reconciliation): a server SIGKILLed in the middle of a stream of writes or in the
+"""Crash safety (docs/database.md#storage, docs/runtime-guide.md#reconciliation): a server SIGKILLed in the middle of a stream of writes or in the
 middle of session.open, worktree.spawn, thread.child.spawn, worktree.merge_to_parent and merge.main.release_lock
 leaves a sound database (PRAGMA integrity_check), no half-done rows, and only debris that reconciliation repairs
 and reports; work.current_ref still resumes at the right step.
@@ -70,7 +70,7 @@ def crash_during(ws, env, c: RawClient, program: str, pattern: str, method: str,
 
 
 def reconcile_with_new_root(ws, expect_lines: int = 0, timeout: float = 20.0) -> tuple[RawClient, list[str]]:
-    """A fresh root server reconciles in the background at start (docs/runtime.md#reconciliation); returns it and its
+    """A fresh root server reconciles in the background at start (docs/runtime-guide.md#reconciliation); returns it and its
     `reconcile:` stderr lines once at least `expect_lines` appeared and the output stopped growing."""
     c = RawClient(ws, name="reconciler")
     deadline = time.monotonic() + timeout
@@ -113,7 +113,7 @@ def assert_no_half_done_rows(ws) -> None:
 
 
 def assert_outside_repaired(ws) -> None:
-    """After reconciliation nothing outside the database lacks its row (docs/runtime.md#reconciliation items 1–3)."""
+    """After reconciliation nothing outside the database lacks its row (docs/runtime-guide.md#reconciliation items 1–3)."""
     wt_root = str(ws.repo / ".codestrator" / "worktrees")
     with db(ws) as d:
         live_paths = {r[0] for r in d.execute("SELECT path FROM worktrees WHERE status <> 'removed'")}
@@ -432,7 +432,7 @@ def test_kill_in_release_lock_after_git_merge(ws):
 
 
 def test_cleanup_reports_repairs(ws):
-    """session.cleanup runs reconciliation for its session and lists the repairs (docs/runtime.md#reconciliation)."""
+    """session.cleanup runs reconciliation for its session and lists the repairs (docs/runtime-guide.md#reconciliation)."""
     env = wrapped_env(ws)
     c = RawClient(ws, env)
     plan = open_and_plan(c)

@@ -1,4 +1,4 @@
-"""Cross-process races on one database (docs/data-model.md#storage): eight server processes run a mix of path locks, the main
+"""Cross-process races on one database (docs/database.md#storage): eight server processes run a mix of path locks, the main
 merge lock, step updates, current_ref compare-and-set, spawns against capacity and session open/close at once.
 Afterwards: no overlapping active leases of different owners, never two merge-lock holders, capacity never exceeded,
 step order preserved, current_ref versions strictly increasing with no lost update."""

@@ -1,4 +1,4 @@
-"""The stdio transport without the SDK: framing, protocol errors, EOF (docs/protocol.md#stdio-transport, docs/protocol.md#json-rpc-messages)."""
+"""The stdio transport without the SDK: framing, protocol errors, EOF (docs/protocol-eras.md#stdio-transport, docs/protocol-eras.md#json-rpc-messages)."""
 
 from __future__ import annotations
 

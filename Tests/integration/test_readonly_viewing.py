@@ -29,7 +29,7 @@ async def test_a_writable_attach_cannot_type_into_a_child(ws):
             os.execvp("tmux", ["tmux", "-L", ws.tmux_socket, "attach-session", "-t", f"={session}"])
         try:
             time.sleep(1.0)
-            # Codestrator's own control-mode client (docs/runtime.md) is not a person's.
+            # Codestrator's own control-mode client (docs/runtime-guide.md) is not a person's.
             clients = [ro for ro, control in (line.split("\t") for line in tmux(
                 ws, "list-clients", "-F", "#{client_readonly}\t#{client_control_mode}").stdout.splitlines())
                 if control != "1"]

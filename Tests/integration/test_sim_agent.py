@@ -1,6 +1,6 @@
 """The sim agent (docs/sim-agent.md) in a real tmux pane on a private socket, and `codestrator hook sim` (§5.1a).
 
-Text reaches the pane the way Codestrator sends it (docs/runtime.md#directive-delivery): `load-buffer -` then a bracketed
+Text reaches the pane the way Codestrator sends it (docs/runtime-guide.md#directive-delivery): `load-buffer -` then a bracketed
 `paste-buffer -p -r`, then Enter. The screen is read with `capture-pane -p`, the exit status with
 `#{pane_dead_status}` (remain-on-exit on).
 """
@@ -76,7 +76,7 @@ class SimPane:
         )
 
     def paste(self, text: str) -> None:
-        """docs/runtime.md#directive-delivery: load-buffer from stdin, bracketed paste keeping line feeds, then Enter."""
+        """docs/runtime-guide.md#directive-delivery: load-buffer from stdin, bracketed paste keeping line feeds, then Enter."""
         buf = f"cs-test-{uuid.uuid4().hex[:8]}"
         self.tmux("load-buffer", "-b", buf, "-", input=text)
         self.tmux("paste-buffer", "-p", "-r", "-d", "-b", buf, "-t", self.pane)

@@ -1,4 +1,4 @@
-"""Worktree slugs and the all-or-nothing promise of session.open (docs/methods.md#orch_session--codestrator-sessions, docs/runtime.md#worktrees-and-slugs)."""
+"""Worktree slugs and the all-or-nothing promise of session.open (docs/methods.md#orch_session--codestrator-sessions, docs/runtime-guide.md#worktrees-and-slugs)."""
 
 from __future__ import annotations
 

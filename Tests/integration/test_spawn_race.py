@@ -46,7 +46,7 @@ def test_spawn_chooses_again_when_its_target_pane_closes(ws):
     wrapper.chmod(0o755)
     env = ws.server_env()
     env["PATH"] = f"{bindir}:{env['PATH']}"
-    # The wrapper stages the race on a tmux process: one per command (docs/runtime.md#tmux-control-mode).
+    # The wrapper stages the race on a tmux process: one per command (docs/runtime-guide.md#tmux-control-mode).
     env["CODESTRATOR_TMUX_ADAPTER"] = "oneshot"
 
     c = RawClient(ws, env=env)

@@ -1,5 +1,5 @@
 """Capacity: a session's max_concurrent_children is a hard ceiling on live children (docs/methods.md#threadchildspawn,
-docs/runtime.md#tmux-sessions-windows-and-panes, docs/runtime.md#capacity). Eight sim children fit in one tiled window; a ninth spawn is refused and leaves nothing."""
+docs/runtime-guide.md#tmux-sessions-windows-and-panes, docs/runtime-guide.md#capacity). Eight sim children fit in one tiled window; a ninth spawn is refused and leaves nothing."""
 
 from __future__ import annotations
 

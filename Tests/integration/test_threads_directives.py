@@ -1,5 +1,5 @@
 """Directives to live sim children: interrupt_patch, queue, restart, answer; questions and blocked reports
-(docs/methods.md#threadchilddirective, work.report; docs/runtime.md#directive-delivery, docs/runtime.md#status-detection, docs/sim-agent.md)."""
+(docs/methods.md#threadchilddirective, work.report; docs/runtime-guide.md#directive-delivery, docs/runtime-guide.md#status-detection, docs/sim-agent.md)."""
 
 from __future__ import annotations
 

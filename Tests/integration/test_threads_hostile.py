@@ -1,5 +1,5 @@
-"""Text sent to a child's pane arrives byte-exact and is never interpreted by a shell (docs/protocol.md#parameter-decoding rules 8 and
-11; docs/runtime.md#directive-delivery, docs/sim-agent.md "Input"). The sim agent records every submitted input in its inputs log."""
+"""Text sent to a child's pane arrives byte-exact and is never interpreted by a shell (docs/protocol-eras.md#parameter-decoding rules 8 and
+11; docs/runtime-guide.md#directive-delivery, docs/sim-agent.md "Input"). The sim agent records every submitted input in its inputs log."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Thread lifecycle: wait_status, stop, session.cleanup, and a tmux server that dies under live threads
-(docs/methods.md#threadchildwait_status, thread.child.stop, session.cleanup; docs/runtime.md#tmux-sessions-windows-and-panes, docs/runtime.md#status-detection step 1, §8)."""
+(docs/methods.md#threadchildwait_status, thread.child.stop, session.cleanup; docs/runtime-guide.md#tmux-sessions-windows-and-panes, docs/runtime-guide.md#status-detection step 1, §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Users watch children through a read-only tmux client; its keystrokes never reach a child (docs/runtime.md#read-only-viewing,
+"""Users watch children through a read-only tmux client; its keystrokes never reach a child (docs/runtime-guide.md#read-only-viewing,
 docs/methods.md#threadchildspawn `interaction_mode: view_only`)."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class PtyClient:
 
 
 def _clients(ws) -> list[dict[str, str]]:
-    """The people's clients: Codestrator's own control-mode client (docs/runtime.md) is left out."""
+    """The people's clients: Codestrator's own control-mode client (docs/runtime-guide.md) is left out."""
     r = tmux(ws, "list-clients", "-F", "#{client_tty}\t#{client_readonly}\t#{session_name}\t#{client_control_mode}")
     out = []
     for line in r.stdout.splitlines():

@@ -1,4 +1,4 @@
-"""tmux control mode (docs/runtime.md#tmux-control-mode): a serving root talks to tmux over one control-mode client
+"""tmux control mode (docs/runtime-guide.md#tmux-control-mode): a serving root talks to tmux over one control-mode client
 attached to its viewer session (none with CODESTRATOR_TMUX_ADAPTER=oneshot), adds no session of its own, and a
 control client killed from outside is replaced without a wrong status or a lost directive."""
 

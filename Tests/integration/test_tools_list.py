@@ -1,4 +1,4 @@
-"""tools/list: the ten tools, their schemas, hints and generated descriptions (docs/protocol.md#tools)."""
+"""tools/list: the ten tools, their schemas, hints and generated descriptions (docs/protocol-eras.md#tools)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def all_panes(ws: Workspace) -> list[dict[str, str]]:
 
 
 def window_panes(ws: Workspace, session: str, window: str = "children") -> list[str]:
-    """Pane ids of `=<session>:=<window>` (exact targets, docs/runtime.md#tmux-sessions-windows-and-panes)."""
+    """Pane ids of `=<session>:=<window>` (exact targets, docs/runtime-guide.md#tmux-sessions-windows-and-panes)."""
     r = tmux(ws, "list-panes", "-t", f"={session}:={window}", "-F", "#{pane_id}")
     assert r.returncode == 0, f"tmux list-panes -t ={session}:={window} failed: {r.stderr.strip()}"
     return [p for p in r.stdout.splitlines() if p]

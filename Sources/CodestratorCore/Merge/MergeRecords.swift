@@ -1,4 +1,4 @@
-/// JSON shapes of the merge area (docs/data-model.md#object-shapes), read from rows.
+/// JSON shapes of the merge area (docs/database.md#object-shapes), read from rows.
 enum MergeShapes {
     static func mergeRequest(_ r: SQLRow) -> JSON {
         .obj([

@@ -1,7 +1,7 @@
 import Foundation
 
 /// orch_merge: merge requests, the review agent, the main merge queue and its lock (docs/methods.md#orch_merge--codestrator-merge-queue-and-review,
-/// docs/runtime.md#merge-queue-and-main-merge-lock).
+/// docs/runtime-guide.md#merge-queue-and-main-merge-lock).
 public struct MergeService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }

@@ -1,4 +1,4 @@
-/// graph_nodes.status (docs/data-model.md#status-transitions): free among the five creation statuses at creation; after
+/// graph_nodes.status (docs/database.md#status-transitions): free among the five creation statuses at creation; after
 /// that only the roll-up and replan triggers move it.
 public enum GraphNodeStatus: String, StatusMachine {
     case todo, inProgress = "in_progress", inReview = "in_review", blocked, done, cancelled
@@ -16,7 +16,7 @@ public enum GraphNodeStatus: String, StatusMachine {
     ]
 }
 
-/// graph_nodes.approval_state (docs/data-model.md#status-transitions).
+/// graph_nodes.approval_state (docs/database.md#status-transitions).
 public enum ApprovalState: String, StatusMachine {
     case none, pending, approved, rejected
     public static let transitions: [Self: Set<Self>] = [
@@ -85,7 +85,7 @@ public struct GraphNodeRecord: Sendable {
             .map(GraphNodeRecord.init)
     }
 
-    /// The GraphNode shape (docs/data-model.md#object-shapes).
+    /// The GraphNode shape (docs/database.md#object-shapes).
     public var json: JSON {
         .obj([
             "id": id, "node_type": nodeType, "facet": facet, "title": title, "status": status.rawValue,
@@ -237,7 +237,7 @@ public struct InboxMessageRecord: Sendable {
         try tx.row("SELECT * FROM inbox_messages WHERE id = ?", [id]).map(InboxMessageRecord.init)
     }
 
-    /// The InboxMessage shape (docs/data-model.md#object-shapes).
+    /// The InboxMessage shape (docs/database.md#object-shapes).
     public var json: JSON {
         .obj([
             "id": id, "session_id": sessionId, "sender_thread_id": senderThreadId,
@@ -247,7 +247,7 @@ public struct InboxMessageRecord: Sendable {
     }
 }
 
-/// inbox_messages.status (docs/data-model.md#status-transitions).
+/// inbox_messages.status (docs/database.md#status-transitions).
 public enum InboxStatus: String, StatusMachine {
     case pending, delivered
     public static let transitions: [Self: Set<Self>] = [.pending: [.delivered], .delivered: []]

@@ -69,7 +69,7 @@ public struct SessionRecord: Sendable {
     }
 
     /// Stale: no heartbeat for the timeout, or the recorded server process is gone from this host
-    /// (docs/data-model.md#tables; "process gone" is never judged for another host).
+    /// (docs/database.md#tables; "process gone" is never judged for another host).
     public func isStale(now: String, timeoutOverride: Int? = nil) -> Bool {
         if idleSeconds(now: now) > (timeoutOverride ?? heartbeatTimeoutSeconds) { return true }
         if let pid = serverPid, let host = serverHost, host == ProcessIdentity.hostName {

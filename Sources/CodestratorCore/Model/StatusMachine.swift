@@ -21,7 +21,7 @@ extension StatusMachine {
     public static var allNames: String { allCases.map(\.rawValue).joined(separator: "|") }
 }
 
-/// sessions.status (docs/data-model.md#status-transitions).
+/// sessions.status (docs/database.md#status-transitions).
 public enum SessionStatus: String, StatusMachine {
     case active, awaitingResume = "awaiting_resume", closed, superseded
     public static let transitions: [Self: Set<Self>] = [
@@ -121,7 +121,7 @@ public enum RefNodeType: String, Sendable, CaseIterable {
     case graphNode = "graph_node"
 }
 
-/// threads.status (docs/data-model.md#status-transitions, the thread table).
+/// threads.status (docs/database.md#status-transitions, the thread table).
 public enum ThreadStatus: String, StatusMachine {
     case planned, initializing, running, idle
     case waitingUserAnswer = "waiting_user_answer"

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Repository-relative paths (docs/protocol.md#parameter-decoding rule 9).
+/// Repository-relative paths (docs/protocol-eras.md#parameter-decoding rule 9).
 public enum RepoPath {
     /// Normalises `path` against `root`: `.` segments and repeated `/` dropped, a trailing `/`
     /// dropped, an absolute path inside the repository made relative; anything that resolves outside

@@ -1,4 +1,4 @@
-/// The slug policy of docs/runtime.md#worktrees-and-slugs: 1–2 lower-case words naming a worktree.
+/// The slug policy of docs/runtime-guide.md#worktrees-and-slugs: 1–2 lower-case words naming a worktree.
 public enum Slug {
     static let stopWords: Set<String> = [
         "a", "an", "the", "to", "for", "of", "and", "or", "in", "on", "with", "by", "from", "at", "is", "are",
@@ -128,7 +128,7 @@ public enum Slug {
         return parts.isEmpty ? empty : parts.joined(separator: "-")
     }
 
-    /// The viewer session name `{repository}-{worktree}` (docs/runtime.md#tmux-sessions-windows-and-panes), ≤ 80 characters.
+    /// The viewer session name `{repository}-{worktree}` (docs/runtime-guide.md#tmux-sessions-windows-and-panes), ≤ 80 characters.
     public static func viewerSessionName(repository: String, worktree: String) -> String {
         var name = tmuxPart(repository, empty: "repo") + "-" + tmuxPart(worktree, empty: "worktree")
         if name.count > 80 { name = String(name.prefix(80)) }
@@ -137,7 +137,7 @@ public enum Slug {
     }
 }
 
-/// The read-only attach command of a viewer session (docs/data-model.md#object-shapes AttachInfo).
+/// The read-only attach command of a viewer session (docs/database.md#object-shapes AttachInfo).
 public enum AttachCommand {
     public static func socketArgs(_ socket: String?) -> [String] {
         guard let socket, !socket.isEmpty else { return [] }

@@ -1,4 +1,4 @@
-/// What kind of value a parameter takes (docs/protocol.md#parameter-decoding).
+/// What kind of value a parameter takes (docs/protocol-eras.md#parameter-decoding).
 public indirect enum ParamKind: Sendable {
     /// A row id: an integer from 1 to 2^53−1.
     case id
@@ -14,7 +14,7 @@ public indirect enum ParamKind: Sendable {
     case paneText(maxBytes: Int)
     /// A repository path, trimmed; normalised by the method (≤ 1,024 bytes, no control characters).
     case path
-    /// A git branch name (docs/protocol.md#parameter-decoding rule 10; `git check-ref-format` runs in the method).
+    /// A git branch name (docs/protocol-eras.md#parameter-decoding rule 10; `git check-ref-format` runs in the method).
     case branch
     /// An exact lower-case enum value, with aliases normalised on input.
     case enumeration([String], aliases: [String: String] = [:], upperCase: Bool = false)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Checks a call's `params` object against its declared specs (docs/protocol.md#parameter-decoding), stopping at the
+/// Checks a call's `params` object against its declared specs (docs/protocol-eras.md#parameter-decoding), stopping at the
 /// first wrong field with a precise `invalid_params` error, and collects warnings for unknown keys.
 public enum ParamValidator {
     public static let maxJSONBytes = 65_536
@@ -253,7 +253,7 @@ public enum ParamValidator {
     }
 }
 
-/// Branch-name rules that need no git (docs/protocol.md#parameter-decoding rule 10); `git check-ref-format` adds the rest.
+/// Branch-name rules that need no git (docs/protocol-eras.md#parameter-decoding rule 10); `git check-ref-format` adds the rest.
 public enum BranchName {
     /// Why `name` is not acceptable, or nil.
     public static func problem(_ name: String) -> String? {

@@ -41,7 +41,7 @@ public enum GitMergeOutcome: Sendable, Equatable {
     case failed(String)
 }
 
-/// Worktree and merge operations (docs/runtime.md#worktrees-and-slugs, docs/runtime.md#merge-queue-and-main-merge-lock).
+/// Worktree and merge operations (docs/runtime-guide.md#worktrees-and-slugs, docs/runtime-guide.md#merge-queue-and-main-merge-lock).
 public protocol GitWorktreeOps: Sendable {
     /// Files with changes: tracked and untracked (`untracked: true`), or tracked only.
     func dirtyFiles(worktree: String, untracked: Bool) async throws -> [String]
@@ -63,7 +63,7 @@ public protocol GitWorktreeOps: Sendable {
     func prune(repo: String) async throws
 }
 
-/// Read-only git for review contexts and the main merge (docs/runtime.md#merge-queue-and-main-merge-lock).
+/// Read-only git for review contexts and the main merge (docs/runtime-guide.md#merge-queue-and-main-merge-lock).
 public protocol GitReviewOps: Sendable {
     func mergeBase(repo: String, _ a: String, _ b: String) async throws -> String?
     /// Commits of `range` newest first: (sha, subject, author, ISO date), at most `max`.

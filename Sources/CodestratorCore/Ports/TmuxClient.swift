@@ -29,7 +29,7 @@ public struct PaneInfo: Sendable, Equatable {
     }
 }
 
-/// Everything Codestrator asks of tmux (docs/runtime.md#tmux-sessions-windows-and-panes). Every call names its socket (`nil`: the
+/// Everything Codestrator asks of tmux (docs/runtime-guide.md#tmux-sessions-windows-and-panes). Every call names its socket (`nil`: the
 /// user's default server); targets are exact (`=session`, `=session:=window`, `%pane`). Arguments
 /// reach tmux as argv, text only through buffers.
 public protocol TmuxClient: TmuxProbe {
@@ -74,7 +74,7 @@ public protocol TmuxClient: TmuxProbe {
     func runCommand(_ argv: [String], timeout: Double) async throws -> (Int, String)
     /// An opaque mark of the output tmux has reported for `pane` (of the session whose id is `sessionId`) so far;
     /// nil when this adapter cannot tell. Two equal marks: the pane wrote nothing and no layout changed in
-    /// between, so its screen is the same (docs/runtime.md#tmux-control-mode).
+    /// between, so its screen is the same (docs/runtime-guide.md#tmux-control-mode).
     func outputMark(socket: String?, sessionId: String, pane: String) async -> String?
     /// Waits up to `timeout` seconds for output from the watched panes of `socket` and returns the panes that
     /// wrote (empty after the timeout); nil when this adapter watches no output (the caller sleeps instead).

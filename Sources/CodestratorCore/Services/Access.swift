@@ -1,5 +1,5 @@
 /// Loading rows for a caller: a missing row, or a row of another session seen by a child role, is
-/// `not_found` (docs/protocol.md#errors, docs/protocol.md#roles: nothing about other sessions leaks).
+/// `not_found` (docs/protocol-eras.md#errors, docs/protocol-eras.md#roles: nothing about other sessions leaks).
 struct Access {
     let tx: Tx
     let caller: Caller

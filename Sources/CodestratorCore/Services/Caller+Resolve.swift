@@ -2,7 +2,7 @@ import Foundation
 
 extension Caller {
     /// Who a process started as `role` (acting as thread `threadId`) is: the root as given; a child role must
-    /// name an existing thread of that role, whose session becomes the caller's (docs/protocol.md#roles).
+    /// name an existing thread of that role, whose session becomes the caller's (docs/protocol-eras.md#roles).
     public static func resolve(role: ProcessRole, threadId: Int?, in store: Store) async throws -> Caller {
         var caller = Caller(role: role, threadId: threadId)
         guard role != .root else { return caller }

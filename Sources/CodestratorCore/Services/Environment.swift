@@ -1,6 +1,6 @@
 import Foundation
 
-/// The role a server process plays (docs/protocol.md#roles).
+/// The role a server process plays (docs/protocol-eras.md#roles).
 public enum ProcessRole: String, Sendable, CaseIterable {
     case root, worker
     case mergeReviewer = "merge-reviewer"

@@ -102,7 +102,7 @@ public struct InboxService: Sendable {
     }
 
     /// A child's own thread; an identity parameter naming another thread of its session is
-    /// `forbidden`, one of another session `not_found` (docs/protocol.md#roles).
+    /// `forbidden`, one of another session `not_found` (docs/protocol-eras.md#roles).
     static func ownThread(_ access: Access, _ p: Params, field: String) throws -> ThreadRecord {
         let own = access.caller.threadId ?? 0
         if let given = p.int(field), given != own {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// orch_system mirror: `.codestrator/mirror/STATE.md`, a deterministic Markdown rendering of the
-/// state (docs/runtime.md#the-markdown-mirror), and its status (docs/methods.md#orch_system--codestrator-runtime-mirror-and-planning).
+/// state (docs/runtime-guide.md#the-markdown-mirror), and its status (docs/methods.md#orch_system--codestrator-runtime-mirror-and-planning).
 public struct MirrorService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }
@@ -15,7 +15,7 @@ public struct MirrorService: Sendable {
         return try await env.store.read { tx in try Self.status(tx, root: root) }
     }
 
-    /// The MirrorStatus shape (docs/data-model.md#object-shapes).
+    /// The MirrorStatus shape (docs/database.md#object-shapes).
     static func status(_ tx: Tx, root: String) throws -> JSON {
         let m = try tx.row("SELECT * FROM meta WHERE id = 1")
         let db = m?.int("db_version") ?? 0
@@ -149,7 +149,7 @@ enum AtomicFile {
     }
 }
 
-/// The mirror text (docs/runtime.md#the-markdown-mirror). Deterministic: it contains no wall-clock time, and every list
+/// The mirror text (docs/runtime-guide.md#the-markdown-mirror). Deterministic: it contains no wall-clock time, and every list
 /// has a fixed order, so the same state always gives the same bytes.
 enum MirrorRenderer {
     static func render(_ tx: Tx, repositoryName: String, dbVersion: Int) throws -> String {

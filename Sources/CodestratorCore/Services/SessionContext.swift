@@ -1,4 +1,4 @@
-/// The SessionContext shape (docs/data-model.md#object-shapes), read in one transaction.
+/// The SessionContext shape (docs/database.md#object-shapes), read in one transaction.
 enum SessionContextBuilder {
     static func build(_ tx: Tx, session s: SessionRecord, tmuxSocket: String?) throws -> JSON {
         let mainWT = try WorktreeRecord.load(tx, s.mainWorktreeId)

@@ -5,7 +5,7 @@ extension SessionService {
     public func cleanup(_ p: Params) async throws -> JSON {
         let caller = env.caller
         let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
-        // Step 1: reconcile the session (docs/runtime.md#reconciliation).
+        // Step 1: reconcile the session (docs/runtime-guide.md#reconciliation).
         let repairs = (try? await Reconciler(env: env).run(sessionId: session.id)) ?? []
         // Steps 2–3: stop children with panes (in parallel), then kill the marked viewer session.
         let (stopped, stopErrors) = try await stopChildPanes(session)

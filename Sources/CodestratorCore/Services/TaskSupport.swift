@@ -1,4 +1,4 @@
-/// Roll-up of container statuses (docs/data-model.md#status-transitions): recomputed for every ancestor in the
+/// Roll-up of container statuses (docs/database.md#status-transitions): recomputed for every ancestor in the
 /// transaction that changes a child.
 enum Rollup {
     static func recomputeAncestors(_ tx: Tx, from taskId: Int?) throws {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// orch_workspace, worktrees: create, list, spawn, merge to parent, remove (docs/methods.md#orch_workspace--codestrator-worktrees-and-locks,
-/// docs/runtime.md#worktrees-and-slugs). Every check runs before the first git write; git work is undone if the row that
+/// docs/runtime-guide.md#worktrees-and-slugs). Every check runs before the first git write; git work is undone if the row that
 /// records it cannot be written.
 public struct WorkspaceService: Sendable {
     let env: ServiceEnvironment

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Named, ordered migrations (docs/data-model.md#storage). Released migrations are never edited.
+/// Named, ordered migrations (docs/database.md#storage). Released migrations are never edited.
 enum Migrations {
     static let names = ["v1_initial", "v2_partial_task_indexes", "v3_root_bindings"]
 

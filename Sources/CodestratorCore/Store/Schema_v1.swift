@@ -1,4 +1,4 @@
-/// The whole v1 schema (docs/data-model.md#tables). A released migration is never edited: changes are new
+/// The whole v1 schema (docs/database.md#tables). A released migration is never edited: changes are new
 /// migrations registered after this one in `Migrations.swift`.
 enum SchemaV1 {
     static let statements: [String] = [

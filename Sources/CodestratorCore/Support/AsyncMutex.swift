@@ -1,5 +1,5 @@
 /// A FIFO async mutex: git commands that change refs, worktrees or an index run one at a time per
-/// repository within a process (docs/runtime.md#running-outside-programs); other calls keep running meanwhile.
+/// repository within a process (docs/runtime-guide.md#running-outside-programs); other calls keep running meanwhile.
 public actor AsyncMutex {
     var locked = false
     var waiters: [CheckedContinuation<Void, Never>] = []

@@ -5,7 +5,7 @@ public final class ProgressSink: Sendable {
 }
 
 /// Progress of a long call, reported to the client when the request asked for it
-/// (`_meta.progressToken`, docs/protocol.md#progress-and-cancellation). The transport binds the sink for the call's task.
+/// (`_meta.progressToken`, docs/protocol-eras.md#progress-and-cancellation). The transport binds the sink for the call's task.
 public enum CallProgress {
     @TaskLocal public static var sink: ProgressSink?
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The server's logger: one stderr line per event — time, level, message (docs/protocol.md#stdio-transport:
+/// The server's logger: one stderr line per event — time, level, message (docs/protocol-eras.md#stdio-transport:
 /// stdout is protocol only). Its level is set once at start from `--log-level` / `CODESTRATOR_LOG_LEVEL`.
 public let logger = Logger(label: "codestrator") { _ in StderrLogHandler() }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where Codestrator keeps its files inside a repository (docs/protocol.md#repository-and-database).
+/// Where Codestrator keeps its files inside a repository (docs/protocol-eras.md#repository-and-database).
 public struct RepositoryLayout: Sendable {
     public let root: String
     public init(root: String) { self.root = root }

@@ -1,11 +1,11 @@
 import Foundation
 
-/// The outside programs Codestrator runs, their minimum versions (docs/runtime.md#running-outside-programs) and the agent CLIs of
-/// the providers (docs/runtime.md#providers-and-launch-flags): one set of probes for `runtime.bundle.info` and `codestrator doctor`.
+/// The outside programs Codestrator runs, their minimum versions (docs/runtime-guide.md#running-outside-programs) and the agent CLIs of
+/// the providers (docs/runtime-guide.md#providers-and-launch-flags): one set of probes for `runtime.bundle.info` and `codestrator doctor`.
 public enum Toolchain {
     public static let minimumGit = [2, 36]
     public static let minimumTmux = [3, 0]
-    /// From this tmux on, viewers attach with `-f ignore-size` (docs/runtime.md#read-only-viewing).
+    /// From this tmux on, viewers attach with `-f ignore-size` (docs/runtime-guide.md#read-only-viewing).
     public static let viewerTmux = [3, 2]
     /// The limit of one version probe. The probes of a bundle info run concurrently, so the call never
     /// waits much longer than this even when an agent CLI hangs.
@@ -32,7 +32,7 @@ public enum Toolchain {
         }
     }
 
-    /// One provider of docs/runtime.md#providers-and-launch-flags and the program it launches.
+    /// One provider of docs/runtime-guide.md#providers-and-launch-flags and the program it launches.
     public struct Provider: Sendable, Equatable {
         public var provider: String
         /// The program's path when found, else its name; nil for `generic`, which runs each spawn's own

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The one source of time (docs/data-model.md#storage: times come from one injectable clock).
+/// The one source of time (docs/database.md#storage: times come from one injectable clock).
 public protocol WallClock: Sendable {
     func now() -> Date
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Pasting text into a child's pane and verifying that it was taken (docs/runtime.md#directive-delivery).
+/// Pasting text into a child's pane and verifying that it was taken (docs/runtime-guide.md#directive-delivery).
 public struct DirectiveDelivery: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }
@@ -155,7 +155,7 @@ public struct DirectiveDelivery: Sendable {
         }
     }
 
-    /// A paste lifts any status to `running` (docs/data-model.md#status-transitions).
+    /// A paste lifts any status to `running` (docs/database.md#status-transitions).
     static func markRunning(_ tx: Tx, threadId: Int) throws {
         guard let t = try ThreadRecord.load(tx, threadId) else { return }
         // A status set after the paste (a report made while delivery was being verified) stands.

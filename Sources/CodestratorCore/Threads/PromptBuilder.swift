@@ -1,6 +1,6 @@
 import Foundation
 
-/// The assignment pasted into a child once it is ready (docs/runtime.md#the-prompt).
+/// The assignment pasted into a child once it is ready (docs/runtime-guide.md#the-prompt).
 public enum PromptBuilder {
     public static let maxBytes = 65_536
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How one child is launched and driven: the provider table of docs/runtime.md#providers-and-launch-flags, as data.
+/// How one child is launched and driven: the provider table of docs/runtime-guide.md#providers-and-launch-flags, as data.
 public struct LaunchPlan: Sendable {
     public var argv: [String]
     public var env: [(String, String)]

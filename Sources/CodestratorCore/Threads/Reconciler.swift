@@ -1,6 +1,6 @@
 import Foundation
 
-/// Crash recovery (docs/runtime.md#reconciliation): repairs what an interrupted operation may leave behind. Only items
+/// Crash recovery (docs/runtime-guide.md#reconciliation): repairs what an interrupted operation may leave behind. Only items
 /// older than the grace period are touched, so another process's in-flight work is never taken for
 /// debris. Each repair is returned as one line.
 public struct Reconciler: Sendable {

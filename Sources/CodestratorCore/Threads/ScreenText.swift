@@ -1,12 +1,12 @@
 import Foundation
 
-/// What a screen says about its program (docs/runtime.md#status-detection).
+/// What a screen says about its program (docs/runtime-guide.md#status-detection).
 public enum ProviderStatus: String, Sendable {
     case idle, processing, completed, error, unknown
     case waitingUserAnswer = "waiting_user_answer"
 }
 
-/// Screen text preparation (docs/runtime.md#status-detection): escape sequences and controls removed, each line
+/// Screen text preparation (docs/runtime-guide.md#status-detection): escape sequences and controls removed, each line
 /// reduced to what follows its last `\r`, trailing spaces and empty lines dropped.
 public enum ScreenText {
     public static func prepare(_ raw: String) -> [String] {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a serving process does in the background for the sessions it keeps alive (HeartbeatRegistry): a poll
-/// of their children every 2 s and a heartbeat every 20 s (docs/runtime.md#status-detection). The transport
+/// of their children every 2 s and a heartbeat every 20 s (docs/runtime-guide.md#status-detection). The transport
 /// layer only keeps the clock.
 public struct ServerRounds: Sendable {
     let env: ServiceEnvironment

@@ -1,4 +1,4 @@
-/// thread.child.spawn as a saga (docs/runtime.md#spawn): plan → reserve → launch → ready → deliver.
+/// thread.child.spawn as a saga (docs/runtime-guide.md#spawn): plan → reserve → launch → ready → deliver.
 /// Every step that leaves something behind pushes its undo; a failure runs the undos, newest first. A
 /// program that started and then exited while getting ready is not undone: its thread and worktree stay,
 /// to be read (`completed` or `failed`).

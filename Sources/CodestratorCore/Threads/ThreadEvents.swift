@@ -1,6 +1,6 @@
 import Foundation
 
-/// The `thread_events` journal (docs/runtime.md#status-detection): what a child's hooks, its own MCP calls,
+/// The `thread_events` journal (docs/runtime-guide.md#status-detection): what a child's hooks, its own MCP calls,
 /// its reports and the sim agent say about its turns. Every writer goes through `record`, so the rows look
 /// the same and one prune rule bounds the table.
 public enum ThreadEvents {
@@ -8,7 +8,7 @@ public enum ThreadEvents {
     /// grow the database without bound.
     public static let keptPerThread = 200
 
-    /// Messages are cut to 4 KiB on a character boundary (docs/data-model.md, thread_events.message).
+    /// Messages are cut to 4 KiB on a character boundary (docs/database.md, thread_events.message).
     public static let messageLimit = 4096
 
     /// Inserts one event for `threadId` and prunes the thread's rows beyond the newest `keptPerThread`, in
@@ -43,7 +43,7 @@ public enum ThreadEvents {
         }
     }
 
-    /// A child's own MCP call counts as activity (docs/runtime.md#status-detection); best effort, the call
+    /// A child's own MCP call counts as activity (docs/runtime-guide.md#status-detection); best effort, the call
     /// goes on whatever happens here.
     public static func recordActivity(of threadId: Int, in store: Store) async {
         try? await store.write { tx in

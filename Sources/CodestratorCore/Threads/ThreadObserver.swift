@@ -1,6 +1,6 @@
 import Foundation
 
-/// One observation of child threads (docs/runtime.md#status-detection): pane state, then the agent's own hook events,
+/// One observation of child threads (docs/runtime-guide.md#status-detection): pane state, then the agent's own hook events,
 /// then the log tail (fast tier), then a pane capture (full tier); the mapped status is persisted,
 /// and a queued directive is delivered when the child is idle.
 public struct ThreadObserver: Sendable {
@@ -401,7 +401,7 @@ public struct ThreadObserver: Sendable {
         return PersistPlan(cur: cur, next: next, writes: !(unchanged && !statusChanges))
     }
 
-    /// Maps the provider status onto the thread status, respecting sticky statuses (docs/data-model.md#status-transitions).
+    /// Maps the provider status onto the thread status, respecting sticky statuses (docs/database.md#status-transitions).
     func persist(
         _ t: ThreadRecord, providerStatus p: ProviderStatus, response: String?, logOffset: Int, screenHash: String?,
         screenChangedAt: String?, now: String, lastPaste: String?

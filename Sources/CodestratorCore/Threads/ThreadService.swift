@@ -1,6 +1,6 @@
 import Foundation
 
-/// orch_thread: child agents in tmux panes (docs/methods.md#orch_thread--codestrator-child-agents, docs/runtime.md#tmux-sessions-windows-and-panes, docs/runtime.md#providers-and-launch-flags, docs/runtime.md#status-detection, docs/runtime.md#capacity).
+/// orch_thread: child agents in tmux panes (docs/methods.md#orch_thread--codestrator-child-agents, docs/runtime-guide.md#tmux-sessions-windows-and-panes, docs/runtime-guide.md#providers-and-launch-flags, docs/runtime-guide.md#status-detection, docs/runtime-guide.md#capacity).
 public struct ThreadService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }

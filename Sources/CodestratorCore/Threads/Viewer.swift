@@ -1,6 +1,6 @@
 import Foundation
 
-/// The viewer tmux session `{repository}-{worktree}` of a Codestrator session (docs/runtime.md#tmux-sessions-windows-and-panes).
+/// The viewer tmux session `{repository}-{worktree}` of a Codestrator session (docs/runtime-guide.md#tmux-sessions-windows-and-panes).
 public struct Viewer: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }
@@ -110,7 +110,7 @@ public struct Viewer: Sendable {
         return (name, created)
     }
 
-    /// AttachInfo (docs/data-model.md#object-shapes).
+    /// AttachInfo (docs/database.md#object-shapes).
     public static func attachInfo(
         session name: String?, socket: String?, available: Bool, window: String?, pane: String?, tmuxVersion: String?
     ) -> JSON {

@@ -48,7 +48,7 @@ extension CLIGitClient {
         return n
     }
 
-    /// `-c user.name=… -c user.email=…` when the worktree has no identity configured (docs/runtime.md#running-outside-programs).
+    /// `-c user.name=… -c user.email=…` when the worktree has no identity configured (docs/runtime-guide.md#running-outside-programs).
     func identityArgs(_ worktree: String) async throws -> [String] {
         let r = try await run(["-C", worktree, "config", "user.email"])
         if r.ok && !r.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [] }

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// `GitClient` over the git CLI (docs/runtime.md#running-outside-programs, docs/runtime.md#worktrees-and-slugs): argv only, `LC_ALL=C`, no prompts, time limits,
+/// `GitClient` over the git CLI (docs/runtime-guide.md#running-outside-programs, docs/runtime-guide.md#worktrees-and-slugs): argv only, `LC_ALL=C`, no prompts, time limits,
 /// and git lock-file contention retried 3 times (100, 200, 400 ms) before `busy`.
 public struct CLIGitClient: GitClient {
     public let executable: String

@@ -22,7 +22,7 @@ public struct ProcessResult: Sendable {
 
 /// Runs programs as argv arrays — never through a shell — each in its own process group, with a
 /// time limit after which the whole group is killed, and with captured output bounded in size
-/// (docs/runtime.md#running-outside-programs). The spawn happens on the caller's thread; feeding
+/// (docs/runtime-guide.md#running-outside-programs). The spawn happens on the caller's thread; feeding
 /// stdin, draining stdout and stderr and reaping all happen on one shared thread (`ChildWatcher`),
 /// whatever the number of programs running.
 public enum ProcessRunner {

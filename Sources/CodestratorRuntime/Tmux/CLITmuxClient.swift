@@ -8,7 +8,7 @@ import Foundation
 /// - Every argument tmux format-expands (`-c`, `-n`, `-s`, `-T`) goes through `escapeFormat`, so a path
 ///   or name holding `#(...)`, `#{...}` or `#S` reaches tmux verbatim.
 ///
-/// With a `control` client (docs/runtime.md#tmux-control-mode) the same commands go as command lines over one
+/// With a `control` client (docs/runtime-guide.md#tmux-control-mode) the same commands go as command lines over one
 /// persistent `tmux -C` connection per socket instead of one process each; without one, or when the connection
 /// cannot take a command, they run as processes as before.
 public struct CLITmuxClient: TmuxClient {
@@ -292,7 +292,7 @@ public struct CLITmuxClient: TmuxClient {
             return
         }
         // tmux runs this one string with /bin/sh and expands `#`: the path is single-quoted for sh
-        // and each `#` doubled (docs/runtime.md#tmux-sessions-windows-and-panes). The path is built by Codestrator, never by a caller.
+        // and each `#` doubled (docs/runtime-guide.md#tmux-sessions-windows-and-panes). The path is built by Codestrator, never by a caller.
         let quoted = "'" + logPath.replacingOccurrences(of: "'", with: "'\\''") + "'"
         let command = "cat >> " + quoted.replacingOccurrences(of: "#", with: "##")
         try await run(socket, ["pipe-pane", "-o", "-t", pane, command])

@@ -5,7 +5,7 @@ import Foundation
     import Glibc
 #endif
 
-/// One `tmux -C attach-session` client (docs/runtime.md#tmux-control-mode): commands written to its stdin as
+/// One `tmux -C attach-session` client (docs/runtime-guide.md#tmux-control-mode): commands written to its stdin as
 /// command lines, replies read back in order, and `%output` notifications counted per pane. A reader thread
 /// owns stdout; everything else is guarded by `lock`. Once tmux closes the pipe the connection is dead for good
 /// and the pool starts another one on the next call.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The text side of tmux control mode (`tmux -C`, docs/runtime.md#tmux-control-mode): argv turned into one
+/// The text side of tmux control mode (`tmux -C`, docs/runtime-guide.md#tmux-control-mode): argv turned into one
 /// command line, and the lines tmux writes back split into command replies and notifications. Pure, so the
 /// framing and quoting are unit-tested apart from any tmux.
 public enum ControlModeProtocol {

@@ -1,7 +1,7 @@
 import CodestratorCore
 import Foundation
 
-/// The control-mode side of the tmux adapter (docs/runtime.md#tmux-control-mode): at most one `tmux -C` client
+/// The control-mode side of the tmux adapter (docs/runtime-guide.md#tmux-control-mode): at most one `tmux -C` client
 /// per socket for this process, started on first use, attached to a Codestrator viewer session (never to a
 /// session of the user's, and never one of its own: nothing new appears in `list-sessions`), and started again
 /// after it exits. `CLITmuxClient` sends its commands through it when it has one and falls back to one tmux

@@ -4,7 +4,7 @@ import Testing
 
 @testable import CodestratorCore
 
-/// The main merge queue and its lock (docs/runtime.md#merge-queue-and-main-merge-lock) with the fake git and
+/// The main merge queue and its lock (docs/runtime-guide.md#merge-queue-and-main-merge-lock) with the fake git and
 /// a fixed clock: queue order, re-entry, who may release, the merge at release, and a dead holder's lock
 /// handed on. No git runs.
 @Suite struct MainMergeLockTests {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import CodestratorCore
 
-/// max_concurrent_children (docs/runtime.md#capacity) with fakes: live children and panes count, a spawn
+/// max_concurrent_children (docs/runtime-guide.md#capacity) with fakes: live children and panes count, a spawn
 /// over the limit creates nothing, a finished child's pane is recycled when room is needed.
 @Suite struct CapacityTests {
     static func spawn(_ w: UnitWorld, _ sid: Int, _ title: String, _ extra: [String: JSON] = [:]) async throws -> JSON {

@@ -5,7 +5,7 @@ import Testing
 @testable import CodestratorCore
 
 /// thread.child.directive against a Codex child played by the fake tmux with recorded screens
-/// (docs/runtime.md#directive-delivery): pasted when idle, queued when busy or asking, Enter pressed once
+/// (docs/runtime-guide.md#directive-delivery): pasted when idle, queued when busy or asking, Enter pressed once
 /// more when the paste is not taken, and a failed paste kept queued.
 @Suite struct DirectiveDeliveryTests {
     static func directive(_ w: UnitWorld, _ thread: Int, _ text: String, mode: String = "queue") async throws -> JSON {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import CodestratorCore
 
-/// The observer's transitions (docs/runtime.md#status-detection, docs/data-model.md#status-transitions) on a
+/// The observer's transitions (docs/runtime-guide.md#status-detection, docs/database.md#status-transitions) on a
 /// Codex child played by the fake tmux: screens, exits, a vanished pane, the idle debounce on the fixed
 /// clock, and the trust dialog answered by itself.
 @Suite struct ObserverTests {

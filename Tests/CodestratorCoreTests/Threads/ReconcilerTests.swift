@@ -4,7 +4,7 @@ import Testing
 
 @testable import CodestratorCore
 
-/// Reconciliation's decisions (docs/runtime.md#reconciliation) with fakes and a fixed clock: debris older
+/// Reconciliation's decisions (docs/runtime-guide.md#reconciliation) with fakes and a fixed clock: debris older
 /// than the grace period is repaired, the same thing younger is another process's work in flight and is left.
 @Suite struct ReconcilerTests {
     /// A worker row of `session` as an interrupted launch leaves it: `launching_since` set, `planned`.

@@ -5,7 +5,7 @@ import Testing
 @testable import CodestratorCore
 
 /// thread.spawn with fakes at the ports: what a spawn leaves behind when it succeeds, and that a failure at
-/// any step undoes the steps before it (docs/runtime.md#tmux-sessions-windows-and-panes). No git or tmux runs.
+/// any step undoes the steps before it (docs/runtime-guide.md#tmux-sessions-windows-and-panes). No git or tmux runs.
 @Suite struct SpawnSagaTests {
     /// A spawn of a generic program that skips the ready check, in a new worktree.
     static func params(_ session: Int, _ extra: [String: JSON] = [:]) -> Params {
