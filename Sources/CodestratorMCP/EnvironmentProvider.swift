@@ -80,8 +80,12 @@ public actor EnvironmentProvider {
         guard let env = built, env.caller.role == .root else { return }
         let ids = await heartbeats.sessionIds
         guard !ids.isEmpty else { return }
-        await ServerRounds(env: env).poll(sessions: ids)
+        polls += 1
+        await ServerRounds(env: env).poll(sessions: ids, everyChild: polls % ServerRounds.fullRoundEvery == 1)
     }
+
+    /// Poll rounds made so far (every `ServerRounds.fullRoundEvery`-th observes every live child).
+    private var polls = 0
 
     /// Waits `seconds` between two polling rounds, and meanwhile observes the children whose panes wrote output,
     /// 40 ms after the output (a burst is read once) and at most every 100 ms (docs/runtime-guide.md#tmux-control-mode).

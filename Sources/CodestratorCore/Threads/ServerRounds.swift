@@ -10,9 +10,15 @@ public struct ServerRounds: Sendable {
     /// Most threads observed in one poll round, so a large session cannot stretch a round past its 2 s.
     static let pollLimit = 64
 
+    /// One round in this many observes every live child; the others leave out the children whose panes wrote
+    /// nothing since (ThreadObserver.Unchanged), which is what keeps a server with 32 idle children near zero CPU.
+    /// The full round is the safety net for anything a pane's output does not show (a hook whose own observation
+    /// did not finish, say): at most 20 s late.
+    public static let fullRoundEvery = 10
+
     /// One poll round (root servers only): live threads and threads with queued directives of `sessions`,
-    /// least recently observed first, then the housekeeping.
-    public func poll(sessions: [Int]) async {
+    /// least recently observed first, then the housekeeping. `everyChild: false` leaves out unchanged children.
+    public func poll(sessions: [Int], everyChild: Bool = true) async {
         guard env.caller.role == .root, !sessions.isEmpty else { return }
         let placeholders = sessions.map { _ in "?" }.joined(separator: ",")
         let threads: [Int] =
@@ -25,7 +31,9 @@ public struct ServerRounds: Sendable {
                     ORDER BY t.status_observed_at LIMIT \(Self.pollLimit)
                     """, sessions.map { $0 as any SQLArgument })
             }) ?? []
-        if !threads.isEmpty { _ = try? await ThreadObserver(env: env).observe(threads, capture: true) }
+        if !threads.isEmpty {
+            _ = try? await ThreadObserver(env: env).observe(threads, capture: true, skipUnchanged: !everyChild)
+        }
         await Housekeeping(env: env).run(sessions: sessions)
     }
 

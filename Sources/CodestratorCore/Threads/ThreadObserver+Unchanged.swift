@@ -10,8 +10,8 @@ extension ThreadObserver {
     ///   (`provider_status` processing), which only time resolves;
     /// - no directive waits for it (delivery happens during observation).
     /// Hook events do not need an observation here: the hook command observes its child itself (HookSettle), and
-    /// the root server's 2-s round observes every live child whatever its mark. Without control mode there are no
-    /// marks and nothing is left out.
+    /// every tenth 2-s round of the root server observes every live child whatever its mark
+    /// (`ServerRounds.fullRoundEvery`). Without control mode there are no marks and nothing is left out.
     struct Unchanged: Sendable {
         let env: ServiceEnvironment
 
