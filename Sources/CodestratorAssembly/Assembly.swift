@@ -36,8 +36,11 @@ public enum Assembly {
     /// The tmux adapter. A long-lived server (`serve`) keeps one tmux control-mode connection per socket
     /// (`CODESTRATOR_TMUX_ADAPTER=oneshot` turns it off); a one-shot process (`call`, `hook`, `status`) would
     /// pay for starting that connection and never use it again, so it runs one `tmux` command per call.
-    public static func makeTmuxClient(persistent: Bool = false) -> any TmuxClient {
-        persistent ? CodestratorRuntime.makeTmuxClient() : CLITmuxClient()
+    public static func makeTmuxClient(
+        persistent: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> any TmuxClient {
+        guard persistent, environment["CODESTRATOR_TMUX_ADAPTER"] != "oneshot" else { return CLITmuxClient() }
+        return CLITmuxClient(control: ControlModeTmuxClient())
     }
 
     /// Locating programs on PATH and asking their versions.

@@ -108,10 +108,3 @@ enum TmuxVersion {
         return ma > major || (ma == major && mi >= minor)
     }
 }
-
-/// Which adapter `makeTmuxClient` builds: `CODESTRATOR_TMUX_ADAPTER=oneshot` forces one tmux process per
-/// command; anything else (or unset) uses control mode where it works.
-public func makeTmuxClient(environment: [String: String] = ProcessInfo.processInfo.environment) -> any TmuxClient {
-    if environment["CODESTRATOR_TMUX_ADAPTER"] == "oneshot" { return CLITmuxClient() }
-    return CLITmuxClient(control: ControlModeTmuxClient())
-}
