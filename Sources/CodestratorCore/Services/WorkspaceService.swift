@@ -123,6 +123,19 @@ public struct WorkspaceService: Sendable {
         }
         do {
             return try await env.store.write { tx in
+                // Another process may still have a live row for this name: it removed its worktree and branch
+                // in git (so ours could be made) but has not marked its row removed yet. The name is taken until
+                // then; our git work is undone below and a spawn tries the next name.
+                if try tx.int(
+                    """
+                    SELECT 1 FROM worktrees WHERE status <> 'removed' AND kind <> 'main' AND (path = ? OR branch = ?)
+                    LIMIT 1
+                    """, [path, branch]) != nil
+                {
+                    throw CodestratorError(
+                        .conflict, "branch \(branch) or path \(path) is still recorded for another worktree",
+                        expected: "a branch and path not in use")
+                }
                 let id = try record(tx)
                 tx.bumpVersion()
                 return try WorktreeRecord.load(tx, id)!
