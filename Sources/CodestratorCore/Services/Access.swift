@@ -73,9 +73,14 @@ struct Access {
     /// The thread acting "as me": a child's own thread; for the root, `thread_id` when given (a
     /// thread of `session`), else the session's root thread.
     func actingThread(_ p: Params, session: SessionRecord, field: String = "thread_id") throws -> ThreadRecord {
+        try actingThread(id: p.int(field), session: session, field: field)
+    }
+
+    /// `actingThread` for a typed input: `given` is the caller's `thread_id`, if any.
+    func actingThread(id given: Int?, session: SessionRecord, field: String = "thread_id") throws -> ThreadRecord {
         if caller.isChild {
             let own = caller.threadId ?? 0
-            if let given = p.int(field), given != own {
+            if let given, given != own {
                 let other = try ThreadRecord.load(tx, given)
                 if let other, other.sessionId == caller.sessionId {
                     throw CodestratorError(
@@ -86,7 +91,7 @@ struct Access {
             }
             return try thread(own, field: field)
         }
-        if let given = p.int(field) {
+        if let given {
             let t = try thread(given, field: field)
             guard t.sessionId == session.id else {
                 throw CodestratorError(
