@@ -92,21 +92,51 @@ public struct ThreadRecord: Sendable {
         return try tx.row(selectSQL + " WHERE t.id = ?", [id]).map(ThreadRecord.init)
     }
 
+    /// Built field by field with concrete values, like `TaskRecord.json`: the generic `JSON.obj` boxed each of
+    /// the 37 values in an existential, on the path of every `thread.child.list`.
     public var json: JSON {
-        .obj([
-            "id": id, "session_id": sessionId, "parent_thread_id": parentThreadId, "role": role.rawValue,
-            "status": status.rawValue, "title": title, "objective": objective, "worktree_id": worktreeId,
-            "workdir": workdir, "provider_type": providerType, "runner_kind": runnerKind,
-            "interaction_mode": interactionMode, "agent_guide_path": agentGuidePath, "agent_override": agentOverride,
-            "task_spec": taskSpec, "scope_task_ids": scopeTaskIds, "scope_case_ids": scopeCaseIds,
-            "scope_node_ids": scopeNodeIds, "tmux_socket": tmuxSocket, "tmux_session_name": tmuxSessionName,
-            "tmux_window_name": tmuxWindowName, "tmux_pane_id": tmuxPaneId,
-            "launch_command": launchArgv.map { ShellQuote.join($0) }, "log_file_path": logFilePath,
-            "restart_count": restartCount, "exit_status": exitStatus, "failure_reason": failureReason,
-            "provider_status": providerStatus, "status_observed_at": statusObservedAt,
-            "status_changed_at": statusChangedAt, "status_source": statusSource,
-            "queued_directives": queuedDirectives, "pane_alive": paneAlive, "created_at": createdAt,
-            "started_at": startedAt, "completed_at": completedAt, "updated_at": updatedAt,
-        ])
+        func int(_ v: Int?) -> JSON { v.map(JSON.int) ?? .null }
+        func text(_ v: String?) -> JSON { v.map(JSON.string) ?? .null }
+        func ints(_ v: [Int]) -> JSON { .array(v.map(JSON.int)) }
+        var o = JSONObject()
+        o.reserve(37)
+        o.appendDistinct("id", .int(id))
+        o.appendDistinct("session_id", .int(sessionId))
+        o.appendDistinct("parent_thread_id", int(parentThreadId))
+        o.appendDistinct("role", .string(role.rawValue))
+        o.appendDistinct("status", .string(status.rawValue))
+        o.appendDistinct("title", text(title))
+        o.appendDistinct("objective", text(objective))
+        o.appendDistinct("worktree_id", int(worktreeId))
+        o.appendDistinct("workdir", text(workdir))
+        o.appendDistinct("provider_type", text(providerType))
+        o.appendDistinct("runner_kind", text(runnerKind))
+        o.appendDistinct("interaction_mode", .string(interactionMode))
+        o.appendDistinct("agent_guide_path", text(agentGuidePath))
+        o.appendDistinct("agent_override", agentOverride)
+        o.appendDistinct("task_spec", taskSpec)
+        o.appendDistinct("scope_task_ids", ints(scopeTaskIds))
+        o.appendDistinct("scope_case_ids", ints(scopeCaseIds))
+        o.appendDistinct("scope_node_ids", ints(scopeNodeIds))
+        o.appendDistinct("tmux_socket", text(tmuxSocket))
+        o.appendDistinct("tmux_session_name", text(tmuxSessionName))
+        o.appendDistinct("tmux_window_name", text(tmuxWindowName))
+        o.appendDistinct("tmux_pane_id", text(tmuxPaneId))
+        o.appendDistinct("launch_command", text(launchArgv.map { ShellQuote.join($0) }))
+        o.appendDistinct("log_file_path", text(logFilePath))
+        o.appendDistinct("restart_count", .int(restartCount))
+        o.appendDistinct("exit_status", int(exitStatus))
+        o.appendDistinct("failure_reason", text(failureReason))
+        o.appendDistinct("provider_status", text(providerStatus))
+        o.appendDistinct("status_observed_at", text(statusObservedAt))
+        o.appendDistinct("status_changed_at", .string(statusChangedAt))
+        o.appendDistinct("status_source", .string(statusSource))
+        o.appendDistinct("queued_directives", .int(queuedDirectives))
+        o.appendDistinct("pane_alive", .bool(paneAlive))
+        o.appendDistinct("created_at", .string(createdAt))
+        o.appendDistinct("started_at", text(startedAt))
+        o.appendDistinct("completed_at", text(completedAt))
+        o.appendDistinct("updated_at", .string(updatedAt))
+        return .object(o)
     }
 }

@@ -14,8 +14,8 @@ public struct PaneInfo: Sendable, Equatable {
     public var sessionId = ""
     /// Marked as a viewer's status pane (`@codestrator_status`, set when the pane was created).
     public var statusPane = false
-    /// When the pane's process started (nil: unknown or dead); judges whether an unrecorded pane may be
-    /// another process's launch in flight.
+    /// When the pane's process started, when the lister knows it without asking (a fake); the real adapter
+    /// reads it only on demand (`TmuxClient.processStartTime(of:)`), since a list refresh never needs it.
     public var startedAt: Date?
 
     public init(session: String, paneId: String, dead: Bool, deadStatus: Int?, pid: Int?, width: Int, height: Int) {
@@ -79,9 +79,13 @@ public protocol TmuxClient: TmuxProbe {
     /// Waits up to `timeout` seconds for output from the watched panes of `socket` and returns the panes that
     /// wrote (empty after the timeout); nil when this adapter watches no output (the caller sleeps instead).
     func waitForOutput(socket: String?, timeout: Double) async -> Set<String>?
+    /// When the process of a listed live pane started (nil: unknown, dead or gone): judges whether an unrecorded
+    /// pane may be another process's launch in flight. Asked only for such panes, never for a whole listing.
+    func processStartTime(of pane: PaneInfo) async -> Date?
 }
 
 extension TmuxClient {
     public func outputMark(socket: String?, sessionId: String, pane: String) async -> String? { nil }
     public func waitForOutput(socket: String?, timeout: Double) async -> Set<String>? { nil }
+    public func processStartTime(of pane: PaneInfo) async -> Date? { pane.dead ? nil : pane.startedAt }
 }

@@ -23,10 +23,23 @@ public enum ProcessIdentity {
 /// POSIX shell quoting, for display only (commands shown to users); nothing is ever run through a shell.
 public enum ShellQuote {
     public static func quote(_ s: String) -> String {
-        if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }) {
-            return s
-        }
+        if !s.isEmpty, s.utf8.allSatisfy(isPlain) { return s }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// An ASCII letter, digit or one of `-_./:=@%+,`: a byte the shell reads as itself. Judged on bytes: the
+    /// Character properties made `launch_command` a seventh of a 32-child `thread.child.list`.
+    static func isPlain(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: ":"),
+            UInt8(ascii: "="), UInt8(ascii: "@"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: ","):
+            return true
+        default:
+            return false
+        }
     }
 
     public static func join(_ argv: [String]) -> String { argv.map(quote).joined(separator: " ") }

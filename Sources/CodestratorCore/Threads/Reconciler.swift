@@ -231,7 +231,7 @@ public struct Reconciler: Sendable {
                     // panes of older versions). A live pane younger than the grace period, judged by its
                     // process's start time, may be another process's status pane or launch in flight.
                     if pane.statusPane || pane.title == "codestrator status" { continue }
-                    if !pane.dead, let started = pane.startedAt, started > paneCutoff { continue }
+                    if let started = await env.tmux.processStartTime(of: pane), started > paneCutoff { continue }
                     try await env.tmux.pipePane(socket: socket, pane: pane.paneId, logPath: nil)
                     try await env.tmux.killPane(socket: socket, pane: pane.paneId)
                     out.append("pane \(pane.paneId) in \(name): no thread records it; killed")
