@@ -18,26 +18,47 @@ public struct Reconciler: Sendable {
     }
 
     public func run(sessionId: Int? = nil) async throws -> [String] {
-        var repairs: [String] = []
-        let cutoff = Timestamp.format(env.store.clock.now().addingTimeInterval(-Self.graceSeconds))
+        let cutoffDate = env.store.clock.now().addingTimeInterval(-Self.graceSeconds)
+        let cutoff = Timestamp.format(cutoffDate)
         let scope = sessionId.map { " AND session_id = \($0)" } ?? ""
-        // 1. Threads: panes gone or dead are settled by an observation.
+        var repairs = try await settleThreadsWithPanes(scope: scope)
+        repairs += try await interruptedLaunches(scope: scope, cutoff: cutoff)
+        repairs += try await interruptedDeliveriesAndReviews(scope: scope, cutoff: cutoff)
+        repairs += try await vanishedWorktrees(sessionId: sessionId)
+        repairs += try await orphanWorktrees(cutoffDate: cutoffDate)
+        repairs += try await orphanPanes()
+        repairs += try await mergesThatHappened(scope: scope, cutoff: cutoff)
+        // The main merge lock of a closed, missing or stale holder (after the step above settled a merge that
+        // happened).
+        if let line = try await env.store.write({ tx in try MergeService.releaseDeadHolder(tx) }) {
+            repairs.append(line)
+        }
+        for r in repairs { logger.info("reconcile: \(r)") }
+        return repairs
+    }
+
+    /// 1. Threads: panes gone or dead are settled by an observation. Only a settled thread is a repair: a live
+    /// pane's observation (`running → idle`) is not one.
+    func settleThreadsWithPanes(scope: String) async throws -> [String] {
         let withPanes = try await env.store.read { tx in
             try tx.ints("SELECT id FROM threads WHERE tmux_pane_id IS NOT NULL AND role <> 'session-root'" + scope)
         }
         let before = try await statuses(withPanes)
         _ = try await ThreadObserver(env: env).observe(withPanes, capture: false, deliver: false)
         let after = try await statuses(withPanes)
-        // Only a settled thread is a repair: a live pane's observation (`running → idle`) is not one.
-        for id in withPanes where before[id] != after[id] && after[id].flatMap(ThreadStatus.init)?.isLive != true {
-            repairs.append("thread \(id): \(before[id] ?? "?") → \(after[id] ?? "?") (pane gone or exited)")
-        }
-        // Launches cut short: `launching_since` older than the grace period.
+        return withPanes.filter { before[$0] != after[$0] && after[$0].flatMap(ThreadStatus.init)?.isLive != true }
+            .map { "thread \($0): \(before[$0] ?? "?") → \(after[$0] ?? "?") (pane gone or exited)" }
+    }
+
+    /// 2. Launches cut short: `launching_since` older than the grace period. The pane is killed; a thread that
+    /// never left `planned` failed.
+    func interruptedLaunches(scope: String, cutoff: String) async throws -> [String] {
         let stuck: [SQLRow] = try await env.store.read { tx in
             try tx.rows(
                 "SELECT id, status, tmux_socket, tmux_pane_id FROM threads WHERE launching_since IS NOT NULL AND launching_since < ?"
                     + scope, [cutoff])
         }
+        var repairs: [String] = []
         for r in stuck {
             if let pane = r.optString("tmux_pane_id") {
                 try? await env.tmux.killPane(socket: r.optString("tmux_socket"), pane: pane)
@@ -57,8 +78,13 @@ public struct Reconciler: Sendable {
             }
             repairs.append("thread \(id): launch interrupted")
         }
-        // 5–6. Review jobs and directives interrupted mid-way.
-        repairs += try await env.store.write { tx in
+        return repairs
+    }
+
+    /// 5–6. Directives and review jobs interrupted mid-way: a delivery claimed long ago failed; a review whose
+    /// reviewer is gone or finished without a verdict failed.
+    func interruptedDeliveriesAndReviews(scope: String, cutoff: String) async throws -> [String] {
+        try await env.store.write { tx in
             var repairs: [String] = []
             for d in try tx.ints(
                 "SELECT id FROM thread_directives WHERE state = 'delivering' AND claimed_at < ?", [cutoff])
@@ -80,12 +106,16 @@ public struct Reconciler: Sendable {
             }
             return repairs
         }
-        // 3. Worktree rows whose directory vanished.
+    }
+
+    /// 3. Worktree rows whose directory vanished are marked removed.
+    func vanishedWorktrees(sessionId: Int?) async throws -> [String] {
         let rows = try await env.store.read { tx in
             try tx.rows(
                 "SELECT id, path FROM worktrees WHERE status = 'active' AND kind <> 'main'"
                     + (sessionId.map { " AND owner_session_id = \($0)" } ?? ""))
         }
+        var repairs: [String] = []
         for r in rows where !FileManager.default.fileExists(atPath: r.string("path")) {
             let id = r.int("id")
             try await env.store.write { tx in
@@ -94,12 +124,16 @@ public struct Reconciler: Sendable {
             }
             repairs.append("worktree \(id): directory gone, marked removed")
         }
-        repairs += try await orphanWorktrees(cutoffDate: env.store.clock.now().addingTimeInterval(-Self.graceSeconds))
-        repairs += try await orphanPanes()
-        // 4. Approved items whose reviewed commit already reached the target branch: the merge happened.
+        return repairs
+    }
+
+    /// 4. Approved items whose reviewed commit already reached the target branch: the merge happened, and is
+    /// recorded with the lock it held released.
+    func mergesThatHappened(scope: String, cutoff: String) async throws -> [String] {
         let approved = try await env.store.read { tx in
             try tx.rows("SELECT * FROM merge_main_queue WHERE state = 'approved' AND updated_at < ?" + scope, [cutoff])
         }
+        var repairs: [String] = []
         for item in approved {
             guard let reviewed = item.optString("reviewed_commit"),
                 let tip = try await env.git.resolveCommit(
@@ -122,11 +156,6 @@ public struct Reconciler: Sendable {
             }
             repairs.append("queue item \(id): merge found in \(item.string("target_branch")), recorded")
         }
-        // The main merge lock of a closed, missing or stale holder (after step 4 settled a merge that happened).
-        if let line = try await env.store.write({ tx in try MergeService.releaseDeadHolder(tx) }) {
-            repairs.append(line)
-        }
-        for r in repairs { logger.info("reconcile: \(r)") }
         return repairs
     }
 

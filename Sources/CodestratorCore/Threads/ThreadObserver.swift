@@ -77,166 +77,58 @@ public struct ThreadObserver: Sendable {
     func observeOne(
         _ id: Int, cache: PaneCache, capture: Bool, lines: Int, deliver: Bool, answerPolicy: Bool = true
     ) async throws -> Observation? {
-        guard let t = try await env.store.read({ tx in try ThreadRecord.load(tx, id) }) else { return nil }
+        guard let (t, stored) = try await loadForObservation(id) else { return nil }
         var obs = Observation(
             threadId: id, dbStatus: t.status.rawValue, status: t.status.rawValue, paneExists: false, paneDead: false,
             exitStatus: t.exitStatus, providerStatus: t.providerStatus, tier: "none", lastResponse: nil,
             captureError: nil, deliveryError: nil)
-        guard let paneId = t.tmuxPaneId, t.role != .sessionRoot else { return obs }
-        let extra = try await env.store.read { tx in
-            try tx.row(
-                "SELECT stop_requested_at, log_offset, last_response, screen_hash, screen_changed_at, last_paste_at FROM threads WHERE id = ?",
-                [id])
-        }
-        let stopRequested = extra?.optString("stop_requested_at") != nil
+        guard let paneId = t.tmuxPaneId, t.role != .sessionRoot, let stored else { return obs }
         guard case .panes(let panes) = await cache.get(t.tmuxSocket, env.tmux) else { return obs }
-        let pane = panes?.first { $0.paneId == paneId && $0.session == t.tmuxSessionName }
-        obs.lastResponse = extra?.optString("last_response")
+        obs.lastResponse = stored.lastResponse
 
-        // 1. Pane state.
-        guard let pane else {
-            let next: ThreadStatus? =
-                t.status.isLive ? (stopRequested ? .stopped : .failed) : nil
-            try await settle(t, to: next, reason: next == .failed ? "pane vanished" : nil, exit: nil, clearPane: true)
-            obs.status = next?.rawValue ?? t.status.rawValue
+        // 1. Pane state: a pane that is gone or dead settles the thread, and nothing else is read.
+        guard let pane = panes?.first(where: { $0.paneId == paneId && $0.session == t.tmuxSessionName }) else {
+            try await settleGonePane(t, stored, &obs)
             return obs
         }
         obs.paneExists = true
         obs.paneSessionId = pane.sessionId
         if pane.dead {
-            obs.paneDead = true
-            obs.exitStatus = pane.deadStatus
-            var next: ThreadStatus?
-            if t.status.isLive {
-                next = stopRequested ? .stopped : (pane.deadStatus == 0 ? .completed : .failed)
-            } else if t.status == .completed, (pane.deadStatus ?? 0) != 0, !stopRequested {
-                next = .failed
-            }
-            let reason = next == .failed ? lastLogLines(t.logFilePath, count: 40) : nil
-            try await settle(t, to: next, reason: reason, exit: pane.deadStatus, clearPane: false)
-            obs.status = next?.rawValue ?? t.status.rawValue
+            try await settleDeadPane(t, pane, stored, &obs)
             return obs
         }
 
         // 2–3. What the program says: hook events first, then the log tail, then the screen.
-        let provider = t.providerType ?? "generic"
         let classifier = try classifier(for: t)
-        var status = ProviderStatus.unknown
-        var response: String?
-        var tier = "none"
-        var screenHash = extra?.optString("screen_hash")
-        var screenChangedAt = extra?.optString("screen_changed_at")
         let now = Timestamp.format(env.store.clock.now())
-        let lastPaste = extra?.optString("last_paste_at")
-        let event = try await env.store.read { tx in
-            try tx.row(
-                "SELECT * FROM thread_events WHERE thread_id = ? AND provider_status IS NOT NULL ORDER BY id DESC LIMIT 1",
-                [id])
-        }
-        if let e = event, e.string("created_at") > (screenChangedAt ?? ""), e.string("created_at") > (lastPaste ?? "") {
-            status = ProviderStatus(rawValue: e.string("provider_status")) ?? .unknown
-            response = e.optString("message")
-            tier = "hook"
-        }
-        var logOffset = extra?.int("log_offset") ?? 0
-        if status == .unknown, let path = t.logFilePath {
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            let grew = size != logOffset
-            let recent = t.statusObservedAt.map { Self.seconds(from: $0, to: now) < 30 } ?? false
-            if !grew && recent && provider != "codex" && provider != "claude_code" {
-                status = ProviderStatus(rawValue: t.providerStatus ?? "") ?? .unknown
-                tier = "fast"
-            } else if provider == "sim" || provider == "generic" {
-                var text = Self.tail(path, bytes: 16 * 1024)
-                // Only the current launch speaks: a relaunch appends a marker line to the same log.
-                if let r = text.range(of: "[codestrator] restart ", options: .backwards) {
-                    text = String(text[r.upperBound...])
-                }
-                let (s, r) = classifier.classify(ScreenText.prepare(text))
-                if s != .unknown {
-                    status = s
-                    response = r
-                    tier = "fast"
-                }
-            }
-            if grew {
-                // New output: hook events older than it no longer speak for the screen.
-                screenChangedAt = now
-            }
-            logOffset = size
-        }
+        var reading = Reading(stored: stored)
+        reading.readHookEvent(stored.latestEvent)
+        readLog(t, classifier, now: now, into: &reading)
         var dialog: ScreenDialog?
         // The real clients' screens are always read when a capture is allowed: a hook event speaks only while
         // it is newer than the screen's last change and no dialog is up. Claude Code sends no hook when a turn
         // is interrupted, and its permission Notification lacks the question the screen shows.
-        let realClient = provider == "codex" || provider == "claude_code"
-        if status == .unknown || realClient, capture {
+        if reading.status == .unknown || t.isRealClient, capture {
             do {
-                // A pane that wrote nothing since its last reading (tmux control mode says so, after this round's
-                // listing went through the same connection) is not captured again: its reading stands.
-                let mark = await env.tmux.outputMark(socket: t.tmuxSocket, sessionId: pane.sessionId, pane: paneId)
-                let hash: String
-                let reading: ScreenReading
-                if let mark, let known = await ScreenReadings.shared.get(id, mark: mark, lines: lines),
-                    known.hash == screenHash
-                {
-                    (hash, reading) = (known.hash, known.reading)
-                } else {
-                    let screen = try await env.tmux.capture(socket: t.tmuxSocket, pane: paneId, lines: lines)
-                    let prepared = ScreenText.prepare(screen)
-                    hash = Self.screenHash(prepared)
-                    reading = classifier.read(prepared)
-                    if let mark {
-                        await ScreenReadings.shared.set(
-                            id, .init(mark: mark, lines: lines, hash: hash, reading: reading))
-                    }
-                }
-                let changedNow = hash != screenHash
-                if changedNow {
-                    screenHash = hash
-                    screenChangedAt = now
-                }
-                if tier == "hook", !changedNow, reading.dialog == nil {
-                    // The screen did not change since the newer hook event: the hook's status stands.
-                    if response == nil { response = reading.response }
-                } else {
-                    dialog = reading.dialog
-                    // Debounce: a processing screen reads as idle only after 1.5 s without change.
-                    if reading.status == .idle, t.providerStatus == ProviderStatus.processing.rawValue,
-                        let changed = screenChangedAt, Self.seconds(from: changed, to: now) < 1.5
-                    {
-                        status = .processing
-                    } else {
-                        status = reading.status
-                    }
-                    response = reading.response ?? response
-                    tier = "full"
-                }
+                dialog = try await readScreen(t, classifier, pane: pane, lines: lines, now: now, into: &reading)
             } catch let e as CodestratorError {
                 obs.captureError = e.what
             }
         }
-
-        // Policy dialogs (the folder trust of a worktree Codestrator created, Codex's hook review) are answered
-        // here with the keys the pinned version needs, once per screen, and never count as a question.
-        if let d = dialog, let keys = d.policyKeys, t.agentOverride["auto_trust"]?.boolValue ?? true {
-            obs.policyDialog = d.kind.rawValue
-            if answerPolicy { await answerPolicyDialog(t, pane: paneId, dialog: d, keys: keys) }
-            status = .unknown
-            response = nil
-        }
-        obs.tier = tier
-        obs.providerStatus = status == .unknown ? t.providerStatus : status.rawValue
-        if let response { obs.lastResponse = ScreenText.cut(response) }
+        await answerPolicyDialog(t, pane: paneId, dialog: dialog, answer: answerPolicy, into: &reading, &obs)
+        obs.tier = reading.tier
+        obs.providerStatus = reading.status == .unknown ? t.providerStatus : reading.status.rawValue
+        if let response = reading.response { obs.lastResponse = ScreenText.cut(response) }
 
         // 4. Map and persist.
         let mapped = try await persist(
-            t, providerStatus: status, response: obs.lastResponse, logOffset: logOffset, screenHash: screenHash,
-            screenChangedAt: screenChangedAt, now: now, lastPaste: lastPaste)
+            t, providerStatus: reading.status, response: obs.lastResponse, logOffset: reading.logOffset,
+            screenHash: reading.screenHash, screenChangedAt: reading.screenChangedAt, now: now,
+            lastPaste: stored.lastPasteAt)
         obs.status = mapped.rawValue
 
         // 5. Deliver a queued directive to an idle child.
-        if deliver, status == .idle || status == .completed {
+        if deliver, reading.status == .idle || reading.status == .completed {
             obs.deliveryError = try await DirectiveDelivery(env: env).deliverNext(threadId: id)
             if let fresh = try await env.store.read({ tx in try ThreadRecord.load(tx, id) }) {
                 obs.status = fresh.status.rawValue
