@@ -63,10 +63,34 @@ public enum Providers {
     static func jsonLiteral(_ s: String) -> String { JSON.string(s).serialized() }
 
     public static func plan(_ c: LaunchContext) throws -> LaunchPlan {
-        let exe = ProcessIdentity.executablePath
         let o = c.override.objectValue ?? JSONObject()
-        let extra = o["extra_args"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let model = o["model"]?.stringValue
+        let env = environment(c, override: o)
+        if c.runnerKind == "command" {
+            var argv = c.launchArgv ?? []
+            if argv.count == 1 { argv = ["env", "--"] + argv }
+            guard c.provider == "generic" else {
+                return LaunchPlan(argv: argv, env: env, interruptKeys: ["Escape"], exitKeys: [], exitText: "/exit")
+            }
+            return LaunchPlan(
+                argv: argv, env: env,
+                interruptKeys: o["interrupt_keys"]?.arrayValue?.compactMap(\.stringValue) ?? ["C-c"],
+                exitKeys: o["exit_keys"]?.arrayValue?.compactMap(\.stringValue) ?? ["C-d"], exitText: nil)
+        }
+        let argv: [String]
+        switch c.provider {
+        case "sim": argv = simArgv(c, override: o)
+        case "codex": argv = codexArgv(c, override: o)
+        case "claude_code": argv = try claudeArgv(c, override: o)
+        default:
+            throw CodestratorError(
+                .invalidParams, "provider \(quoted(c.provider)) needs runner_kind command with launch_argv",
+                expected: "launch_argv", field: "launch_argv")
+        }
+        return LaunchPlan(argv: argv, env: env, interruptKeys: ["Escape"], exitKeys: [], exitText: "/exit")
+    }
+
+    /// The child's identity for its server and hooks, then the override's `env`.
+    static func environment(_ c: LaunchContext, override o: JSONObject) -> [(String, String)] {
         var env: [(String, String)] = [
             ("CODESTRATOR_ROLE", c.role.rawValue), ("CODESTRATOR_THREAD_ID", String(c.threadId)),
             ("CODESTRATOR_SESSION_ID", String(c.sessionId)), ("CODESTRATOR_REPO", c.repo),
@@ -78,129 +102,112 @@ public enum Providers {
                 if let s = v.stringValue { env.append((k, s)) }
             }
         }
-        var argv: [String]
-        var interrupt = ["Escape"]
-        var exit: [String] = []
-        var exitText: String? = "/exit"
-        if c.runnerKind == "command" {
-            argv = c.launchArgv ?? []
-            if argv.count == 1 { argv = ["env", "--"] + argv }
-            if c.provider == "generic" {
-                interrupt = o["interrupt_keys"]?.arrayValue?.compactMap(\.stringValue) ?? ["C-c"]
-                exit = o["exit_keys"]?.arrayValue?.compactMap(\.stringValue) ?? ["C-d"]
-                exitText = nil
-            }
-            return LaunchPlan(argv: argv, env: env, interruptKeys: interrupt, exitKeys: exit, exitText: exitText)
+        return env
+    }
+
+    /// The override's `model` and `extra_args`, appended to a real client's argv.
+    static func modelAndExtra(_ o: JSONObject) -> [String] {
+        (o["model"]?.stringValue.map { ["--model", $0] } ?? [])
+            + (o["extra_args"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    }
+
+    static func simArgv(_ c: LaunchContext, override o: JSONObject) -> [String] {
+        var argv = [ProcessIdentity.executablePath, "sim-agent"]
+        if let script = o["sim_script"]?.stringValue {
+            argv += ["--script", script]
+        } else {
+            argv += ["--scenario", o["sim_scenario"]?.stringValue ?? defaultSimScenario(c.role)]
         }
-        switch c.provider {
-        case "sim":
-            argv = [exe, "sim-agent"]
-            if let script = o["sim_script"]?.stringValue {
-                argv += ["--script", script]
-            } else {
-                argv += ["--scenario", o["sim_scenario"]?.stringValue ?? defaultSimScenario(c.role)]
-            }
-            argv += ["--repo", c.repo, "--role", c.role.rawValue, "--thread-id", String(c.threadId)]
-            // `sim_speed` (not in the spec's list; used by the demo) scales the sim's work time.
-            switch o["sim_speed"] {
-            case .int(let i)?: argv += ["--speed", String(i)]
-            case .double(let d)?: argv += ["--speed", String(d)]
-            default: break
-            }
-        case "codex":
-            // A reviewer reads and never writes: Codex's read-only sandbox enforces it.
-            let sandbox = c.role == .worker ? "workspace-write" : "read-only"
-            let serverArgs = JSON.array(serverArgs(c).map(JSON.string)).serialized()
-            let notify = JSON.array(
-                [exe, "hook", "codex-notify", "--thread-id", String(c.threadId)].map(JSON.string)
-            ).serialized()
-            // --no-daemon: the child's MCP server runs in the child's own process tree, with the pane's
-            // environment, and ends with it (the shared app-server daemon would outlive the pane and hold a
-            // stale environment). Children's tools are approved up front: under `-a never` Codex denies every
-            // tool annotated destructive, read-only methods of that tool included.
-            argv = [
-                c.codexCommand, "--no-alt-screen", "--no-daemon", "--cd", c.workdir, "--sandbox", sandbox,
-                "--ask-for-approval", "never",
-                "-c", "mcp_servers.codestrator.command=\(jsonLiteral(exe))",
-                "-c", "mcp_servers.codestrator.args=\(serverArgs)",
-                "-c", "mcp_servers.codestrator.default_tools_approval_mode=\"approve\"",
-                "-c", "mcp_servers.codestrator.tool_timeout_sec=660",
-                "-c", "mcp_servers.codestrator.startup_timeout_sec=30",
-                "-c", "notify=\(notify)",
+        argv += ["--repo", c.repo, "--role", c.role.rawValue, "--thread-id", String(c.threadId)]
+        // `sim_speed` (not in the spec's list; used by the demo) scales the sim's work time.
+        switch o["sim_speed"] {
+        case .int(let i)?: argv += ["--speed", String(i)]
+        case .double(let d)?: argv += ["--speed", String(d)]
+        default: break
+        }
+        return argv
+    }
+
+    static func codexArgv(_ c: LaunchContext, override o: JSONObject) -> [String] {
+        let exe = ProcessIdentity.executablePath
+        // A reviewer reads and never writes: Codex's read-only sandbox enforces it.
+        let sandbox = c.role == .worker ? "workspace-write" : "read-only"
+        let serverArgs = JSON.array(serverArgs(c).map(JSON.string)).serialized()
+        let notify = JSON.array(
+            [exe, "hook", "codex-notify", "--thread-id", String(c.threadId)].map(JSON.string)
+        ).serialized()
+        // --no-daemon: the child's MCP server runs in the child's own process tree, with the pane's
+        // environment, and ends with it (the shared app-server daemon would outlive the pane and hold a
+        // stale environment). Children's tools are approved up front: under `-a never` Codex denies every
+        // tool annotated destructive, read-only methods of that tool included.
+        var argv = [
+            c.codexCommand, "--no-alt-screen", "--no-daemon", "--cd", c.workdir, "--sandbox", sandbox,
+            "--ask-for-approval", "never",
+            "-c", "mcp_servers.codestrator.command=\(jsonLiteral(exe))",
+            "-c", "mcp_servers.codestrator.args=\(serverArgs)",
+            "-c", "mcp_servers.codestrator.default_tools_approval_mode=\"approve\"",
+            "-c", "mcp_servers.codestrator.tool_timeout_sec=660",
+            "-c", "mcp_servers.codestrator.startup_timeout_sec=30",
+            "-c", "notify=\(notify)",
+        ]
+        // A writable extra root exists only under workspace-write (read-only refuses `--add-dir` and exits).
+        if sandbox == "workspace-write" { argv += ["--add-dir", c.gitCommonDir] }
+        return argv + modelAndExtra(o)
+    }
+
+    /// Claude Code reads its MCP server and hooks from two private files of `.codestrator/run`.
+    static func claudeArgv(_ c: LaunchContext, override o: JSONObject) throws -> [String] {
+        let run = c.repo + "/.codestrator/run"
+        let mcpFile = "\(run)/thread_\(c.threadId).mcp.json"
+        let settingsFile = "\(run)/thread_\(c.threadId).settings.json"
+        try writePrivate(mcpFile, claudeMCPConfig(c).serialized())
+        try writePrivate(settingsFile, claudeSettings(c).serialized())
+        let readOnly = c.role != .worker
+        let tools =
+            readOnly
+            ? [
+                "mcp__codestrator", "Read", "Glob", "Grep", "Bash(git diff *)", "Bash(git log *)",
+                "Bash(git show *)",
             ]
-            // A writable extra root exists only under workspace-write (read-only refuses `--add-dir` and exits).
-            if sandbox == "workspace-write" { argv += ["--add-dir", c.gitCommonDir] }
-            if let model { argv += ["--model", model] }
-            argv += extra
-        case "claude_code":
-            let run = c.repo + "/.codestrator/run"
-            let mcpFile = "\(run)/thread_\(c.threadId).mcp.json"
-            let settingsFile = "\(run)/thread_\(c.threadId).settings.json"
-            let mcp = JSON.obj([
-                "mcpServers": JSON.obj([
-                    "codestrator": JSON.obj([
-                        "type": "stdio", "command": exe, "args": JSON.array(serverArgs(c).map(JSON.string)),
-                    ])
+            : ["mcp__codestrator", "Bash", "Read", "Edit", "Write", "Glob", "Grep"]
+        let argv =
+            [
+                "claude", "--mcp-config", mcpFile, "--strict-mcp-config", "--settings", settingsFile,
+                "--permission-mode", readOnly ? "default" : "acceptEdits", "--allowedTools",
+            ] + tools + ["--add-dir", c.gitCommonDir]
+        return argv + modelAndExtra(o)
+    }
+
+    static func claudeMCPConfig(_ c: LaunchContext) -> JSON {
+        JSON.obj([
+            "mcpServers": JSON.obj([
+                "codestrator": JSON.obj([
+                    "type": "stdio", "command": ProcessIdentity.executablePath,
+                    "args": JSON.array(serverArgs(c).map(JSON.string)),
                 ])
             ])
-            func hook(_ event: String) -> JSON {
-                .array([
-                    .obj([
-                        "hooks": [
-                            JSON.obj([
-                                "type": "command",
-                                "command": ShellQuote.join([
-                                    exe, "hook", "claude", "--event", event, "--thread-id", String(c.threadId),
-                                ]),
-                            ])
-                        ]
-                    ])
-                ])
-            }
-            var notification = hook("Notification")
-            if case .array(var a) = notification, case .object(var first) = a[0] {
-                first["matcher"] = "permission_prompt|elicitation_dialog|idle_prompt"
-                a[0] = .object(first)
-                notification = .array(a)
-            }
-            let settings = JSON.obj([
-                "hooks": JSON.obj([
-                    "UserPromptSubmit": hook("UserPromptSubmit"), "Stop": hook("Stop"), "Notification": notification,
-                    "SessionStart": JSON.array([
-                        JSON.obj([
-                            "matcher": "compact|resume",
-                            "hooks": [
-                                JSON.obj([
-                                    "type": "command", "command": ShellQuote.join([exe, "hook", "session-start"]),
-                                ])
-                            ],
-                        ])
-                    ]),
-                ])
-            ])
-            try writePrivate(mcpFile, mcp.serialized())
-            try writePrivate(settingsFile, settings.serialized())
-            let readOnly = c.role != .worker
-            let tools =
-                readOnly
-                ? [
-                    "mcp__codestrator", "Read", "Glob", "Grep", "Bash(git diff *)", "Bash(git log *)",
-                    "Bash(git show *)",
-                ]
-                : ["mcp__codestrator", "Bash", "Read", "Edit", "Write", "Glob", "Grep"]
-            argv =
-                [
-                    "claude", "--mcp-config", mcpFile, "--strict-mcp-config", "--settings", settingsFile,
-                    "--permission-mode", readOnly ? "default" : "acceptEdits", "--allowedTools",
-                ] + tools + ["--add-dir", c.gitCommonDir]
-            if let model { argv += ["--model", model] }
-            argv += extra
-        default:
-            throw CodestratorError(
-                .invalidParams, "provider \(quoted(c.provider)) needs runner_kind command with launch_argv",
-                expected: "launch_argv", field: "launch_argv")
+        ])
+    }
+
+    /// The hooks that report the child's turns (and the compaction/resume reminder) to `codestrator hook`.
+    static func claudeSettings(_ c: LaunchContext) -> JSON {
+        let exe = ProcessIdentity.executablePath
+        func hook(_ event: String, matcher: String? = nil, _ argv: [String]) -> JSON {
+            var entry = JSONObject()
+            if let matcher { entry["matcher"] = .string(matcher) }
+            entry["hooks"] = [JSON.obj(["type": "command", "command": ShellQuote.join(argv)])]
+            return .array([.object(entry)])
         }
-        return LaunchPlan(argv: argv, env: env, interruptKeys: interrupt, exitKeys: exit, exitText: exitText)
+        func turn(_ event: String, matcher: String? = nil) -> JSON {
+            hook(event, matcher: matcher, [exe, "hook", "claude", "--event", event, "--thread-id", String(c.threadId)])
+        }
+        return JSON.obj([
+            "hooks": JSON.obj([
+                "UserPromptSubmit": turn("UserPromptSubmit"), "Stop": turn("Stop"),
+                "Notification": turn("Notification", matcher: "permission_prompt|elicitation_dialog|idle_prompt"),
+                "SessionStart": hook("SessionStart", matcher: "compact|resume", [exe, "hook", "session-start"]),
+            ])
+        ])
     }
 
     static func writePrivate(_ path: String, _ text: String) throws {
