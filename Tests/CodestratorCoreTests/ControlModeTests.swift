@@ -169,6 +169,43 @@ import Testing
         }
     }
 
+    /// The reconciler's kill of a closed session's viewer checks the owner and kills in one tmux command, through
+    /// control mode and one-shot alike: a session id that names another session by then is left alone.
+    @Test(arguments: [true, false]) func aConditionalKillTouchesOnlyTheSessionItNames(controlMode: Bool) async throws {
+        let server = Server()
+        try await server.start()
+        let control = ControlModeTmuxClient()
+        defer {
+            Task {
+                await control.closeAll()
+                await server.stop()
+            }
+        }
+        let client = CLITmuxClient(control: controlMode ? control : nil)
+        _ = try await server.tmux(["new-session", "-d", "-s", "other", "--", "sleep", "60"])
+        _ = try await server.tmux(["set-option", "-t", "=other:", "@codestrator_session_id", "2"])
+        let ids = try await server.tmux(["list-sessions", "-F", "#{session_name} #{session_id}"]).out
+        func id(_ name: String) throws -> String {
+            try #require(ids.split(separator: "\n").first { $0.hasPrefix(name + " ") }?.split(separator: " ").last)
+                .description
+        }
+        let (viewer, other) = (try id("viewer"), try id("other"))
+        // `other` belongs to session 2, not 1: left alone. `viewer` belongs to 1: killed.
+        try await client.killSession(socket: server.socket, id: other, ifOption: "@codestrator_session_id", is: 1)
+        #expect(
+            try await client.sessionOption(socket: server.socket, session: other, name: "@codestrator_session_id")
+                == "2")
+        try await client.killSession(socket: server.socket, id: viewer, ifOption: "@codestrator_session_id", is: 1)
+        #expect(
+            try await client.sessionOption(socket: server.socket, session: viewer, name: "@codestrator_session_id")
+                == nil)
+        // Only an id and an option name reach the command's text.
+        await #expect(throws: CodestratorError.self) {
+            try await client.killSession(socket: server.socket, id: "other'; kill-server", ifOption: "@x", is: 1)
+        }
+        #expect(try await client.hasSession(socket: server.socket, name: "other"))
+    }
+
     @Test func aCommandListIsOneReplyEvenWhenACommandInItFails() async throws {
         let server = Server()
         try await server.start()

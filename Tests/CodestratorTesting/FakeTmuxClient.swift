@@ -292,6 +292,12 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
         }
     }
 
+    public func killSession(socket: String?, id: String, ifOption option: String, is value: Int) async throws {
+        let current = try await sessionOption(socket: socket, session: id, name: option)
+        guard current == String(value) else { return }
+        try await killSession(socket: socket, name: id)
+    }
+
     public func killSession(socket: String?, name: String) async throws {
         try recorder.record("killSession", [name])
         recorder.locked {

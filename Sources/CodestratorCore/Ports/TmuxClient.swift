@@ -70,6 +70,10 @@ public protocol TmuxClient: TmuxProbe {
     func capture(socket: String?, pane: String, lines: Int) async throws -> String
     func killPane(socket: String?, pane: String) async throws
     func killSession(socket: String?, name: String) async throws
+    /// Kills the session `id` (`$3`) only if its option `option` is `value` now, in one step of the tmux server: a
+    /// session id names another session once the server restarted (ids start again at `$0`), so a check made
+    /// before the kill may be about a session that is gone.
+    func killSession(socket: String?, id: String, ifOption option: String, is value: Int) async throws
     /// A one-shot program (installer checks of runtime.tmux.ensure): exit status and combined output.
     func runCommand(_ argv: [String], timeout: Double) async throws -> (Int, String)
     /// An opaque mark of the output tmux has reported for `pane` (of the session whose id is `sessionId`) so far;

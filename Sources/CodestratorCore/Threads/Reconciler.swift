@@ -249,8 +249,15 @@ public struct Reconciler: Sendable {
                 else { continue }
                 let status = try await env.store.read { tx in try SessionRecord.load(tx, sid)?.status }
                 if status == nil || status == .closed || status == .superseded {
-                    try await env.tmux.killSession(socket: socket, name: target)
-                    out.append("tmux session \(name): its Codestrator session \(sid) is closed; killed")
+                    // Killed only if it still belongs to that session when tmux runs the kill: the tmux server may
+                    // have exited and started again since the listing, and then the id names a newer viewer.
+                    try await env.tmux.killSession(
+                        socket: socket, id: target, ifOption: "@codestrator_session_id", is: sid)
+                    let now = try await env.tmux.sessionOption(
+                        socket: socket, session: target, name: "@codestrator_session_id")
+                    if now != String(sid) {
+                        out.append("tmux session \(name): its Codestrator session \(sid) is closed; killed")
+                    }
                     continue
                 }
                 if launching.contains(name) { continue }

@@ -364,6 +364,21 @@ public struct CLITmuxClient: TmuxClient {
         try await run(socket, ["kill-session", "-t", Self.sessionTarget(name)], check: false)
     }
 
+    public func killSession(socket: String?, id: String, ifOption option: String, is value: Int) async throws {
+        // The condition and the kill are one command of the server (`if-shell -F` evaluates the format itself and
+        // runs no shell). Only a session id and a number reach the inner command's text, never a name.
+        guard id.count > 1, id.hasPrefix("$"), id.utf8.dropFirst().allSatisfy({ (0x30...0x39).contains($0) }),
+            option.hasPrefix("@"), option.utf8.allSatisfy({ $0 == 0x40 || $0 == 0x5F || (0x61...0x7A).contains($0) })
+        else {
+            throw CodestratorError(
+                .internal, "tmux kill-session -t \(quoted(id)) if \(quoted(option))",
+                expected: "a session id ($3) and a user option name (@name)")
+        }
+        try await run(
+            socket, ["if-shell", "-F", "-t", id, "#{==:#{\(option)},\(value)}", "kill-session -t '\(id)'"],
+            check: false)
+    }
+
     public func runCommand(_ argv: [String], timeout: Double) async throws -> (Int, String) {
         var env = ProcessInfo.processInfo.environment
         env["DEBIAN_FRONTEND"] = "noninteractive"
