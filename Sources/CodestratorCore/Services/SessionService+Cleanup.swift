@@ -2,9 +2,11 @@ import Foundation
 
 /// session.cleanup: a session's children, worktrees, branches, viewer and queue items, then the session.
 extension SessionService {
-    public func cleanup(_ p: Params) async throws -> JSON {
+    public func cleanup(sessionId: Int) async throws -> JSON {
         let caller = env.caller
-        let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        let session = try await env.store.read { tx in
+            try Access(tx: tx, caller: caller).requireSession(id: sessionId)
+        }
         // Step 1: reconcile the session (docs/runtime-guide.md#reconciliation).
         let repairs = (try? await Reconciler(env: env).run(sessionId: session.id)) ?? []
         // Steps 2–3: stop children with panes (in parallel), then kill the marked viewer session.
@@ -22,7 +24,7 @@ extension SessionService {
         let killedViewer = killed
         let repaired = repairs
         let out: JSON = try await env.store.write { tx in
-            let s = try Access(tx: tx, caller: caller).requireSession(p)
+            let s = try Access(tx: tx, caller: caller).requireSession(id: sessionId)
             // Threads that never got a pane (or whose pane is gone) become stopped; live panes are the
             // thread runtime's to stop and do not exist without it.
             let stopping = try tx.ints(
