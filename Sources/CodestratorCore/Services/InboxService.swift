@@ -29,27 +29,7 @@ public struct InboxService: Sendable {
         let kind = input.kind
         let result: (JSON, Bool) = try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let receiver = try access.thread(input.receiverThreadId, field: "receiver_thread_id")
-            let sender: ThreadRecord
-            if caller.isChild {
-                sender = try Self.ownThread(access, given: input.senderThreadId, field: "sender_thread_id")
-            } else if let given = input.senderThreadId {
-                sender = try access.thread(given, field: "sender_thread_id")
-            } else {
-                sender = try Self.rootThread(tx, sessionId: receiver.sessionId, field: "receiver_thread_id")
-            }
-            guard sender.sessionId == receiver.sessionId else {
-                throw CodestratorError(
-                    .invalidParams,
-                    "receiver thread \(receiver.id) belongs to session \(receiver.sessionId), sender thread "
-                        + "\(sender.id) to session \(sender.sessionId)",
-                    expected: "a receiver in the sender's session", field: "receiver_thread_id")
-            }
-            guard sender.id != receiver.id else {
-                throw CodestratorError(
-                    .invalidParams, "receiver_thread_id \(receiver.id) is the sender",
-                    expected: "another thread of the session", field: "receiver_thread_id")
-            }
+            let (sender, receiver) = try Self.endpoints(access, input)
             if deliver { try Self.requireLivePane(receiver) }
             let id = try tx.insert(
                 """
@@ -79,6 +59,36 @@ public struct InboxService: Sendable {
             let pasted = m.json["status"]?.stringValue == "delivered"
             return .obj(["message": m.json, "pane_delivery": pasted ? "pasted" : "queued"])
         }
+    }
+
+    /// The sender (a child: its own thread; the root: `sender_thread_id`, else the root thread of the
+    /// receiver's session) and the receiver, another thread of the same session.
+    static func endpoints(_ access: Access, _ input: InboxSendInput) throws -> (
+        sender: ThreadRecord, receiver: ThreadRecord
+    ) {
+        let (tx, caller) = (access.tx, access.caller)
+        let receiver = try access.thread(input.receiverThreadId, field: "receiver_thread_id")
+        let sender: ThreadRecord
+        if caller.isChild {
+            sender = try Self.ownThread(access, given: input.senderThreadId, field: "sender_thread_id")
+        } else if let given = input.senderThreadId {
+            sender = try access.thread(given, field: "sender_thread_id")
+        } else {
+            sender = try Self.rootThread(tx, sessionId: receiver.sessionId, field: "receiver_thread_id")
+        }
+        guard sender.sessionId == receiver.sessionId else {
+            throw CodestratorError(
+                .invalidParams,
+                "receiver thread \(receiver.id) belongs to session \(receiver.sessionId), sender thread "
+                    + "\(sender.id) to session \(sender.sessionId)",
+                expected: "a receiver in the sender's session", field: "receiver_thread_id")
+        }
+        guard sender.id != receiver.id else {
+            throw CodestratorError(
+                .invalidParams, "receiver_thread_id \(receiver.id) is the sender",
+                expected: "another thread of the session", field: "receiver_thread_id")
+        }
+        return (sender, receiver)
     }
 
     /// With `deliver_to_pane` the receiver needs a live pane; the root thread never has one.
