@@ -51,4 +51,12 @@ import Testing
             try InputTesting.validated("lock.list", ["state": "all", "path": "Sources", "limit": 2, "offset": 4]))
         #expect(given == LockListInput(state: "all", path: "Sources", page: ListPage(limit: 2, offset: 4)))
     }
+
+    /// `ListPage`'s constants are the defaults `CommonParams.list` declares for every list method.
+    @Test func theListPageDefaultsAreTheRegistrys() throws {
+        for method in ["lock.list", "inbox.list", "session.list"] {
+            #expect(ListPage(try InputTesting.validated(method)) == ListPage())
+        }
+        #expect(ListPage() == ListPage(limit: 100, offset: 0))
+    }
 }
