@@ -56,7 +56,7 @@ public struct UnitWorld: Sendable {
             "intent": "new_work", "user_request": .string(request), "agent_role": .string(agentRole),
         ]
         for (k, v) in extra { values[k] = v }
-        let r = try await SessionService(env: env).open(Params(values: values))
+        let r = try await SessionService(env: env).open(SessionOpenInput(Params(values: values)))
         guard let s = r["session_context"]?["session"], let id = s["id"]?.intValue,
             let root = s["root_thread_id"]?.intValue
         else { throw CodestratorError(.internal, "session.open answered \(r.serialized())", expected: "a session") }

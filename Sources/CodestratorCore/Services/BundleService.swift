@@ -7,7 +7,7 @@ public struct BundleService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }
 
-    public func info(_ p: Params) async throws -> JSON {
+    public func info() async throws -> JSON {
         let binary = ProcessIdentity.executablePath
         let probe = env.programs
         async let gitFacts = Toolchain.git(probe)

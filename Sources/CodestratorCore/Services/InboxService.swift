@@ -12,44 +12,24 @@ public struct InboxService: Sendable {
 
     // MARK: inbox.send
 
-    public func send(_ p: Params) async throws -> JSON {
+    public func send(_ input: InboxSendInput) async throws -> JSON {
         let caller = self.caller
-        let message = try p.reqString("message")
+        let message = input.message
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CodestratorError(
                 .invalidParams, "field \"message\" is blank", expected: "a non-blank message", field: "message")
         }
-        let deliver = p.bool("deliver_to_pane") ?? false
+        let deliver = input.deliverToPane
         if deliver {
             // Text that may reach a terminal carries no control character but newline and tab.
             try ParamValidator.checkText(
                 message, field: "message", kind: .paneText(maxBytes: Self.maxMessageBytes),
                 maxBytes: Self.maxMessageBytes, paneSafe: true)
         }
-        let kind = p.string("kind") ?? "note"
+        let kind = input.kind
         let result: (JSON, Bool) = try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let receiver = try access.thread(p.req("receiver_thread_id"), field: "receiver_thread_id")
-            let sender: ThreadRecord
-            if caller.isChild {
-                sender = try Self.ownThread(access, p, field: "sender_thread_id")
-            } else if let given = p.int("sender_thread_id") {
-                sender = try access.thread(given, field: "sender_thread_id")
-            } else {
-                sender = try Self.rootThread(tx, sessionId: receiver.sessionId, field: "receiver_thread_id")
-            }
-            guard sender.sessionId == receiver.sessionId else {
-                throw CodestratorError(
-                    .invalidParams,
-                    "receiver thread \(receiver.id) belongs to session \(receiver.sessionId), sender thread "
-                        + "\(sender.id) to session \(sender.sessionId)",
-                    expected: "a receiver in the sender's session", field: "receiver_thread_id")
-            }
-            guard sender.id != receiver.id else {
-                throw CodestratorError(
-                    .invalidParams, "receiver_thread_id \(receiver.id) is the sender",
-                    expected: "another thread of the session", field: "receiver_thread_id")
-            }
+            let (sender, receiver) = try Self.endpoints(access, input)
             if deliver { try Self.requireLivePane(receiver) }
             let id = try tx.insert(
                 """
@@ -81,6 +61,36 @@ public struct InboxService: Sendable {
         }
     }
 
+    /// The sender (a child: its own thread; the root: `sender_thread_id`, else the root thread of the
+    /// receiver's session) and the receiver, another thread of the same session.
+    static func endpoints(_ access: Access, _ input: InboxSendInput) throws -> (
+        sender: ThreadRecord, receiver: ThreadRecord
+    ) {
+        let (tx, caller) = (access.tx, access.caller)
+        let receiver = try access.thread(input.receiverThreadId, field: "receiver_thread_id")
+        let sender: ThreadRecord
+        if caller.isChild {
+            sender = try Self.ownThread(access, given: input.senderThreadId, field: "sender_thread_id")
+        } else if let given = input.senderThreadId {
+            sender = try access.thread(given, field: "sender_thread_id")
+        } else {
+            sender = try Self.rootThread(tx, sessionId: receiver.sessionId, field: "receiver_thread_id")
+        }
+        guard sender.sessionId == receiver.sessionId else {
+            throw CodestratorError(
+                .invalidParams,
+                "receiver thread \(receiver.id) belongs to session \(receiver.sessionId), sender thread "
+                    + "\(sender.id) to session \(sender.sessionId)",
+                expected: "a receiver in the sender's session", field: "receiver_thread_id")
+        }
+        guard sender.id != receiver.id else {
+            throw CodestratorError(
+                .invalidParams, "receiver_thread_id \(receiver.id) is the sender",
+                expected: "another thread of the session", field: "receiver_thread_id")
+        }
+        return (sender, receiver)
+    }
+
     /// With `deliver_to_pane` the receiver needs a live pane; the root thread never has one.
     static func requireLivePane(_ t: ThreadRecord) throws {
         let expected = "a receiver with a live pane, or deliver_to_pane:false"
@@ -101,11 +111,11 @@ public struct InboxService: Sendable {
         }
     }
 
-    /// A child's own thread; an identity parameter naming another thread of its session is
+    /// A child's own thread; an identity parameter (`given` in `field`) naming another thread of its session is
     /// `forbidden`, one of another session `not_found` (docs/protocol-eras.md#roles).
-    static func ownThread(_ access: Access, _ p: Params, field: String) throws -> ThreadRecord {
+    static func ownThread(_ access: Access, given: Int?, field: String) throws -> ThreadRecord {
         let own = access.caller.threadId ?? 0
-        if let given = p.int(field), given != own {
+        if let given, given != own {
             if let other = try ThreadRecord.load(access.tx, given), other.sessionId == access.caller.sessionId {
                 throw CodestratorError(
                     .forbidden, "field \"\(field)\" names thread \(given), not this process's thread \(own)",
@@ -125,17 +135,19 @@ public struct InboxService: Sendable {
         return root
     }
 
-    /// The thread a read is about: a child's own; for the root `field` when given (in `session_id`
-    /// when both are given), else the root thread of `session_id`. Nil: the root named only a session
-    /// and `sessionWide` is true.
-    func subject(_ access: Access, _ p: Params, field: String, sessionWide: Bool) throws -> (ThreadRecord?, Int) {
+    /// The thread a read is about: a child's own; for the root `threadId` (given in `field`; in `sessionId`
+    /// when both are given), else the root thread of `sessionId`. Nil: the root named only a session and
+    /// `sessionWide` is true.
+    func subject(_ access: Access, threadId: Int?, sessionId: Int?, field: String, sessionWide: Bool) throws -> (
+        ThreadRecord?, Int
+    ) {
         if caller.isChild {
-            _ = try access.sessionParam(p)
-            let t = try Self.ownThread(access, p, field: field)
+            _ = try access.sessionParam(id: sessionId)
+            let t = try Self.ownThread(access, given: threadId, field: field)
             return (t, t.sessionId)
         }
-        let session = try access.sessionParam(p)
-        if let given = p.int(field) {
+        let session = try access.sessionParam(id: sessionId)
+        if let given = threadId {
             let t = try access.thread(given, field: field)
             if let session, session.id != t.sessionId {
                 throw CodestratorError(
@@ -155,14 +167,15 @@ public struct InboxService: Sendable {
 
     // MARK: inbox.pending
 
-    public func pending(_ p: Params) async throws -> JSON {
+    public func pending(_ input: InboxPendingInput) async throws -> JSON {
         let caller = self.caller
         return try await env.store.read { tx in
             let (thread, _) = try subject(
-                Access(tx: tx, caller: caller), p, field: "receiver_thread_id", sessionWide: false)
+                Access(tx: tx, caller: caller), threadId: input.receiverThreadId, sessionId: input.sessionId,
+                field: "receiver_thread_id", sessionWide: false)
             let messages = try tx.rows(
                 "SELECT * FROM inbox_messages WHERE receiver_thread_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
-                [thread?.id ?? 0, p.int("limit") ?? 100]
+                [thread?.id ?? 0, input.limit]
             ).map { InboxMessageRecord($0).json }
             return .obj(["messages": JSON.array(messages), "count": messages.count])
         }
@@ -170,15 +183,16 @@ public struct InboxService: Sendable {
 
     // MARK: inbox.list
 
-    public func list(_ p: Params) async throws -> JSON {
+    public func list(_ input: InboxListInput) async throws -> JSON {
         let caller = self.caller
         return try await env.store.read { tx in
             let (thread, sessionId) = try subject(
-                Access(tx: tx, caller: caller), p, field: "thread_id", sessionWide: true)
+                Access(tx: tx, caller: caller), threadId: input.threadId, sessionId: input.sessionId,
+                field: "thread_id", sessionWide: true)
             var clauses: [String] = []
             var args: [any SQLArgument] = []
             if let thread {
-                switch p.string("direction") ?? "all" {
+                switch input.direction {
                 case "sent": clauses.append("sender_thread_id = ?")
                 case "received": clauses.append("receiver_thread_id = ?")
                 default:
@@ -190,20 +204,22 @@ public struct InboxService: Sendable {
                 clauses.append("session_id = ?")
                 args.append(sessionId)
             }
-            if let status = p.string("status"), status != "all" {
+            if input.status != "all" {
                 clauses.append("status = ?")
-                args.append(status)
+                args.append(input.status)
             }
             let whereSQL = " WHERE " + clauses.joined(separator: " AND ")
             let total = try tx.int("SELECT COUNT(*) FROM inbox_messages" + whereSQL, args) ?? 0
             let messages = try tx.rows(
                 "SELECT * FROM inbox_messages" + whereSQL + " ORDER BY id LIMIT ? OFFSET ?",
-                args + [p.int("limit") ?? 100, p.int("offset") ?? 0]
+                args + [input.page.limit, input.page.offset]
             ).map { InboxMessageRecord($0).json }
             var out = JSON.obj(["messages": JSON.array(messages), "count": messages.count, "total": total])
-            if thread == nil, let d = p.string("direction"), d != "all" {
+            if thread == nil, input.direction != "all" {
                 out = out.merging([
-                    "warnings": ["direction \(quoted(d)) needs thread_id; all messages of the session are listed"]
+                    "warnings": [
+                        "direction \(quoted(input.direction)) needs thread_id; all messages of the session are listed"
+                    ]
                         as [String]
                 ])
             }
@@ -213,10 +229,9 @@ public struct InboxService: Sendable {
 
     // MARK: inbox.deliver
 
-    public func deliver(_ p: Params) async throws -> JSON {
+    public func deliver(messageId id: Int) async throws -> JSON {
         let caller = self.caller
         return try await env.store.write { tx in
-            let id = try p.req("message_id")
             guard let m = try InboxMessageRecord.load(tx, id), !caller.isChild || m.sessionId == caller.sessionId
             else {
                 throw CodestratorError.notFound("message", id, field: "message_id")

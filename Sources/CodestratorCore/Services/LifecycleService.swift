@@ -3,57 +3,59 @@ public struct LifecycleService: Sendable {
     let env: ServiceEnvironment
     public init(env: ServiceEnvironment) { self.env = env }
 
-    public func currentRef(_ p: Params) async throws -> JSON {
+    public func currentRef(_ input: CurrentRefInput) async throws -> JSON {
+        if let set = input.set { return try await writeRef(set, input) }
+        try Self.refuseWriteFieldsWithoutSet(input)
         let caller = env.caller
-        let root = env.layout.root
         let scope = await env.rootScope()
-        if let set = p.json("set"), case .object(let o) = set {
-            // Validate the `set` object first (it is a nested parameter).
-            let (sp, _) = try ParamValidator.validate(
-                o,
-                specs: [
-                    ParamSpec("node_type", .enumeration(RefNodeType.allCases.map(\.rawValue)), required: true),
-                    ParamSpec("node_id", .id, required: true),
-                    ParamSpec("next_action", .text(maxBytes: 65_536)), ParamSpec("summary", .text(maxBytes: 65_536)),
-                    ParamSpec("required_files", .array(.path, maxCount: 200)),
-                    ParamSpec("mode", .enumeration(RefMode.allCases.map(\.rawValue)), default: "manual"),
-                ].map { ParamSpec("set." + $0.name, $0.kind, required: $0.required, default: $0.defaultValue) }
-                    .map { $0 }, prefixed: "set.")
-            let files = try sp.strings("set.required_files").map {
-                JSON.array(try RepoPath.normalizeAll($0, root: root, field: "set.required_files").map(JSON.string))
-            }
-            return try await env.store.write { tx in
-                let access = Access(tx: tx, caller: caller)
-                let session = try access.requireSession(p, root: scope)
-                let thread = try access.actingThread(p, session: session)
-                let existing = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
-                if let expected = p.int("expected_version"), expected != (existing?.version ?? 0) {
-                    throw CodestratorError(
-                        .conflict,
-                        "expected_version is \(expected) but the ref is at version \(existing?.version ?? 0)",
-                        expected: "a fresh read first", field: "expected_version")
-                }
-                let nodeType = try sp.reqString("set.node_type")
-                let nodeId = try sp.req("set.node_id")
-                let task = try Self.checkNode(tx, access: access, session: session, type: nodeType, id: nodeId)
-                var cp: Int?
-                if let (c, step) = task {
-                    cp = try StepProgress.checkpoint(
-                        tx, event: .currentRefSet, task: c, step: step, threadId: thread.id,
-                        extra: .obj(["next_action": sp.string("set.next_action"), "summary": sp.string("set.summary")]))
-                }
-                tx.bumpVersion()
-                let ref = try StepProgress.moveRef(
-                    tx, sessionId: session.id, threadId: thread.id, nodeType: nodeType, nodeId: nodeId,
-                    checkpointId: cp,
-                    mode: sp.string("set.mode") ?? "manual", status: .active, nextAction: sp.string("set.next_action"),
-                    summary: sp.string("set.summary"), requiredFiles: files ?? .array([]), clearAck: true)
-                return try Self.view(tx, session: session, thread: thread, ref: ref).merging(["written": true])
-            }
+        return try await env.store.read { tx in
+            let access = Access(tx: tx, caller: caller)
+            let session = try access.requireSession(id: input.sessionId, root: scope)
+            let thread = try access.actingThread(id: input.threadId, session: session)
+            let ref = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
+            return try Self.view(tx, session: session, thread: thread, ref: ref)
         }
-        // Fields of `set` sent flat: a write was meant, so answering with a read would hide it.
-        let setKeys = ["node_type", "node_id", "next_action", "summary", "required_files", "mode"]
-        let flat = p.unknownKeys.filter { setKeys.contains($0) }
+    }
+
+    /// `work.current_ref` with `set`: moves the caller's ref (a checkpoint first for a case or step node).
+    func writeRef(_ set: CurrentRefSet, _ input: CurrentRefInput) async throws -> JSON {
+        let caller = env.caller
+        let scope = await env.rootScope()
+        let files = try set.requiredFiles.map {
+            JSON.array(
+                try RepoPath.normalizeAll($0, root: env.layout.root, field: "set.required_files").map(JSON.string))
+        }
+        return try await env.store.write { tx in
+            let access = Access(tx: tx, caller: caller)
+            let session = try access.requireSession(id: input.sessionId, root: scope)
+            let thread = try access.actingThread(id: input.threadId, session: session)
+            let existing = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
+            if let expected = input.expectedVersion, expected != (existing?.version ?? 0) {
+                throw CodestratorError(
+                    .conflict,
+                    "expected_version is \(expected) but the ref is at version \(existing?.version ?? 0)",
+                    expected: "a fresh read first", field: "expected_version")
+            }
+            let task = try Self.checkNode(tx, access: access, session: session, type: set.nodeType, id: set.nodeId)
+            var cp: Int?
+            if let (c, step) = task {
+                cp = try StepProgress.checkpoint(
+                    tx, event: .currentRefSet, task: c, step: step, threadId: thread.id,
+                    extra: .obj(["next_action": set.nextAction, "summary": set.summary]))
+            }
+            tx.bumpVersion()
+            let ref = try StepProgress.moveRef(
+                tx, sessionId: session.id, threadId: thread.id, nodeType: set.nodeType, nodeId: set.nodeId,
+                checkpointId: cp, mode: set.mode, status: .active, nextAction: set.nextAction,
+                summary: set.summary, requiredFiles: files ?? .array([]), clearAck: true)
+            return try Self.view(tx, session: session, thread: thread, ref: ref).merging(["written": true])
+        }
+    }
+
+    /// Without `set` the call only reads: fields of `set` sent flat, or `expected_version`, mean a write was
+    /// meant, so answering with a read would hide it.
+    static func refuseWriteFieldsWithoutSet(_ input: CurrentRefInput) throws {
+        let flat = input.flatSetFields
         if !flat.isEmpty {
             throw CodestratorError(
                 .invalidParams,
@@ -62,18 +64,11 @@ public struct LifecycleService: Sendable {
                 expected: "work.current_ref {set: {node_type, node_id, next_action, summary}} to write the ref, "
                     + "or none of those fields to read it", field: flat[0])
         }
-        if p.has("expected_version") {
+        if input.expectedVersion != nil {
             throw CodestratorError(
                 .invalidParams, "field \"expected_version\" is given without set",
                 expected: "expected_version only with set",
                 field: "expected_version")
-        }
-        return try await env.store.read { tx in
-            let access = Access(tx: tx, caller: caller)
-            let session = try access.requireSession(p, root: scope)
-            let thread = try access.actingThread(p, session: session)
-            let ref = try CurrentRefRecord.find(tx, sessionId: session.id, threadId: thread.id)
-            return try Self.view(tx, session: session, thread: thread, ref: ref)
         }
     }
 
@@ -135,14 +130,14 @@ public struct LifecycleService: Sendable {
         ])
     }
 
-    public func ack(_ p: Params) async throws -> JSON {
+    public func ack(_ input: CurrentRefAckInput) async throws -> JSON {
         let caller = env.caller
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let refId = try p.req("ref_id")
+            let refId = input.refId
             let session: SessionRecord
-            if caller.isChild || p.has("session_id") {
-                session = try access.requireSession(p)
+            if caller.isChild || input.sessionId != nil {
+                session = try access.requireSession(id: input.sessionId)
             } else if let ref = try CurrentRefRecord.load(tx, refId) {
                 session = try access.session(ref.sessionId, field: "ref_id")  // a root acks in the ref's session
             } else {
@@ -157,7 +152,7 @@ public struct LifecycleService: Sendable {
                     .forbidden, "ref \(refId) belongs to thread \(ref.threadId)", expected: "your own ref",
                     field: "ref_id")
             }
-            let version = p.int("version") ?? ref.version
+            let version = input.version ?? ref.version
             guard version == ref.version else {
                 throw CodestratorError(
                     .conflict, "version is \(version) but ref \(refId) is at version \(ref.version)",

@@ -10,18 +10,18 @@ public struct LockService: Sendable {
     static let ownerPattern: Set<Character> = Set(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:._@-")
 
-    /// The owner of a call: `thread:<id>` for children (another name is forbidden); given for the root.
-    func owner(_ p: Params, requiredForRoot: Bool = true) throws -> String? {
+    /// The owner of a call: `thread:<id>` for children (another name is forbidden); `given` for the root.
+    func owner(_ given: String?, requiredForRoot: Bool = true) throws -> String? {
         if env.caller.isChild {
             let own = "thread:\(env.caller.threadId ?? 0)"
-            if let given = p.string("owner_session"), given != own {
+            if let given, given != own {
                 throw CodestratorError(
                     .forbidden, "owner_session \(quoted(given)) is not this thread", expected: "\(own) or none",
                     field: "owner_session")
             }
             return own
         }
-        guard let given = p.string("owner_session") else {
+        guard let given else {
             if requiredForRoot {
                 throw CodestratorError(
                     .invalidParams, "field \"owner_session\" is required", expected: "an owner name such as session:3",
@@ -41,11 +41,11 @@ public struct LockService: Sendable {
         Timestamp.format((Timestamp.parse(now) ?? Date()).addingTimeInterval(TimeInterval(seconds)))
     }
 
-    public func acquire(_ p: Params) async throws -> JSON {
+    public func acquire(_ input: LockAcquireInput) async throws -> JSON {
         let caller = env.caller
-        let owner = try owner(p)!
-        let type = try p.reqString("scope_type")
-        let raw = try p.reqString("scope_path")
+        let owner = try owner(input.ownerSession)!
+        let type = input.scopeType
+        let raw = input.scopePath
         if raw == "." && type == "file" {
             throw CodestratorError(
                 .invalidParams, "scope_path \".\" is the whole repository", expected: "scope_type prefix for \".\"",
@@ -57,11 +57,11 @@ public struct LockService: Sendable {
                 .invalidParams, "scope_path \(quoted(raw)) names a whole worktree", expected: "scope_type prefix",
                 field: "scope_path")
         }
-        let ttl = p.int("ttl_seconds") ?? 600
+        let ttl = input.ttlSeconds
         let foldCase = LockPath.caseInsensitive(root: env.layout.root)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let session = try access.sessionParam(p)
+            let session = try access.sessionParam(id: input.sessionId)
             try tx.execute(
                 "UPDATE locks SET state = 'expired' WHERE state = 'active' AND lease_until <= ?", [tx.now])
             let until = Self.lease(tx.now, plus: ttl)
@@ -71,7 +71,7 @@ public struct LockService: Sendable {
             ).map(LockRecord.init) {
                 try tx.execute(
                     "UPDATE locks SET lease_until = ?, heartbeat_at = ?, ttl_seconds = ?, reason = COALESCE(?, reason) WHERE id = ?",
-                    [until, tx.now, ttl, p.string("reason"), mine.id])
+                    [until, tx.now, ttl, input.reason, mine.id])
                 return try LockRecord.load(tx, mine.id)!.json(now: tx.now).merging(["reentered": true])
             }
             let others = try tx.rows("SELECT * FROM locks WHERE state = 'active' AND owner_session <> ?", [owner])
@@ -93,7 +93,7 @@ public struct LockService: Sendable {
                 VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
                 """,
                 [
-                    type, path, owner, session?.id, caller.isChild ? caller.threadId : nil, ttl, p.string("reason"),
+                    type, path, owner, session?.id, caller.isChild ? caller.threadId : nil, ttl, input.reason,
                     tx.now, tx.now, until,
                 ])
             tx.bumpVersion()
@@ -101,18 +101,17 @@ public struct LockService: Sendable {
         }
     }
 
-    func lockForOwner(_ tx: Tx, _ p: Params, allowForce: Bool) throws -> LockRecord {
-        let id = try p.req("lock_id")
+    /// Lock `id` for its owner `ownerSession`, or for the root with `force`.
+    func lockForOwner(_ tx: Tx, id: Int, ownerSession: String?, force: Bool) throws -> LockRecord {
         guard let l = try LockRecord.load(tx, id) else { throw CodestratorError.notFound("lock", id, field: "lock_id") }
         if env.caller.isChild, let s = l.sessionId, s != env.caller.sessionId {
             throw CodestratorError.notFound("lock", id, field: "lock_id")
         }
-        let force = allowForce && (p.bool("force") ?? false)
         if force && env.caller.isChild {
             throw CodestratorError(.forbidden, "force is for the root only", expected: "force:false", field: "force")
         }
         if !force {
-            let owner = try owner(p)!
+            let owner = try owner(ownerSession)!
             guard owner == l.ownerSession else {
                 throw CodestratorError(
                     .forbidden, "lock \(id) is held by \(l.ownerSession), not \(owner)", expected: "a lock you own",
@@ -122,15 +121,15 @@ public struct LockService: Sendable {
         return l
     }
 
-    public func heartbeat(_ p: Params) async throws -> JSON {
+    public func heartbeat(_ input: LockHeartbeatInput) async throws -> JSON {
         try await env.store.write { tx in
-            let l = try lockForOwner(tx, p, allowForce: false)
+            let l = try lockForOwner(tx, id: input.lockId, ownerSession: input.ownerSession, force: false)
             guard l.state == "active", !l.lapsed(now: tx.now) else {
                 throw CodestratorError(
                     .invalidState, "lock \(l.id) expired at \(l.leaseUntil)", expected: "lock.acquire again",
                     field: "lock_id")
             }
-            let ttl = p.int("ttl_seconds") ?? l.ttlSeconds
+            let ttl = input.ttlSeconds ?? l.ttlSeconds
             try tx.execute(
                 "UPDATE locks SET lease_until = ?, heartbeat_at = ?, ttl_seconds = ? WHERE id = ?",
                 [Self.lease(tx.now, plus: ttl), tx.now, ttl, l.id])
@@ -138,15 +137,16 @@ public struct LockService: Sendable {
         }
     }
 
-    public func release(_ p: Params) async throws -> JSON {
-        let forced = (p.bool("force") ?? false) && !env.caller.isChild
-        if !forced, !env.caller.isChild, !p.has("owner_session") {
+    public func release(_ input: LockReleaseInput) async throws -> JSON {
+        let forced = input.force && !env.caller.isChild
+        if !forced, !env.caller.isChild, input.ownerSession == nil {
             throw CodestratorError(
                 .invalidParams, "field \"owner_session\" is required", expected: "the owner name, or force:true",
                 field: "owner_session")
         }
         return try await env.store.write { tx in
-            let l = try lockForOwner(tx, p, allowForce: true)
+            let l = try lockForOwner(
+                tx, id: input.lockId, ownerSession: input.ownerSession, force: input.force)
             guard l.state == "active" else {
                 throw CodestratorError(
                     .invalidState, "lock \(l.id) is \(l.state)", expected: "an active lock", field: "lock_id")
@@ -158,11 +158,11 @@ public struct LockService: Sendable {
     }
 
     /// A repository-wide read: children see every session's locks; `session_id` only filters.
-    public func list(_ p: Params) async throws -> JSON {
-        let path = try p.string("path").map { try LockPath.normalize($0, root: env.layout.root, field: "path") }
-        let state = p.string("state") ?? "active"
-        let owner = p.string("owner_session")
-        let session = p.int("session_id")
+    public func list(_ input: LockListInput) async throws -> JSON {
+        let path = try input.path.map { try LockPath.normalize($0, root: env.layout.root, field: "path") }
+        let state = input.state
+        let owner = input.ownerSession
+        let session = input.sessionId
         let foldCase = LockPath.caseInsensitive(root: env.layout.root)
         return try await env.store.read { tx in
             if let session, try SessionRecord.load(tx, session) == nil {
@@ -182,8 +182,7 @@ public struct LockService: Sendable {
                 }
                 return true
             }
-            let offset = p.int("offset") ?? 0
-            let page = Array(all.dropFirst(offset).prefix(p.int("limit") ?? 100))
+            let page = Array(all.dropFirst(input.page.offset).prefix(input.page.limit))
             return .obj([
                 "locks": JSON.array(page.map { $0.json(now: tx.now) }), "count": page.count, "total": all.count,
             ])

@@ -8,25 +8,14 @@ public struct PlanService: Sendable {
 
     var caller: Caller { env.caller }
 
-    /// The fields of one `slice_specs` element (checked like parameters, named `slice_specs[i].x`).
-    static let sliceSpecFields: [ParamSpec] = [
-        ParamSpec("title", .title(maxChars: 300), required: true),
-        ParamSpec("priority", .int(min: -1000, max: 1000)),
-        ParamSpec("token_estimate", .int(min: 0, max: 10_000_000)),
-        ParamSpec("affected_files", .array(.path, maxCount: 200)),
-        ParamSpec("summary", .text(maxBytes: 65_536)),
-        ParamSpec("task_id", .id),
-        ParamSpec("depends_on", .array(.int(min: 0, max: 99), maxCount: 100)),
-    ]
-
     // MARK: plan.bootstrap
 
-    public func bootstrap(_ p: Params) async throws -> JSON {
+    public func bootstrap(_ input: PlanBootstrapInput) async throws -> JSON {
         let caller = self.caller
         return try await env.store.write { tx in
             let access = GraphAccess(tx: tx, caller: caller)
-            let owner = try access.ownerSession(p)
-            if let taskId = p.int("task_id") {
+            let owner = try Self.ownerSession(access, given: input.ownerSessionId, fallback: nil)
+            if let taskId = input.taskId {
                 let t = try Access(tx: tx, caller: caller).task(taskId)
                 guard t.level == .epic else {
                     throw CodestratorError(
@@ -34,18 +23,18 @@ public struct PlanService: Sendable {
                         expected: "the id of an epic", field: "task_id")
                 }
             }
-            let priority = p.int("priority") ?? 0
+            let priority = input.priority
             let initiative = try GraphRules.insertNode(
                 tx,
                 GraphRules.NewNode(
-                    nodeType: "initiative", facet: "planning", title: p.reqString("initiative_title"),
-                    status: "in_progress", priority: priority, parentId: nil, taskId: p.int("task_id"),
-                    worktreeId: nil, ownerSessionId: owner, summary: p.string("summary"), riskLevel: nil,
+                    nodeType: "initiative", facet: "planning", title: input.initiativeTitle,
+                    status: "in_progress", priority: priority, parentId: nil, taskId: input.taskId,
+                    worktreeId: nil, ownerSessionId: owner, summary: input.summary, riskLevel: nil,
                     tokenEstimate: nil, affectedFiles: []))
             let plan = try GraphRules.insertNode(
                 tx,
                 GraphRules.NewNode(
-                    nodeType: "plan", facet: "planning", title: p.reqString("plan_title"), status: "todo",
+                    nodeType: "plan", facet: "planning", title: input.planTitle, status: "todo",
                     priority: priority, parentId: initiative.id, taskId: nil, worktreeId: nil, ownerSessionId: owner,
                     summary: nil, riskLevel: nil, tokenEstimate: nil, affectedFiles: []))
             let edge = try GraphRules.insertEdge(tx, from: initiative.id, to: plan.id, type: .contains)
@@ -67,37 +56,14 @@ public struct PlanService: Sendable {
         var dependsOn: [Int]
     }
 
-    /// Checks every spec like a parameter; returns the specs and the warnings for unknown keys.
-    func sliceSpecs(_ p: Params) throws -> ([SliceSpec], [String]) {
-        let raw = p.json("slice_specs")?.arrayValue ?? []
-        guard !raw.isEmpty else {
-            throw CodestratorError(
-                .invalidParams, "field \"slice_specs\" is empty", expected: "a list of 1 to 100 slice specs",
-                field: "slice_specs")
-        }
-        var specs: [SliceSpec] = []
-        var warnings: [String] = []
-        for (i, element) in raw.enumerated() {
-            let prefix = "slice_specs[\(i)]."
-            guard case .object(let o) = element else { continue }  // the validator checked the kind
-            let (sp, w) = try ParamValidator.validate(
-                o, specs: Self.sliceSpecFields.map { ParamSpec(prefix + $0.name, $0.kind, required: $0.required) },
-                prefixed: prefix)
-            warnings += w
+    /// The specs with their files normalised, once `depends_on` is known to form no cycle.
+    func sliceSpecs(_ given: [PlanSliceSpec]) throws -> [SliceSpec] {
+        let specs = try given.map { s in
             let files = try GraphRules.files(
-                sp.strings(prefix + "affected_files"), root: env.layout.root, field: prefix + "affected_files")
-            let deps = sp.ints(prefix + "depends_on") ?? []
-            for d in deps where d == i || d >= raw.count {
-                throw CodestratorError(
-                    .invalidParams, "field \"\(prefix)depends_on\" names \(d)",
-                    expected: "0-based indexes of other specs of this call (0 to \(raw.count - 1), not \(i))",
-                    field: prefix + "depends_on")
-            }
-            specs.append(
-                SliceSpec(
-                    index: i, title: try sp.reqString(prefix + "title"), priority: sp.int(prefix + "priority") ?? 0,
-                    tokenEstimate: sp.int(prefix + "token_estimate"), files: files,
-                    summary: sp.string(prefix + "summary"), taskId: sp.int(prefix + "task_id"), dependsOn: deps))
+                s.affectedFiles, root: env.layout.root, field: "slice_specs[\(s.index)].affected_files")
+            return SliceSpec(
+                index: s.index, title: s.title, priority: s.priority, tokenEstimate: s.tokenEstimate, files: files,
+                summary: s.summary, taskId: s.taskId, dependsOn: s.dependsOn)
         }
         var adjacency: [Int: [Int]] = [:]
         for s in specs { adjacency[s.index] = s.dependsOn }
@@ -111,66 +77,30 @@ public struct PlanService: Sendable {
                 }
             }
         }
-        return (specs, warnings)
+        return specs
     }
 
-    public func sliceGenerate(_ p: Params) async throws -> JSON {
+    public func sliceGenerate(_ input: PlanSliceGenerateInput) async throws -> JSON {
         let caller = self.caller
-        let (specs, specWarnings) = try sliceSpecs(p)
-        let allowOversize = p.bool("allow_oversize") ?? false
+        let specs = try sliceSpecs(input.sliceSpecs)
         return try await env.store.write { tx in
             let access = GraphAccess(tx: tx, caller: caller)
-            let plan = try access.node(p.req("plan_node_id"), field: "plan_node_id")
+            let plan = try access.node(input.planNodeId, field: "plan_node_id")
             guard plan.nodeType == "plan" else {
                 throw CodestratorError(
                     .invalidParams, "node \(plan.id) is of type \(quoted(plan.nodeType))",
                     expected: "the id of a node of type plan", field: "plan_node_id")
             }
             try access.requireChangeable(plan, field: "plan_node_id")
-            let owner = try access.ownerSession(p, fallback: plan.ownerSessionId)
+            let owner = try Self.ownerSession(access, given: input.ownerSessionId, fallback: plan.ownerSessionId)
             let tasks = Access(tx: tx, caller: caller)
             for s in specs {
                 if let t = s.taskId { _ = try tasks.task(t, field: "slice_specs[\(s.index)].task_id") }
             }
             let rules = try PlanningRules.load(tx)
-            var warnings = specWarnings
-            var violations: [String] = []
-            for s in specs {
-                if let v = rules.violation(tokenEstimate: s.tokenEstimate, files: s.files.count) {
-                    violations.append("\(s.index) \(quoted(s.title)) (\(v))")
-                }
-            }
-            if !violations.isEmpty {
-                let listed = "\(violations.count == 1 ? "slice" : "slices") \(violations.joined(separator: ", "))"
-                guard allowOversize else {
-                    throw CodestratorError(
-                        .invalidParams, "\(listed) \(violations.count == 1 ? "exceeds" : "exceed") the planning rules",
-                        expected: "\(rules.expectation), or allow_oversize:true", field: "slice_specs")
-                }
-                warnings += violations.map { "slice \($0) exceeds the planning rules (\(rules.expectation))" }
-            }
-            for s in specs where s.tokenEstimate == nil {
-                warnings.append("slice \(s.index) \(quoted(s.title)) has no token_estimate")
-            }
-            var slices: [GraphNodeRecord] = []
-            var edges: [JSON] = []
-            for s in specs {
-                let node = try GraphRules.insertNode(
-                    tx,
-                    GraphRules.NewNode(
-                        nodeType: "slice", facet: plan.facet, title: s.title, status: "todo", priority: s.priority,
-                        parentId: plan.id, taskId: s.taskId, worktreeId: nil, ownerSessionId: owner,
-                        summary: s.summary, riskLevel: nil, tokenEstimate: s.tokenEstimate, affectedFiles: s.files))
-                slices.append(node)
-                edges.append(try GraphRules.insertEdge(tx, from: plan.id, to: node.id, type: .contains).json)
-            }
-            for s in specs {
-                for d in s.dependsOn {
-                    edges.append(
-                        try GraphRules.insertEdge(tx, from: slices[s.index].id, to: slices[d].id, type: .dependsOn)
-                            .json)
-                }
-            }
+            let warnings =
+                try input.specWarnings + Self.ruleWarnings(specs, rules: rules, allowOversize: input.allowOversize)
+            let (slices, edges) = try Self.insertSlices(tx, specs, plan: plan, owner: owner)
             tx.bumpVersion()
             var out = JSON.obj([
                 "plan_node_id": plan.id, "slices": JSON.array(slices.map(\.json)), "edges": JSON.array(edges),
@@ -181,36 +111,101 @@ public struct PlanService: Sendable {
         }
     }
 
+    /// Slices over the planning rules are refused unless `allowOversize` (then warned about); slices without
+    /// an estimate are warned about.
+    static func ruleWarnings(_ specs: [SliceSpec], rules: PlanningRules, allowOversize: Bool) throws -> [String] {
+        var warnings: [String] = []
+        var violations: [String] = []
+        for s in specs {
+            if let v = rules.violation(tokenEstimate: s.tokenEstimate, files: s.files.count) {
+                violations.append("\(s.index) \(quoted(s.title)) (\(v))")
+            }
+        }
+        if !violations.isEmpty {
+            let listed = "\(violations.count == 1 ? "slice" : "slices") \(violations.joined(separator: ", "))"
+            guard allowOversize else {
+                throw CodestratorError(
+                    .invalidParams, "\(listed) \(violations.count == 1 ? "exceeds" : "exceed") the planning rules",
+                    expected: "\(rules.expectation), or allow_oversize:true", field: "slice_specs")
+            }
+            warnings += violations.map { "slice \($0) exceeds the planning rules (\(rules.expectation))" }
+        }
+        for s in specs where s.tokenEstimate == nil {
+            warnings.append("slice \(s.index) \(quoted(s.title)) has no token_estimate")
+        }
+        return warnings
+    }
+
+    /// The slices under the plan, its `contains` edges and the `depends_on` edges between them.
+    static func insertSlices(_ tx: Tx, _ specs: [SliceSpec], plan: GraphNodeRecord, owner: Int?) throws -> (
+        [GraphNodeRecord], [JSON]
+    ) {
+        var slices: [GraphNodeRecord] = []
+        var edges: [JSON] = []
+        for s in specs {
+            let node = try GraphRules.insertNode(
+                tx,
+                GraphRules.NewNode(
+                    nodeType: "slice", facet: plan.facet, title: s.title, status: "todo", priority: s.priority,
+                    parentId: plan.id, taskId: s.taskId, worktreeId: nil, ownerSessionId: owner,
+                    summary: s.summary, riskLevel: nil, tokenEstimate: s.tokenEstimate, affectedFiles: s.files))
+            slices.append(node)
+            edges.append(try GraphRules.insertEdge(tx, from: plan.id, to: node.id, type: .contains).json)
+        }
+        for s in specs {
+            for d in s.dependsOn {
+                edges.append(
+                    try GraphRules.insertEdge(tx, from: slices[s.index].id, to: slices[d].id, type: .dependsOn)
+                        .json)
+            }
+        }
+        return (slices, edges)
+    }
+
+    /// The owner session of new nodes: a child's own (another is `not_found`); for the root `given`, else
+    /// `fallback`.
+    static func ownerSession(_ access: GraphAccess, given: Int?, fallback: Int?) throws -> Int? {
+        let (tx, caller, field) = (access.tx, access.caller, "owner_session_id")
+        if caller.isChild {
+            if let given, given != caller.sessionId {
+                throw CodestratorError.notFound("session", given, expected: "your own session", field: field)
+            }
+            return caller.sessionId
+        }
+        guard let given else { return fallback }
+        return try Access(tx: tx, caller: caller).session(given, field: field).id
+    }
+
     // MARK: plan.slice.replan
 
-    public func sliceReplan(_ p: Params) async throws -> JSON {
+    public func sliceReplan(_ input: PlanSliceReplanInput) async throws -> JSON {
         let caller = self.caller
-        let reason = try p.reqString("reason")
+        let reason = input.reason
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CodestratorError(
                 .invalidParams, "field \"reason\" is blank", expected: "a reason for the replan", field: "reason")
         }
-        let files = try p.strings("affected_files").map {
+        let files = try input.affectedFiles.map {
             try GraphRules.files($0, root: env.layout.root, field: "affected_files")
         }
         return try await env.store.write { tx in
             let access = GraphAccess(tx: tx, caller: caller)
-            let node = try access.node(p.req("node_id"), field: "node_id")
+            let node = try access.node(input.nodeId, field: "node_id")
             guard node.nodeType == "slice" || node.nodeType == "plan" else {
                 throw CodestratorError(
                     .invalidParams, "node \(node.id) is of type \(quoted(node.nodeType))",
                     expected: "the id of a slice or plan", field: "node_id")
             }
             try access.requireChangeable(node, field: "node_id")
-            let tokens = p.int("token_estimate") ?? node.tokenEstimate
+            let tokens = input.tokenEstimate ?? node.tokenEstimate
             let newFiles = files ?? node.affectedFiles
             var warnings: [String] = []
             // The planning rules are per slice; they are re-checked when the estimate or files change.
-            if node.nodeType == "slice" && (p.has("token_estimate") || files != nil),
+            if node.nodeType == "slice" && (input.tokenEstimate != nil || files != nil),
                 let v = try PlanningRules.load(tx).violation(tokenEstimate: tokens, files: newFiles.count)
             {
                 let rules = try PlanningRules.load(tx)
-                guard p.bool("allow_oversize") == true else {
+                guard input.allowOversize else {
                     throw CodestratorError(
                         .invalidParams, "slice \(node.id) \(quoted(node.title)) (\(v)) exceeds the planning rules",
                         expected: "\(rules.expectation), or allow_oversize:true", field: "token_estimate")
@@ -237,7 +232,7 @@ public struct PlanService: Sendable {
                 ])
             let snap = try SnapshotRecord.insert(
                 tx, nodeId: node.id, type: "replan", summary: reason, affectedFiles: newFiles,
-                nextAction: p.string("next_action"), trigger: p.string("trigger") ?? "other")
+                nextAction: input.nextAction, trigger: input.trigger)
             tx.bumpVersion()
             var out = snap.json.merging(["node": try GraphNodeRecord.load(tx, node.id)!.json])
             if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
@@ -264,20 +259,20 @@ public struct PlanService: Sendable {
         )
     }
 
-    public func rollupPreview(_ p: Params) async throws -> JSON {
+    public func rollupPreview(parentNodeId: Int) async throws -> JSON {
         let caller = self.caller
         return try await env.store.read { tx in
-            let parent = try GraphAccess(tx: tx, caller: caller).node(p.req("parent_node_id"), field: "parent_node_id")
+            let parent = try GraphAccess(tx: tx, caller: caller).node(parentNodeId, field: "parent_node_id")
             return try Self.preview(tx, parent: parent).0
         }
     }
 
-    public func rollupSubmit(_ p: Params) async throws -> JSON {
+    public func rollupSubmit(_ input: PlanRollupSubmitInput) async throws -> JSON {
         let caller = self.caller
-        let files = try GraphRules.files(p.strings("affected_files"), root: env.layout.root, field: "affected_files")
+        let files = try GraphRules.files(input.affectedFiles, root: env.layout.root, field: "affected_files")
         return try await env.store.write { tx in
             let access = GraphAccess(tx: tx, caller: caller)
-            let node = try access.node(p.req("node_id"), field: "node_id")
+            let node = try access.node(input.nodeId, field: "node_id")
             try access.requireChangeable(node, field: "node_id")
             guard node.approvalState == ApprovalState.none || node.approvalState == .rejected else {
                 throw CodestratorError(
@@ -293,8 +288,8 @@ public struct PlanService: Sendable {
             try node.approvalState.checkMove(to: .pending, entity: "approval of node \(node.id)")
             let (_, unfinished) = try Self.preview(tx, parent: node)
             let snap = try SnapshotRecord.insert(
-                tx, nodeId: node.id, type: "rollup", summary: p.string("summary"), affectedFiles: files,
-                nextAction: p.string("next_action"))
+                tx, nodeId: node.id, type: "rollup", summary: input.summary, affectedFiles: files,
+                nextAction: input.nextAction)
             try tx.execute(
                 "UPDATE graph_nodes SET status = 'in_review', approval_state = 'pending', updated_at = ? WHERE id = ?",
                 [tx.now, node.id])
@@ -310,23 +305,22 @@ public struct PlanService: Sendable {
         }
     }
 
-    public func rollupApprove(_ p: Params) async throws -> JSON {
-        try await decide(p, approve: true)
+    public func rollupApprove(nodeId: Int, reason: String?) async throws -> JSON {
+        try await decide(nodeId: nodeId, reason: reason, approve: true)
     }
 
-    public func rollupReject(_ p: Params) async throws -> JSON {
-        try await decide(p, approve: false)
+    public func rollupReject(nodeId: Int, reason: String?) async throws -> JSON {
+        try await decide(nodeId: nodeId, reason: reason, approve: false)
     }
 
-    func decide(_ p: Params, approve: Bool) async throws -> JSON {
+    func decide(nodeId: Int, reason: String?, approve: Bool) async throws -> JSON {
         let caller = self.caller
-        let reason = p.string("reason")
         if !approve && (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw CodestratorError(
                 .invalidParams, "field \"reason\" is blank", expected: "the reason for the rejection", field: "reason")
         }
         return try await env.store.write { tx in
-            let node = try GraphAccess(tx: tx, caller: caller).node(p.req("node_id"), field: "node_id")
+            let node = try GraphAccess(tx: tx, caller: caller).node(nodeId, field: "node_id")
             guard node.status == .inReview else {
                 throw CodestratorError(
                     .invalidState, "node \(node.id) is \(node.status.rawValue)",

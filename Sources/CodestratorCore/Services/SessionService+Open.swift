@@ -4,96 +4,16 @@ import Foundation
 extension SessionService {
     // MARK: session.open
 
-    enum Plan: Sendable {
-        case resume(Int)
-        case newWork
-        case choose([Int])
-    }
-
-    public func open(_ p: Params) async throws -> JSON {
-        let intent = p.enumValue("intent", SessionIntent.self) ?? .auto
-        let owner = p.string("owner") ?? NSUserName()
-        let fingerprint = p.string("terminal_fingerprint") ?? TerminalFingerprint.derive()
-        let repo = env.layout.root
-        let caller = env.caller
-        let mine = await env.heartbeats.sessionIds
-        let identity = env.identity
-        let hasSlugSource = p.has("user_request") || p.has("worktree_name")
-
-        // Decide what to do, reading only (docs/methods.md#sessionopen "Choosing what to do").
-        let plan: Plan = try await env.store.read { tx in
-            let access = Access(tx: tx, caller: caller)
-            if let rid = p.int("requester_session_id") {
-                let r = try access.session(rid, field: "requester_session_id")
-                guard r.status == .awaitingResume, r.repoPath == repo else {
-                    throw CodestratorError(
-                        .invalidState, "requester_session_id \(rid) is \(r.status.rawValue)",
-                        expected: "an awaiting_resume session of this repository", field: "requester_session_id")
-                }
-            }
-            if let sid = p.int("resume_session_id") {
-                let s = try access.session(sid, field: "resume_session_id")
-                guard s.repoPath == repo, s.status == .active else {
-                    throw CodestratorError(
-                        .invalidState, "resume_session_id \(sid) is \(s.status.rawValue)",
-                        expected: "an active session of this repository", field: "resume_session_id")
-                }
-                guard s.isStale(now: tx.now) || s.terminalFingerprint == fingerprint || mine.contains(sid) else {
-                    throw CodestratorError(
-                        .invalidState,
-                        "session \(sid) is live (last heartbeat \(s.idleSeconds(now: tx.now)) s ago) and belongs to another terminal",
-                        expected: "a stale session, or one with your terminal_fingerprint", field: "resume_session_id")
-                }
-                return .resume(sid)
-            }
-            if intent == .newWork { return .newWork }
-            // The session this process already heartbeats (a compaction keeps the process).
-            for sid in mine.reversed() {
-                if let s = try SessionRecord.load(tx, sid), s.status == .active, s.repoPath == repo {
-                    return .resume(sid)
-                }
-            }
-            // The session this root's terminal is bound to (a restarted server, a shared daemon); with a new
-            // request under `auto` the terminal may be starting other work, so only without one.
-            if !hasSlugSource || intent == .resumeWork,
-                case .session(let sid, _) = try RootBinding.find(tx, repo: repo, identity: identity)
-            {
-                return .resume(sid)
-            }
-            if let sid = try tx.int(
-                """
-                SELECT id FROM sessions WHERE repo_path = ? AND status = 'active' AND terminal_fingerprint = ?
-                ORDER BY last_seen_at DESC, id DESC LIMIT 1
-                """, [repo, fingerprint])
-            {
-                return .resume(sid)
-            }
-            let stale = try tx.rows(
-                "SELECT * FROM sessions WHERE repo_path = ? AND status = 'active' ORDER BY last_seen_at DESC, id DESC",
-                [repo]
-            ).map(SessionRecord.init).filter { $0.isStale(now: tx.now) }
-            if intent == .auto {
-                let ownerMatches = stale.filter { $0.owner == owner }
-                if !hasSlugSource, ownerMatches.count == 1 { return .resume(ownerMatches[0].id) }
-                return .newWork
-            }
-            switch stale.count {
-            case 0:
-                throw CodestratorError(
-                    .invalidState, "no resumable session in this repository", expected: "intent new_work or auto",
-                    field: "intent")
-            case 1: return .resume(stale[0].id)
-            default: return .choose(stale.map(\.id))
-            }
-        }
-
-        switch plan {
+    public func open(_ input: SessionOpenInput) async throws -> JSON {
+        let owner = input.owner ?? NSUserName()
+        let fingerprint = input.terminalFingerprint ?? TerminalFingerprint.derive()
+        switch try await plan(input, owner: owner, fingerprint: fingerprint) {
         case .resume(let sid):
-            return try await resume(sessionId: sid, requester: p.int("requester_session_id"), fingerprint: fingerprint)
+            return try await resume(sessionId: sid, requester: input.requesterSessionId, fingerprint: fingerprint)
         case .choose(let ids):
-            return try await awaitChoice(p, candidates: ids, owner: owner, fingerprint: fingerprint)
+            return try await awaitChoice(input, candidates: ids, owner: owner, fingerprint: fingerprint)
         case .newWork:
-            return try await openNew(p, owner: owner, fingerprint: fingerprint)
+            return try await openNew(input, owner: owner, fingerprint: fingerprint)
         }
     }
 
@@ -129,27 +49,43 @@ extension SessionService {
         return try WorktreeRecord.load(tx, id)!
     }
 
+    /// A new session's row as the call describes it: the input, who opens it, and where it starts.
+    struct NewSession: Sendable {
+        let input: SessionOpenInput
+        let owner: String
+        let fingerprint: String
+        let base: SessionBase
+    }
+
+    /// Where a new session starts: the base commit, the session's main branch (the base when it is a branch
+    /// given as `base_ref`), and the main worktree's current branch.
+    struct SessionBase: Sendable {
+        let commit: String
+        let mainBranch: String?
+        let currentMainBranch: String?
+    }
+
     /// New work: validate, pick a free slug, `git worktree add`, then one transaction; the worktree
     /// and branch are removed again if that transaction fails.
-    func openNew(_ p: Params, owner: String, fingerprint: String) async throws -> JSON {
+    func openNew(_ input: SessionOpenInput, owner: String, fingerprint: String) async throws -> JSON {
+        try env.layout.ensureDirectories()
+        try RepositoryLayout.ensureExcluded(excludePath: try await env.git.infoExcludePath(repo: env.layout.root))
+        let base = try await sessionBase(input.baseRef)
+        let new = NewSession(input: input, owner: owner, fingerprint: fingerprint, base: base)
+        return input.alwaysBranch ? try await openInNewWorktree(new) : try await openInMainWorktree(new)
+    }
+
+    /// The base of a new session: `base_ref` when given, else the main worktree's branch.
+    func sessionBase(_ given: String?) async throws -> SessionBase {
         let repo = env.layout.root
         let git = env.git
-        let alwaysBranch = p.bool("always_branch") ?? true
-        try env.layout.ensureDirectories()
-        try RepositoryLayout.ensureExcluded(excludePath: try await git.infoExcludePath(repo: repo))
-
-        guard try await git.resolveCommit(repo: repo, rev: "HEAD") != nil || p.has("base_ref") else {
+        guard try await git.resolveCommit(repo: repo, rev: "HEAD") != nil || given != nil else {
             throw CodestratorError(
                 .invalidState, "the repository has no commit",
                 expected: "a first commit (git commit) before session.open")
         }
         let mainBranch = try await git.currentBranch(worktree: repo)
-        let baseRef: String
-        if let given = p.string("base_ref") {
-            baseRef = given
-        } else if let mainBranch {
-            baseRef = mainBranch
-        } else {
+        guard let baseRef = given ?? mainBranch else {
             throw CodestratorError(
                 .invalidParams, "field \"base_ref\" is required: the main worktree is on a detached HEAD",
                 expected: "a branch, tag or commit", field: "base_ref")
@@ -160,32 +96,38 @@ extension SessionService {
                 expected: "a branch, tag or commit", field: "base_ref")
         }
         let sessionMainBranch: String?
-        if p.has("base_ref") {
+        if given != nil {
             sessionMainBranch = try await git.branchExists(repo: repo, branch: baseRef) ? baseRef : nil
         } else {
             sessionMainBranch = mainBranch
         }
-        let repoName = env.layout.name
+        return SessionBase(commit: baseCommit, mainBranch: sessionMainBranch, currentMainBranch: mainBranch)
+    }
 
-        if !alwaysBranch {
-            let busy = try await env.store.read { tx in
-                try tx.int(
-                    "SELECT id FROM sessions WHERE repo_path = ? AND status = 'active' AND always_branch = 0 LIMIT 1",
-                    [repo])
-            }
-            if let busy {
-                throw CodestratorError(
-                    .conflict, "session \(busy) already works in the main worktree",
-                    expected: "always_branch:true, or session.close of session \(busy) first", field: "always_branch")
-            }
-            let viewer = Slug.viewerSessionName(repository: repoName, worktree: mainBranch ?? "main")
-            return try await insertSession(
-                p, owner: owner, fingerprint: fingerprint, slug: nil, rootPath: repo, branch: nil,
-                baseCommit: baseCommit, mainBranch: sessionMainBranch, currentMainBranch: mainBranch, viewer: viewer)
+    /// `always_branch: false`: the session works in the main worktree, which only one session may do.
+    func openInMainWorktree(_ new: NewSession) async throws -> JSON {
+        let repo = env.layout.root
+        let busy = try await env.store.read { tx in
+            try tx.int(
+                "SELECT id FROM sessions WHERE repo_path = ? AND status = 'active' AND always_branch = 0 LIMIT 1",
+                [repo])
         }
+        if let busy {
+            throw CodestratorError(
+                .conflict, "session \(busy) already works in the main worktree",
+                expected: "always_branch:true, or session.close of session \(busy) first", field: "always_branch")
+        }
+        let viewer = Slug.viewerSessionName(
+            repository: env.layout.name, worktree: new.base.currentMainBranch ?? "main")
+        return try await insertSession(new, slug: nil, rootPath: repo, branch: nil, viewer: viewer)
+    }
 
-        // Pick the first free slug; git itself arbitrates a race with another process.
-        let slug = Slug.derive(preferred: p.string("worktree_name"), fallback: p.string("user_request"))
+    /// The session's own worktree and branch under the first free slug; git itself arbitrates a race with
+    /// another process.
+    func openInNewWorktree(_ new: NewSession) async throws -> JSON {
+        let repo = env.layout.root
+        let git = env.git
+        let slug = Slug.derive(preferred: new.input.worktreeName, fallback: new.input.userRequest)
         for cand in Slug.candidates(slug) {
             let path = env.layout.worktreePath(slug: cand)
             let branch = "codestrator/\(cand)"
@@ -197,15 +139,14 @@ extension SessionService {
                     [path, branch]) ?? 0
             }
             if taken > 0 { continue }
-            switch try await git.worktreeAdd(repo: repo, branch: branch, path: path, baseCommit: baseCommit) {
+            switch try await git.worktreeAdd(repo: repo, branch: branch, path: path, baseCommit: new.base.commit) {
             case .alreadyExists: continue
             case .created: break
             }
             do {
                 return try await insertSession(
-                    p, owner: owner, fingerprint: fingerprint, slug: cand, rootPath: path, branch: branch,
-                    baseCommit: baseCommit, mainBranch: sessionMainBranch, currentMainBranch: mainBranch,
-                    viewer: Slug.viewerSessionName(repository: repoName, worktree: cand))
+                    new, slug: cand, rootPath: path, branch: branch,
+                    viewer: Slug.viewerSessionName(repository: env.layout.name, worktree: cand))
             } catch {
                 try? await git.worktreeRemove(repo: repo, path: path, force: true)
                 try? await git.deleteBranch(repo: repo, branch: branch, force: true)
@@ -217,18 +158,19 @@ extension SessionService {
             expected: "another worktree_name", field: "worktree_name")
     }
 
-    func insertSession(
-        _ p: Params, owner: String, fingerprint: String, slug: String?, rootPath: String, branch: String?,
-        baseCommit: String, mainBranch: String?, currentMainBranch: String?, viewer: String
-    ) async throws -> JSON {
+    func insertSession(_ new: NewSession, slug: String?, rootPath: String, branch: String?, viewer: String)
+        async throws -> JSON
+    {
+        let input = new.input
+        let base = new.base
         let repo = env.layout.root
         let pid = env.serverPid
         let host = env.serverHost
         let socket = env.tmuxSocket
-        let requester = p.int("requester_session_id")
+        let requester = input.requesterSessionId
         let identity = env.caller.isChild ? nil : env.identity
         let result: (JSON, Int) = try await env.store.write { tx in
-            let main = try Self.upsertMainWorktree(tx, repo: repo, branch: currentMainBranch)
+            let main = try Self.upsertMainWorktree(tx, repo: repo, branch: base.currentMainBranch)
             let sid = try tx.insert(
                 """
                 INSERT INTO sessions (repo_path, agent_role, owner, terminal_fingerprint, intent, status, user_request,
@@ -237,9 +179,9 @@ extension SessionService {
                 VALUES (?, ?, ?, ?, 'new_work', 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    repo, p.string("agent_role") ?? "codex", owner, fingerprint, p.string("user_request"), slug,
-                    mainBranch, branch != nil, main.id, viewer, socket, p.int("heartbeat_timeout_seconds") ?? 60,
-                    p.int("max_concurrent_children") ?? 6, pid, host, tx.now, tx.now,
+                    repo, input.agentRole.rawValue, new.owner, new.fingerprint, input.userRequest, slug,
+                    base.mainBranch, branch != nil, main.id, viewer, socket, input.heartbeatTimeoutSeconds,
+                    input.maxConcurrentChildren, pid, host, tx.now, tx.now,
                 ])
             let rootWorktreeId: Int
             if let branch {
@@ -248,7 +190,7 @@ extension SessionService {
                     INSERT INTO worktrees (kind, path, branch, slug, base_commit, owner_session_id, parent_worktree_id,
                       status, merge_state, created_at)
                     VALUES ('session_root', ?, ?, ?, ?, ?, ?, 'active', 'active', ?)
-                    """, [rootPath, branch, slug, baseCommit, sid, main.id, tx.now])
+                    """, [rootPath, branch, slug, base.commit, sid, main.id, tx.now])
             } else {
                 rootWorktreeId = main.id
             }

@@ -35,7 +35,9 @@ extension SessionService {
     }
 
     /// Several candidates for `resume_work`: an `awaiting_resume` session and the list to choose from.
-    func awaitChoice(_ p: Params, candidates: [Int], owner: String, fingerprint: String) async throws -> JSON {
+    func awaitChoice(_ input: SessionOpenInput, candidates: [Int], owner: String, fingerprint: String) async throws
+        -> JSON
+    {
         let repo = env.layout.root
         let pid = env.serverPid
         let host = env.serverHost
@@ -49,9 +51,8 @@ extension SessionService {
                 VALUES (?, ?, ?, ?, 'resume_work', 'awaiting_resume', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    repo, p.string("agent_role") ?? "codex", owner, fingerprint, p.string("user_request"),
-                    p.bool("always_branch") ?? true, main.id, p.int("heartbeat_timeout_seconds") ?? 60,
-                    p.int("max_concurrent_children") ?? 6, pid, host, tx.now, tx.now,
+                    repo, input.agentRole.rawValue, owner, fingerprint, input.userRequest, input.alwaysBranch,
+                    main.id, input.heartbeatTimeoutSeconds, input.maxConcurrentChildren, pid, host, tx.now, tx.now,
                 ])
             tx.bumpVersion()
             guard let s = try SessionRecord.load(tx, sid) else { throw CodestratorError.notFound("session", sid) }

@@ -7,7 +7,7 @@ public struct SessionService: Sendable {
 
     // MARK: workspace.init
 
-    public func workspaceInit(_ p: Params) async throws -> JSON {
+    public func workspaceInit() async throws -> JSON {
         let created = try env.layout.ensureDirectories()
         let excluded = try RepositoryLayout.ensureExcluded(
             excludePath: try await env.git.infoExcludePath(repo: env.layout.root))
@@ -36,12 +36,12 @@ public struct SessionService: Sendable {
 
     // MARK: session.heartbeat / close / list / context
 
-    public func heartbeat(_ p: Params) async throws -> JSON {
+    public func heartbeat(sessionId: Int) async throws -> JSON {
         let caller = env.caller
         let pid = env.serverPid
         let host = env.serverHost
         let out: JSON = try await env.store.write { tx in
-            var s = try Access(tx: tx, caller: caller).requireSession(p)
+            var s = try Access(tx: tx, caller: caller).requireSession(id: sessionId)
             guard s.status == .active || s.status == .awaitingResume else {
                 throw CodestratorError(
                     .invalidState, "session \(s.id) is \(s.status.rawValue)",
@@ -61,10 +61,10 @@ public struct SessionService: Sendable {
         return out
     }
 
-    public func close(_ p: Params) async throws -> JSON {
+    public func close(sessionId: Int) async throws -> JSON {
         let caller = env.caller
         let out: JSON = try await env.store.write { tx in
-            let s = try Access(tx: tx, caller: caller).requireSession(p)
+            let s = try Access(tx: tx, caller: caller).requireSession(id: sessionId)
             guard s.status == .active || s.status == .awaitingResume else {
                 throw CodestratorError(
                     .invalidState, "session \(s.id) is \(s.status.rawValue)",
@@ -108,17 +108,16 @@ public struct SessionService: Sendable {
         return out
     }
 
-    public func list(_ p: Params) async throws -> JSON {
+    public func list(_ input: SessionListInput) async throws -> JSON {
         let repo = env.layout.root
-        let filter = p.string("status") ?? "open"
+        let filter = input.status
         let statuses: [String]
         switch filter {
         case "open": statuses = ["active", "awaiting_resume"]
         case "all": statuses = SessionStatus.allCases.map(\.rawValue)
         default: statuses = [filter]
         }
-        let limit = p.int("limit") ?? 100
-        let offset = p.int("offset") ?? 0
+        let (limit, offset) = (input.page.limit, input.page.offset)
         let placeholders = statuses.map { _ in "?" }.joined(separator: ",")
         let rows: ([SessionRecord], Int, [Int: Int]) = try await env.store.read { tx in
             let args: [any SQLArgument] = [repo] + statuses
@@ -159,11 +158,11 @@ public struct SessionService: Sendable {
         return .obj(["sessions": JSON.array(items), "count": items.count, "total": rows.1])
     }
 
-    public func context(_ p: Params) async throws -> JSON {
+    public func context(sessionId: Int) async throws -> JSON {
         let caller = env.caller
         let socket = env.tmuxSocket
         return try await env.store.read { tx in
-            let s = try Access(tx: tx, caller: caller).requireSession(p)
+            let s = try Access(tx: tx, caller: caller).requireSession(id: sessionId)
             return try SessionContextBuilder.build(tx, session: s, tmuxSocket: socket)
         }
     }

@@ -22,7 +22,7 @@ enum LifecycleMethods {
                 ),
                 ParamSpec("expected_version", .int(min: 0, max: 9_007_199_254_740_991), doc: "with set"),
             ]
-        ) { env, p in try await LifecycleService(env: env).currentRef(p) },
+        ) { env, p in try await LifecycleService(env: env).currentRef(CurrentRefInput(p)) },
         method(
             "work.current_ref.ack", .lifecycle, "Acknowledge a current ref version after reloading context",
             roles: "WVPD",
@@ -31,7 +31,7 @@ enum LifecycleMethods {
                 ParamSpec("ref_id", .id, required: true),
                 ParamSpec("version", .int(min: 1, max: 9_007_199_254_740_991)),
             ]
-        ) { env, p in try await LifecycleService(env: env).ack(p) },
+        ) { env, p in try await LifecycleService(env: env).ack(CurrentRefAckInput(p)) },
         method(
             "work.report", .lifecycle, "Report done, blocked or failed to the parent thread", roles: "WVPD",
             params: [
@@ -41,6 +41,6 @@ enum LifecycleMethods {
                 ParamSpec("artifacts", .array(.text(maxBytes: 4096), maxCount: 200)), ParamSpec("details", .object),
                 ParamSpec("session_id", .id),
             ]
-        ) { env, p in try await LifecycleService(env: env).report(p) },
+        ) { env, p in try await LifecycleService(env: env).report(WorkReportInput(p)) },
     ]
 }

@@ -70,31 +70,33 @@ enum WorkspaceMethods {
                 ParamSpec("scope_type", .enumeration(["file", "prefix"]), required: true),
                 ParamSpec("scope_path", .path, required: true),
                 ParamSpec("owner_session", .name(maxChars: 100), doc: "root: required; children: thread:<id>"),
-                ParamSpec("ttl_seconds", .int(min: 10, max: 86_400), default: 600), ParamSpec("session_id", .id),
-                ParamSpec("reason", .text(maxBytes: 1200)),
+                ParamSpec("ttl_seconds", .int(min: 10, max: 86_400), default: .int(LockAcquireInput.ttlSecondsDefault)),
+                ParamSpec("session_id", .id), ParamSpec("reason", .text(maxBytes: 1200)),
             ]
-        ) { env, p in try await LockService(env: env).acquire(p) },
+        ) { env, p in try await LockService(env: env).acquire(LockAcquireInput(p)) },
         method(
             "lock.heartbeat", .workspace, "Extend a lease you own", roles: "W",
             params: [
                 ParamSpec("lock_id", .id, required: true), ParamSpec("owner_session", .name(maxChars: 100)),
                 ParamSpec("ttl_seconds", .int(min: 10, max: 86_400)),
             ]
-        ) { env, p in try await LockService(env: env).heartbeat(p) },
+        ) { env, p in try await LockService(env: env).heartbeat(LockHeartbeatInput(p)) },
         method(
             "lock.release", .workspace, "Release a lease you own", roles: "W",
             params: [
                 ParamSpec("lock_id", .id, required: true), ParamSpec("owner_session", .name(maxChars: 100)),
-                ParamSpec("force", .bool, default: false, doc: "root only"),
+                ParamSpec("force", .bool, default: .bool(LockReleaseInput.forceDefault), doc: "root only"),
             ]
-        ) { env, p in try await LockService(env: env).release(p) },
+        ) { env, p in try await LockService(env: env).release(LockReleaseInput(p)) },
         method(
             "lock.list", .workspace, "List locks by state, owner, session or path", readOnly: true, roles: "W",
             params: [
-                ParamSpec("state", .enumeration(["active", "released", "expired", "all"]), default: "active"),
+                ParamSpec(
+                    "state", .enumeration(["active", "released", "expired", "all"]),
+                    default: .string(LockListInput.stateDefault)),
                 ParamSpec("owner_session", .name(maxChars: 100)), ParamSpec("session_id", .id),
                 ParamSpec("path", .path),
             ] + CommonParams.list
-        ) { env, p in try await LockService(env: env).list(p) },
+        ) { env, p in try await LockService(env: env).list(LockListInput(p)) },
     ]
 }

@@ -10,11 +10,8 @@ import Testing
     static func acquire(_ env: ServiceEnvironment, _ owner: String?, _ type: String, _ path: String, ttl: Int = 60)
         async throws -> JSON
     {
-        var values: [String: JSON] = [
-            "scope_type": .string(type), "scope_path": .string(path), "ttl_seconds": .int(ttl),
-        ]
-        if let owner { values["owner_session"] = .string(owner) }
-        return try await LockService(env: env).acquire(Params(values: values))
+        try await LockService(env: env).acquire(
+            LockAcquireInput(scopeType: type, scopePath: path, ownerSession: owner, ttlSeconds: ttl))
     }
 
     static func code(_ body: () async throws -> JSON) async -> ErrorCode? {
@@ -62,14 +59,13 @@ import Testing
 
         w.clock.advance(by: 59)
         let beat = try await LockService(env: w.env).heartbeat(
-            Params(values: ["lock_id": .int(id), "owner_session": "session:a"]))
+            LockHeartbeatInput(lockId: id, ownerSession: "session:a"))
         #expect(beat["lease_until"] != held["lease_until"])
         w.clock.advance(by: 61)
         #expect(try await Self.acquire(w.env, "session:b", "file", "a.txt")["owner_session"] == "session:b")
         #expect(
             await Self.code {
-                try await LockService(env: w.env).heartbeat(
-                    Params(values: ["lock_id": .int(id), "owner_session": "session:a"]))
+                try await LockService(env: w.env).heartbeat(LockHeartbeatInput(lockId: id, ownerSession: "session:a"))
             } == .invalidState)
     }
 
@@ -78,9 +74,8 @@ import Testing
         defer { w.cleanup() }
         let held = try await Self.acquire(w.env, "session:a", "file", "a.txt")
         let id = try #require(held["id"]?.intValue)
-        let release: (JSON, Bool) async throws -> JSON = { owner, force in
-            try await LockService(env: w.env).release(
-                Params(values: ["lock_id": .int(id), "owner_session": owner, "force": .bool(force)]))
+        let release: (String, Bool) async throws -> JSON = { owner, force in
+            try await LockService(env: w.env).release(LockReleaseInput(lockId: id, ownerSession: owner, force: force))
         }
 
         #expect(await Self.code { try await release("session:b", false) } != nil)
