@@ -5,21 +5,21 @@ import Foundation
 extension TaskService {
     // MARK: case.begin
 
-    public func caseBegin(_ p: Params) async throws -> JSON {
+    public func caseBegin(_ input: CaseBeginInput) async throws -> JSON {
         let caller = self.caller
-        let files = try requiredFiles(p)
+        let files = try requiredFiles(input.requiredFiles)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(p.req("case_id"))
-            let session = try Self.checkSessionParam(p, access: access, task: c)
-            let thread = try access.actingThread(p, session: session)
+            let c = try access.caseTask(input.caseId)
+            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
+            let thread = try access.actingThread(id: input.actor.threadId, session: session)
             var warnings: [String] = []
             switch c.status {
             case .cancelled:
                 throw CodestratorError(
                     .invalidState, "case \(c.id) is cancelled", expected: "task.update of case \(c.id) to todo first",
                     field: "case_id")
-            case .done where p.bool("reopen") != true:
+            case .done where !input.reopen:
                 throw CodestratorError(
                     .invalidState, "case \(c.id) is done", expected: "reopen:true to work on it again", field: "reopen")
             default: break
@@ -50,7 +50,7 @@ extension TaskService {
                     expected: "case.complete or task.update of case \(other) first", field: "case_id")
             }
             if resuming { warnings.append("case \(c.id) is already in progress for thread \(thread.id); resumed") }
-            for title in p.strings("steps") ?? []
+            for title in input.steps ?? []
             where try tx.int(
                 "SELECT id FROM steps WHERE task_id = ? AND title = ?", [c.id, title]) == nil
             {
@@ -59,13 +59,13 @@ extension TaskService {
             var sets =
                 "status = 'in_progress', assignee_thread_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?), completed_at = NULL, blocked_reason = NULL"
             var args: [any SQLArgument] = [thread.id, tx.now, tx.now]
-            if p.has("input_contract") {
+            if let contract = input.inputContract {
                 sets += ", input_contract = ?"
-                args.append(p.json("input_contract") ?? .null)
+                args.append(contract)
             }
-            if let fixtures = p.json("fixtures") {
+            if let fixtures = input.fixtures {
                 sets += ", fixtures = ?"
-                args.append(fixtures)
+                args.append(JSON.array(fixtures.map(JSON.string)))
             }
             try tx.execute("UPDATE tasks SET \(sets) WHERE id = ?", args + [c.id])
             tx.bumpVersion()
@@ -87,8 +87,8 @@ extension TaskService {
     }
 
     /// A given `session_id` must equal the task's session (a child's other session is `not_found`).
-    static func checkSessionParam(_ p: Params, access: Access, task: TaskRecord) throws -> SessionRecord {
-        if let given = p.int("session_id"), given != task.sessionId {
+    static func checkSessionParam(_ given: Int?, access: Access, task: TaskRecord) throws -> SessionRecord {
+        if let given, given != task.sessionId {
             let exists = try SessionRecord.load(access.tx, given) != nil
             if access.caller.isChild || !exists {
                 throw CodestratorError.notFound("session", given, field: "session_id")
@@ -122,32 +122,32 @@ extension TaskService {
 
     // MARK: step.check
 
-    public func stepCheck(_ p: Params) async throws -> JSON {
+    public func stepCheck(_ input: StepCheckInput) async throws -> JSON {
         let caller = self.caller
-        let files = try requiredFiles(p)
-        let commit = try await commitForSandboxedWorker(p)
+        let files = try requiredFiles(input.requiredFiles)
+        let commit = try await commitForSandboxedWorker(input)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(p.req("case_id"))
-            let session = try Self.checkSessionParam(p, access: access, task: c)
-            let thread = try access.actingThread(p, session: session)
+            let c = try access.caseTask(input.caseId)
+            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
+            let thread = try access.actingThread(id: input.actor.threadId, session: session)
             try Self.checkOwnCase(c, thread: thread, caller: caller, method: "step.check")
             // The case's steps are read once: the step, the order warning, the next step and the progress
             // all come from this list and the row the UPDATE returns.
             var steps = try StepRecord.all(tx, caseId: c.id)
             let s: StepRecord
-            if let sid = p.int("step_id") {
+            if let sid = input.stepId {
                 guard let found = steps.first(where: { $0.id == sid }) else {
                     throw CodestratorError.notFound(
                         "step", sid, expected: "the id of a step of case \(c.id)", field: "step_id")
                 }
-                if let title = p.string("step_title"), title != found.title {
+                if let title = input.stepTitle, title != found.title {
                     throw CodestratorError(
                         .invalidParams, "step_id \(sid) is \(quoted(found.title)) but step_title is \(quoted(title))",
                         expected: "step_id and step_title naming the same step", field: "step_title")
                 }
                 s = found
-            } else if let title = p.string("step_title") {
+            } else if let title = input.stepTitle {
                 if let found = steps.first(where: { $0.title == title }) {
                     s = found
                 } else {
@@ -159,14 +159,14 @@ extension TaskService {
                     .invalidParams, "neither step_id nor step_title is given", expected: "one of step_id or step_title",
                     field: "step_id")
             }
-            let status = p.enumValue("status", StepStatus.self) ?? .done
+            let status = input.status
             try s.status.checkMove(to: status, entity: "step \(s.id)")
             var warnings: [String] = []
             if let earlier = steps.first(where: { $0.orderNo < s.orderNo && $0.status == .todo }) {
                 warnings.append("step \(s.orderNo) checked before step \(earlier.orderNo)")
             }
-            let artifacts = (p.strings("artifacts") ?? []) + (commit.map { ["commit \($0)"] } ?? [])
-            let evidence = JSON.obj(["result": p.string("result"), "artifacts": JSON.array(artifacts.map(JSON.string))])
+            let artifacts = input.artifacts + (commit.map { ["commit \($0)"] } ?? [])
+            let evidence = JSON.obj(["result": input.result, "artifacts": JSON.array(artifacts.map(JSON.string))])
             let checked = try StepRecord(
                 returned: tx.row(
                     """
@@ -180,7 +180,7 @@ extension TaskService {
             // Only updated_at of the case changed in this transaction: `c` is current for the snapshot.
             let cp = try StepProgress.checkpoint(
                 tx, event: .stepCheck, currentTask: c, progress: progress, step: checked, threadId: thread.id,
-                extra: .obj(["result": p.string("result")]))
+                extra: .obj(["result": input.result]))
             let total = steps.count
             let ref = try StepProgress.moveRef(
                 tx, sessionId: c.sessionId, threadId: thread.id, nodeType: "case", nodeId: c.id, checkpointId: cp,
@@ -199,16 +199,16 @@ extension TaskService {
 
     // MARK: case.complete
 
-    public func caseComplete(_ p: Params) async throws -> JSON {
+    public func caseComplete(_ input: CaseCompleteInput) async throws -> JSON {
         let caller = self.caller
-        let files = try requiredFiles(p)
+        let files = try requiredFiles(input.requiredFiles)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(p.req("case_id"))
-            let session = try Self.checkSessionParam(p, access: access, task: c)
-            let thread = try access.actingThread(p, session: session)
+            let c = try access.caseTask(input.caseId)
+            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
+            let thread = try access.actingThread(id: input.actor.threadId, session: session)
             try Self.checkOwnCase(c, thread: thread, caller: caller, method: "case.complete")
-            let force = p.bool("force") ?? false
+            let force = input.force
             var warnings: [String] = []
             var steps = try StepRecord.all(tx, caseId: c.id)
             let open = steps.filter { $0.status == .todo || $0.status == .failed }
@@ -237,17 +237,17 @@ extension TaskService {
                 steps = try StepRecord.all(tx, caseId: c.id)
             }
             if steps.isEmpty { warnings.append("case \(c.id) has no steps") }
-            let nextAction = p.string("next_action")
+            let nextAction = input.nextAction
             try tx.execute(
                 """
                 UPDATE tasks SET status = 'done', completed_at = ?, updated_at = ?, summary = COALESCE(?, summary),
                   next_action = COALESCE(?, next_action) WHERE id = ?
-                """, [tx.now, tx.now, p.string("summary"), nextAction, c.id])
+                """, [tx.now, tx.now, input.summary, nextAction, c.id])
             tx.bumpVersion()
             let done = try TaskRecord.load(tx, c.id)!
             let cp = try StepProgress.checkpoint(
                 tx, event: .caseComplete, task: done, step: nil, threadId: thread.id,
-                extra: .obj(["summary": p.string("summary"), "forced": force]))
+                extra: .obj(["summary": input.summary, "forced": force]))
             let ref = try StepProgress.moveRef(
                 tx, sessionId: c.sessionId, threadId: thread.id, nodeType: "case", nodeId: c.id, checkpointId: cp,
                 mode: "compact", status: .completed, nextAction: nextAction ?? "pick the next case with resume.next",
