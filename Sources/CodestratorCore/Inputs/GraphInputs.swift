@@ -50,14 +50,12 @@ public struct GraphNodeListInput: Sendable, Equatable {
     public var parentId: Int?
     public var ownerSessionId: Int?
     public var taskId: Int?
-    public var limit: Int
-    public var offset: Int
+    public var page: ListPage
 
-    public init(limit: Int, offset: Int) { (self.limit, self.offset) = (limit, offset) }
+    public init(page: ListPage = ListPage()) { self.page = page }
 
-    public init(_ p: Params) throws {
-        // `limit` and `offset` always arrive: the registry's list parameters default them.
-        self.init(limit: try p.req("limit"), offset: try p.req("offset"))
+    public init(_ p: Params) {
+        self.init(page: ListPage(p))
         nodeType = p.string("node_type")
         facet = p.string("facet")
         status = p.string("status")

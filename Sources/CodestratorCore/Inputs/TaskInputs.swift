@@ -61,14 +61,12 @@ public struct TaskListInput: Sendable, Equatable {
     public var rootsOnly = Self.rootsOnlyDefault
     public var assigneeThreadId: Int?
     public var assigneeSession: String?
-    public var limit: Int
-    public var offset: Int
+    public var page: ListPage
 
-    public init(limit: Int, offset: Int) { (self.limit, self.offset) = (limit, offset) }
+    public init(page: ListPage = ListPage()) { self.page = page }
 
-    public init(_ p: Params) throws {
-        // `limit` and `offset` always arrive: the registry's list parameters default them.
-        self.init(limit: try p.req("limit"), offset: try p.req("offset"))
+    public init(_ p: Params) {
+        self.init(page: ListPage(p))
         sessionId = p.int("session_id")
         level = p.string("level")
         status = p.string("status")

@@ -71,7 +71,7 @@ public struct GraphService: Sendable {
             let total = try tx.int("SELECT COUNT(*) FROM graph_nodes" + whereSQL, args) ?? 0
             let nodes = try tx.rows(
                 "SELECT * FROM graph_nodes" + whereSQL + " ORDER BY priority DESC, id LIMIT ? OFFSET ?",
-                args + [input.limit, input.offset]
+                args + [input.page.limit, input.page.offset]
             ).map { GraphNodeRecord($0).json }
             return .obj(["nodes": JSON.array(nodes), "count": nodes.count, "total": total])
         }

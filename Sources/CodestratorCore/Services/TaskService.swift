@@ -73,7 +73,7 @@ public struct TaskService: Sendable {
             let total = try tx.int("SELECT COUNT(*) FROM tasks" + whereSQL, args) ?? 0
             let rows = try tx.rows(
                 "SELECT * FROM tasks" + whereSQL + " ORDER BY priority DESC, id LIMIT ? OFFSET ?",
-                args + [input.limit, input.offset])
+                args + [input.page.limit, input.page.offset])
             let tasks = try TaskRecord.json(tx, rows.map(TaskRecord.init))
             return .obj(["tasks": JSON.array(tasks), "count": tasks.count, "total": total])
         }

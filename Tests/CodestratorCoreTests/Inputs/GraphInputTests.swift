@@ -44,10 +44,9 @@ import Testing
 
     @Test func nodeListAndGetGetTheirDefaults() throws {
         let list = try GraphNodeListInput(validated("graph.node.list", ["facet": "planning"]))
-        #expect((list.limit, list.offset) == (100, 0))
+        #expect(list.page == ListPage(limit: 100, offset: 0))
         #expect(list.columnFilters.map(\.0) == ["node_type", "facet", "status", "approval_state"])
         #expect(list.columnFilters.map(\.1) == [nil, "planning", nil, nil])
-        expectMissing("limit") { try GraphNodeListInput(Params()) }
 
         let get = try GraphNodeGetInput(validated("graph.node.get", ["node_id": 5]))
         #expect(get == GraphNodeGetInput(nodeId: 5))
