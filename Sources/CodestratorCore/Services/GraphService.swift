@@ -10,24 +10,24 @@ public struct GraphService: Sendable {
 
     // MARK: graph.node.create
 
-    public func nodeCreate(_ p: Params) async throws -> JSON {
+    public func nodeCreate(_ input: GraphNodeCreateInput) async throws -> JSON {
         let caller = self.caller
-        let nodeType = try GraphRules.identifier(p.reqString("node_type"), field: "node_type")
-        let facet = try GraphRules.identifier(p.string("facet") ?? "planning", field: "facet")
-        let files = try GraphRules.files(p.strings("affected_files"), root: env.layout.root, field: "affected_files")
+        let nodeType = try GraphRules.identifier(input.nodeType, field: "node_type")
+        let facet = try GraphRules.identifier(input.facet, field: "facet")
+        let files = try GraphRules.files(input.affectedFiles, root: env.layout.root, field: "affected_files")
         return try await env.store.write { tx in
             let access = GraphAccess(tx: tx, caller: caller)
-            let owner = try access.ownerSession(p)
-            if let parentId = p.int("parent_id") { _ = try access.node(parentId, field: "parent_id") }
-            if let taskId = p.int("task_id") { _ = try Access(tx: tx, caller: caller).task(taskId) }
-            if let wt = p.int("worktree_id") { try access.worktree(wt) }
+            let owner = try access.ownerSession(id: input.ownerSessionId)
+            if let parentId = input.parentId { _ = try access.node(parentId, field: "parent_id") }
+            if let taskId = input.taskId { _ = try Access(tx: tx, caller: caller).task(taskId) }
+            if let wt = input.worktreeId { try access.worktree(wt) }
             let node = try GraphRules.insertNode(
                 tx,
                 GraphRules.NewNode(
-                    nodeType: nodeType, facet: facet, title: p.reqString("title"), status: p.string("status") ?? "todo",
-                    priority: p.int("priority") ?? 0, parentId: p.int("parent_id"), taskId: p.int("task_id"),
-                    worktreeId: p.int("worktree_id"), ownerSessionId: owner, summary: p.string("summary"),
-                    riskLevel: p.int("risk_level"), tokenEstimate: p.int("token_estimate"), affectedFiles: files))
+                    nodeType: nodeType, facet: facet, title: input.title, status: input.status.rawValue,
+                    priority: input.priority, parentId: input.parentId, taskId: input.taskId,
+                    worktreeId: input.worktreeId, ownerSessionId: owner, summary: input.summary,
+                    riskLevel: input.riskLevel, tokenEstimate: input.tokenEstimate, affectedFiles: files))
             tx.bumpVersion()
             return node.json
         }
@@ -35,17 +35,17 @@ public struct GraphService: Sendable {
 
     // MARK: graph.node.list
 
-    public func nodeList(_ p: Params) async throws -> JSON {
+    public func nodeList(_ input: GraphNodeListInput) async throws -> JSON {
         try await env.store.read { tx in
             var clauses: [String] = []
             var args: [any SQLArgument] = []
-            for key in ["node_type", "facet", "status", "approval_state"] {
-                if let v = p.string(key) {
+            for (key, value) in input.columnFilters {
+                if let v = value {
                     clauses.append("\(key) = ?")
                     args.append(v)
                 }
             }
-            if let parent = p.int("parent_id") {
+            if let parent = input.parentId {
                 guard try GraphNodeRecord.load(tx, parent) != nil else {
                     throw CodestratorError.notFound("node", parent, field: "parent_id")
                 }
@@ -53,14 +53,14 @@ public struct GraphService: Sendable {
                 args.append(parent)
             }
             // Repository-wide read: the filters name rows of any session (docs/methods.md#codestrator-method-reference).
-            if let owner = p.int("owner_session_id") {
+            if let owner = input.ownerSessionId {
                 guard try tx.int("SELECT id FROM sessions WHERE id = ?", [owner]) != nil else {
                     throw CodestratorError.notFound("session", owner, field: "owner_session_id")
                 }
                 clauses.append("owner_session_id = ?")
                 args.append(owner)
             }
-            if let task = p.int("task_id") {
+            if let task = input.taskId {
                 guard try tx.int("SELECT id FROM tasks WHERE id = ?", [task]) != nil else {
                     throw CodestratorError.notFound("task", task, field: "task_id")
                 }
@@ -71,7 +71,7 @@ public struct GraphService: Sendable {
             let total = try tx.int("SELECT COUNT(*) FROM graph_nodes" + whereSQL, args) ?? 0
             let nodes = try tx.rows(
                 "SELECT * FROM graph_nodes" + whereSQL + " ORDER BY priority DESC, id LIMIT ? OFFSET ?",
-                args + [p.int("limit") ?? 100, p.int("offset") ?? 0]
+                args + [input.page.limit, input.page.offset]
             ).map { GraphNodeRecord($0).json }
             return .obj(["nodes": JSON.array(nodes), "count": nodes.count, "total": total])
         }
@@ -79,10 +79,10 @@ public struct GraphService: Sendable {
 
     // MARK: graph.node.get
 
-    public func nodeGet(_ p: Params) async throws -> JSON {
+    public func nodeGet(_ input: GraphNodeGetInput) async throws -> JSON {
         let caller = self.caller
         return try await env.store.read { tx in
-            let node = try GraphAccess(tx: tx, caller: caller).node(p.req("node_id"), field: "node_id")
+            let node = try GraphAccess(tx: tx, caller: caller).node(input.nodeId, field: "node_id")
             let parent = try GraphNodeRecord.load(tx, node.parentId)
             let children = try GraphNodeRecord.children(tx, of: node.id).map(\.json)
             let outgoing = try tx.rows("SELECT * FROM graph_edges WHERE from_node_id = ? ORDER BY id", [node.id])
@@ -94,7 +94,7 @@ public struct GraphService: Sendable {
             ).map { ChecklistItemRecord($0).json }
             let snapshots = try tx.rows(
                 "SELECT * FROM node_snapshots WHERE node_id = ? ORDER BY id DESC LIMIT ?",
-                [node.id, p.int("snapshots_limit") ?? 20]
+                [node.id, input.snapshotsLimit]
             ).map { SnapshotRecord($0).json }
             return .obj([
                 "node": node.json, "parent": parent?.json, "children": JSON.array(children),
@@ -106,13 +106,9 @@ public struct GraphService: Sendable {
 
     // MARK: graph.edge.create
 
-    public func edgeCreate(_ p: Params) async throws -> JSON {
+    public func edgeCreate(_ input: GraphEdgeCreateInput) async throws -> JSON {
         let caller = self.caller
-        let from = try p.req("from_node_id")
-        let to = try p.req("to_node_id")
-        guard let type = GraphEdgeType(rawValue: try p.reqString("edge_type")) else {
-            throw CodestratorError(.invalidParams, "field \"edge_type\" is missing", expected: "an edge type")
-        }
+        let (from, to, type) = (input.fromNodeId, input.toNodeId, input.edgeType)
         guard from != to else {
             throw CodestratorError(
                 .invalidParams, "from_node_id and to_node_id are both \(from)",
@@ -131,16 +127,16 @@ public struct GraphService: Sendable {
 
     // MARK: graph.checklist.upsert
 
-    public func checklistUpsert(_ p: Params) async throws -> JSON {
+    public func checklistUpsert(_ input: GraphChecklistUpsertInput) async throws -> JSON {
         let caller = self.caller
-        let facet = try GraphRules.identifier(p.string("facet") ?? "planning", field: "facet")
+        let facet = try GraphRules.identifier(input.facet, field: "facet")
         return try await env.store.write { tx in
             let access = GraphAccess(tx: tx, caller: caller)
-            let node = try access.node(p.req("node_id"), field: "node_id")
+            let node = try access.node(input.nodeId, field: "node_id")
             try access.requireChangeable(node, field: "node_id")
-            let text = try p.reqString("item_text")
+            let text = input.itemText
             let orderNo: Int
-            if let given = p.int("order_no") {
+            if let given = input.orderNo {
                 orderNo = given
             } else {
                 let last =
@@ -161,7 +157,7 @@ public struct GraphService: Sendable {
             if let existing {
                 id = existing.int("id")
                 // An update keeps the item's status unless one is given.
-                let status = p.has("status") ? try p.reqString("status") : existing.string("status")
+                let status = input.status ?? existing.string("status")
                 try tx.execute(
                     "UPDATE node_checklists SET item_text = ?, status = ?, updated_at = ? WHERE id = ?",
                     [text, status, tx.now, id])
@@ -170,7 +166,11 @@ public struct GraphService: Sendable {
                     """
                     INSERT INTO node_checklists (node_id, facet, order_no, item_text, status, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, [node.id, facet, orderNo, text, p.string("status") ?? "todo", tx.now, tx.now])
+                    """,
+                    [
+                        node.id, facet, orderNo, text, input.status ?? GraphChecklistUpsertInput.statusDefault, tx.now,
+                        tx.now,
+                    ])
             }
             tx.bumpVersion()
             return try ChecklistItemRecord.load(tx, id)!.json.merging(["created": existing == nil])
@@ -179,17 +179,17 @@ public struct GraphService: Sendable {
 
     // MARK: graph.snapshot.create
 
-    public func snapshotCreate(_ p: Params) async throws -> JSON {
+    public func snapshotCreate(_ input: GraphSnapshotCreateInput) async throws -> JSON {
         let caller = self.caller
-        let type = try GraphRules.identifier(p.reqString("snapshot_type"), field: "snapshot_type")
-        let files = try GraphRules.files(p.strings("affected_files"), root: env.layout.root, field: "affected_files")
+        let type = try GraphRules.identifier(input.snapshotType, field: "snapshot_type")
+        let files = try GraphRules.files(input.affectedFiles, root: env.layout.root, field: "affected_files")
         return try await env.store.write { tx in
             let access = GraphAccess(tx: tx, caller: caller)
-            let node = try access.node(p.req("node_id"), field: "node_id")
+            let node = try access.node(input.nodeId, field: "node_id")
             try access.requireChangeable(node, field: "node_id")
             let snap = try SnapshotRecord.insert(
-                tx, nodeId: node.id, type: type, summary: p.string("summary"), affectedFiles: files,
-                nextAction: p.string("next_action"))
+                tx, nodeId: node.id, type: type, summary: input.summary, affectedFiles: files,
+                nextAction: input.nextAction)
             tx.bumpVersion()
             return snap.json
         }
@@ -218,14 +218,20 @@ struct GraphAccess {
     }
 
     /// `owner_session_id`: a child's own session (its default); for the root, an existing session or none.
+    /// The `Params` form, for PlanService until its methods take typed inputs too.
     func ownerSession(_ p: Params, field: String = "owner_session_id", fallback: Int? = nil) throws -> Int? {
+        try ownerSession(id: p.int(field), field: field, fallback: fallback)
+    }
+
+    /// `ownerSession` for a typed input: `given` is the caller's `owner_session_id`, if any.
+    func ownerSession(id given: Int?, field: String = "owner_session_id", fallback: Int? = nil) throws -> Int? {
         if caller.isChild {
-            if let given = p.int(field), given != caller.sessionId {
+            if let given, given != caller.sessionId {
                 throw CodestratorError.notFound("session", given, expected: "your own session", field: field)
             }
             return caller.sessionId
         }
-        guard let given = p.int(field) else { return fallback }
+        guard let given else { return fallback }
         return try Access(tx: tx, caller: caller).session(given, field: field).id
     }
 

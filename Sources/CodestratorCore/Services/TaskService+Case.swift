@@ -5,69 +5,18 @@ import Foundation
 extension TaskService {
     // MARK: case.begin
 
-    public func caseBegin(_ p: Params) async throws -> JSON {
+    public func caseBegin(_ input: CaseBeginInput) async throws -> JSON {
         let caller = self.caller
-        let files = try requiredFiles(p)
+        let files = try requiredFiles(input.requiredFiles)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(p.req("case_id"))
-            let session = try Self.checkSessionParam(p, access: access, task: c)
-            let thread = try access.actingThread(p, session: session)
+            let c = try access.caseTask(input.caseId)
+            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
+            let thread = try access.actingThread(id: input.actor.threadId, session: session)
+            let resuming = try Self.checkBeginnable(tx, c, thread: thread, caller: caller, reopen: input.reopen)
             var warnings: [String] = []
-            switch c.status {
-            case .cancelled:
-                throw CodestratorError(
-                    .invalidState, "case \(c.id) is cancelled", expected: "task.update of case \(c.id) to todo first",
-                    field: "case_id")
-            case .done where p.bool("reopen") != true:
-                throw CodestratorError(
-                    .invalidState, "case \(c.id) is done", expected: "reopen:true to work on it again", field: "reopen")
-            default: break
-            }
-            var up = c.parentId
-            while let id = up, let a = try TaskRecord.load(tx, id) {
-                if a.status == .cancelled {
-                    throw CodestratorError(
-                        .invalidState, "\(a.level.rawValue) \(a.id) above case \(c.id) is cancelled",
-                        expected: "task.update of \(a.level.rawValue) \(a.id) to todo first")
-                }
-                up = a.parentId
-            }
-            if caller.isChild, let a = c.assigneeThreadId, a != thread.id {
-                throw CodestratorError(
-                    .forbidden, "case \(c.id) is assigned to thread \(a)",
-                    expected: "a case that is unassigned or yours",
-                    field: "case_id")
-            }
-            let resuming = c.status == .inProgress && c.assigneeThreadId == thread.id
-            if thread.role != .sessionRoot, !resuming,
-                let other = try tx.int(
-                    "SELECT id FROM tasks WHERE assignee_thread_id = ? AND status = 'in_progress' AND level = 'case' AND id <> ?",
-                    [thread.id, c.id])
-            {
-                throw CodestratorError(
-                    .conflict, "thread \(thread.id) already has case \(other) in progress",
-                    expected: "case.complete or task.update of case \(other) first", field: "case_id")
-            }
             if resuming { warnings.append("case \(c.id) is already in progress for thread \(thread.id); resumed") }
-            for title in p.strings("steps") ?? []
-            where try tx.int(
-                "SELECT id FROM steps WHERE task_id = ? AND title = ?", [c.id, title]) == nil
-            {
-                try Self.appendStep(tx, caseId: c.id, title: title)
-            }
-            var sets =
-                "status = 'in_progress', assignee_thread_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?), completed_at = NULL, blocked_reason = NULL"
-            var args: [any SQLArgument] = [thread.id, tx.now, tx.now]
-            if p.has("input_contract") {
-                sets += ", input_contract = ?"
-                args.append(p.json("input_contract") ?? .null)
-            }
-            if let fixtures = p.json("fixtures") {
-                sets += ", fixtures = ?"
-                args.append(fixtures)
-            }
-            try tx.execute("UPDATE tasks SET \(sets) WHERE id = ?", args + [c.id])
+            try Self.startCase(tx, c, thread: thread, input)
             tx.bumpVersion()
             let task = try TaskRecord.load(tx, c.id)!
             let steps = try StepRecord.all(tx, caseId: c.id)
@@ -86,9 +35,75 @@ extension TaskService {
         }
     }
 
+    /// Whether `thread` may begin case `c`: neither it nor an ancestor cancelled, done only with `reopen`, a
+    /// child's only if unassigned or its own, and no other case in progress for a child thread. Returns whether
+    /// this resumes the thread's own in-progress case.
+    static func checkBeginnable(_ tx: Tx, _ c: TaskRecord, thread: ThreadRecord, caller: Caller, reopen: Bool) throws
+        -> Bool
+    {
+        switch c.status {
+        case .cancelled:
+            throw CodestratorError(
+                .invalidState, "case \(c.id) is cancelled", expected: "task.update of case \(c.id) to todo first",
+                field: "case_id")
+        case .done where !reopen:
+            throw CodestratorError(
+                .invalidState, "case \(c.id) is done", expected: "reopen:true to work on it again", field: "reopen")
+        default: break
+        }
+        var up = c.parentId
+        while let id = up, let a = try TaskRecord.load(tx, id) {
+            if a.status == .cancelled {
+                throw CodestratorError(
+                    .invalidState, "\(a.level.rawValue) \(a.id) above case \(c.id) is cancelled",
+                    expected: "task.update of \(a.level.rawValue) \(a.id) to todo first")
+            }
+            up = a.parentId
+        }
+        if caller.isChild, let a = c.assigneeThreadId, a != thread.id {
+            throw CodestratorError(
+                .forbidden, "case \(c.id) is assigned to thread \(a)",
+                expected: "a case that is unassigned or yours",
+                field: "case_id")
+        }
+        let resuming = c.status == .inProgress && c.assigneeThreadId == thread.id
+        if thread.role != .sessionRoot, !resuming,
+            let other = try tx.int(
+                "SELECT id FROM tasks WHERE assignee_thread_id = ? AND status = 'in_progress' AND level = 'case' AND id <> ?",
+                [thread.id, c.id])
+        {
+            throw CodestratorError(
+                .conflict, "thread \(thread.id) already has case \(other) in progress",
+                expected: "case.complete or task.update of case \(other) first", field: "case_id")
+        }
+        return resuming
+    }
+
+    /// Appends the planned steps the case lacks and sets it in progress for `thread`.
+    static func startCase(_ tx: Tx, _ c: TaskRecord, thread: ThreadRecord, _ input: CaseBeginInput) throws {
+        for title in input.steps ?? []
+        where try tx.int(
+            "SELECT id FROM steps WHERE task_id = ? AND title = ?", [c.id, title]) == nil
+        {
+            try appendStep(tx, caseId: c.id, title: title)
+        }
+        var sets =
+            "status = 'in_progress', assignee_thread_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?), completed_at = NULL, blocked_reason = NULL"
+        var args: [any SQLArgument] = [thread.id, tx.now, tx.now]
+        if let contract = input.inputContract {
+            sets += ", input_contract = ?"
+            args.append(contract)
+        }
+        if let fixtures = input.fixtures {
+            sets += ", fixtures = ?"
+            args.append(JSON.array(fixtures.map(JSON.string)))
+        }
+        try tx.execute("UPDATE tasks SET \(sets) WHERE id = ?", args + [c.id])
+    }
+
     /// A given `session_id` must equal the task's session (a child's other session is `not_found`).
-    static func checkSessionParam(_ p: Params, access: Access, task: TaskRecord) throws -> SessionRecord {
-        if let given = p.int("session_id"), given != task.sessionId {
+    static func checkSessionParam(_ given: Int?, access: Access, task: TaskRecord) throws -> SessionRecord {
+        if let given, given != task.sessionId {
             let exists = try SessionRecord.load(access.tx, given) != nil
             if access.caller.isChild || !exists {
                 throw CodestratorError.notFound("session", given, field: "session_id")
@@ -122,51 +137,28 @@ extension TaskService {
 
     // MARK: step.check
 
-    public func stepCheck(_ p: Params) async throws -> JSON {
+    public func stepCheck(_ input: StepCheckInput) async throws -> JSON {
         let caller = self.caller
-        let files = try requiredFiles(p)
-        let commit = try await commitForSandboxedWorker(p)
+        let files = try requiredFiles(input.requiredFiles)
+        let commit = try await commitForSandboxedWorker(input)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(p.req("case_id"))
-            let session = try Self.checkSessionParam(p, access: access, task: c)
-            let thread = try access.actingThread(p, session: session)
+            let c = try access.caseTask(input.caseId)
+            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
+            let thread = try access.actingThread(id: input.actor.threadId, session: session)
             try Self.checkOwnCase(c, thread: thread, caller: caller, method: "step.check")
             // The case's steps are read once: the step, the order warning, the next step and the progress
             // all come from this list and the row the UPDATE returns.
             var steps = try StepRecord.all(tx, caseId: c.id)
-            let s: StepRecord
-            if let sid = p.int("step_id") {
-                guard let found = steps.first(where: { $0.id == sid }) else {
-                    throw CodestratorError.notFound(
-                        "step", sid, expected: "the id of a step of case \(c.id)", field: "step_id")
-                }
-                if let title = p.string("step_title"), title != found.title {
-                    throw CodestratorError(
-                        .invalidParams, "step_id \(sid) is \(quoted(found.title)) but step_title is \(quoted(title))",
-                        expected: "step_id and step_title naming the same step", field: "step_title")
-                }
-                s = found
-            } else if let title = p.string("step_title") {
-                if let found = steps.first(where: { $0.title == title }) {
-                    s = found
-                } else {
-                    s = try Self.appendStep(tx, caseId: c.id, title: title)
-                    steps.append(s)
-                }
-            } else {
-                throw CodestratorError(
-                    .invalidParams, "neither step_id nor step_title is given", expected: "one of step_id or step_title",
-                    field: "step_id")
-            }
-            let status = p.enumValue("status", StepStatus.self) ?? .done
+            let s = try Self.resolveStep(tx, &steps, caseId: c.id, stepId: input.stepId, title: input.stepTitle)
+            let status = input.status
             try s.status.checkMove(to: status, entity: "step \(s.id)")
             var warnings: [String] = []
             if let earlier = steps.first(where: { $0.orderNo < s.orderNo && $0.status == .todo }) {
                 warnings.append("step \(s.orderNo) checked before step \(earlier.orderNo)")
             }
-            let artifacts = (p.strings("artifacts") ?? []) + (commit.map { ["commit \($0)"] } ?? [])
-            let evidence = JSON.obj(["result": p.string("result"), "artifacts": JSON.array(artifacts.map(JSON.string))])
+            let artifacts = input.artifacts + (commit.map { ["commit \($0)"] } ?? [])
+            let evidence = JSON.obj(["result": input.result, "artifacts": JSON.array(artifacts.map(JSON.string))])
             let checked = try StepRecord(
                 returned: tx.row(
                     """
@@ -180,7 +172,7 @@ extension TaskService {
             // Only updated_at of the case changed in this transaction: `c` is current for the snapshot.
             let cp = try StepProgress.checkpoint(
                 tx, event: .stepCheck, currentTask: c, progress: progress, step: checked, threadId: thread.id,
-                extra: .obj(["result": p.string("result")]))
+                extra: .obj(["result": input.result]))
             let total = steps.count
             let ref = try StepProgress.moveRef(
                 tx, sessionId: c.sessionId, threadId: thread.id, nodeType: "case", nodeId: c.id, checkpointId: cp,
@@ -197,80 +189,66 @@ extension TaskService {
         }
     }
 
+    /// The step named by id (a title given too must match) or by title; an unknown title appends a step to
+    /// `steps`.
+    static func resolveStep(_ tx: Tx, _ steps: inout [StepRecord], caseId: Int, stepId: Int?, title: String?) throws
+        -> StepRecord
+    {
+        if let sid = stepId {
+            guard let found = steps.first(where: { $0.id == sid }) else {
+                throw CodestratorError.notFound(
+                    "step", sid, expected: "the id of a step of case \(caseId)", field: "step_id")
+            }
+            if let title, title != found.title {
+                throw CodestratorError(
+                    .invalidParams, "step_id \(sid) is \(quoted(found.title)) but step_title is \(quoted(title))",
+                    expected: "step_id and step_title naming the same step", field: "step_title")
+            }
+            return found
+        }
+        guard let title else {
+            throw CodestratorError(
+                .invalidParams, "neither step_id nor step_title is given", expected: "one of step_id or step_title",
+                field: "step_id")
+        }
+        if let found = steps.first(where: { $0.title == title }) { return found }
+        let appended = try appendStep(tx, caseId: caseId, title: title)
+        steps.append(appended)
+        return appended
+    }
+
     // MARK: case.complete
 
-    public func caseComplete(_ p: Params) async throws -> JSON {
+    public func caseComplete(_ input: CaseCompleteInput) async throws -> JSON {
         let caller = self.caller
-        let files = try requiredFiles(p)
+        let files = try requiredFiles(input.requiredFiles)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(p.req("case_id"))
-            let session = try Self.checkSessionParam(p, access: access, task: c)
-            let thread = try access.actingThread(p, session: session)
+            let c = try access.caseTask(input.caseId)
+            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
+            let thread = try access.actingThread(id: input.actor.threadId, session: session)
             try Self.checkOwnCase(c, thread: thread, caller: caller, method: "case.complete")
-            let force = p.bool("force") ?? false
+            let force = input.force
             var warnings: [String] = []
-            var steps = try StepRecord.all(tx, caseId: c.id)
-            let open = steps.filter { $0.status == .todo || $0.status == .failed }
-            if !open.isEmpty && !force {
-                let list = open.map { "\($0.orderNo) \(quoted($0.title))" }.joined(separator: ", ")
-                let unchecked = open.filter { $0.status == .todo }.count
-                let failed = open.count - unchecked
-                var what: [String] = []
-                if unchecked > 0 { what.append("\(unchecked) unchecked step\(unchecked == 1 ? "" : "s")") }
-                if failed > 0 { what.append("\(failed) failed step\(failed == 1 ? "" : "s")") }
-                throw CodestratorError(
-                    .invalidState, "case \(c.id) has \(what.joined(separator: " and ")) (\(list))",
-                    expected: "all steps checked, or force:true", field: "force")
-            }
-            if force {
-                try tx.execute(
-                    """
-                    UPDATE steps SET status = 'skipped', evidence = ?, recorded_at = ?, checked_by_thread_id = ?, updated_at = ?
-                    WHERE task_id = ? AND status = 'todo'
-                    """,
-                    [
-                        JSON.obj(["result": "skipped: case completed with force", "artifacts": [JSON]()]), tx.now,
-                        thread.id,
-                        tx.now, c.id,
-                    ])
-                steps = try StepRecord.all(tx, caseId: c.id)
-            }
+            let steps = try Self.closeSteps(tx, c, thread: thread, force: force)
             if steps.isEmpty { warnings.append("case \(c.id) has no steps") }
-            let nextAction = p.string("next_action")
+            let nextAction = input.nextAction
             try tx.execute(
                 """
                 UPDATE tasks SET status = 'done', completed_at = ?, updated_at = ?, summary = COALESCE(?, summary),
                   next_action = COALESCE(?, next_action) WHERE id = ?
-                """, [tx.now, tx.now, p.string("summary"), nextAction, c.id])
+                """, [tx.now, tx.now, input.summary, nextAction, c.id])
             tx.bumpVersion()
             let done = try TaskRecord.load(tx, c.id)!
             let cp = try StepProgress.checkpoint(
                 tx, event: .caseComplete, task: done, step: nil, threadId: thread.id,
-                extra: .obj(["summary": p.string("summary"), "forced": force]))
+                extra: .obj(["summary": input.summary, "forced": force]))
             let ref = try StepProgress.moveRef(
                 tx, sessionId: c.sessionId, threadId: thread.id, nodeType: "case", nodeId: c.id, checkpointId: cp,
                 mode: "compact", status: .completed, nextAction: nextAction ?? "pick the next case with resume.next",
                 summary: "case.complete: \(c.title)", requiredFiles: files)
             try Rollup.recomputeAncestors(tx, from: c.parentId)
-            // A child whose scope has no open case left is completed (sticky, like after work.report).
-            var threadStatus = thread.status.rawValue
-            let scope = Set(thread.scopeCaseIds)
-            let openInScope = try tx.rows(
-                "SELECT id, assignee_thread_id FROM tasks WHERE session_id = ? AND level = 'case' AND status IN ('todo','in_progress','blocked')",
-                [c.sessionId]
-            ).filter { $0.optInt("assignee_thread_id") == thread.id || scope.contains($0.int("id")) }
-            if thread.role != .sessionRoot, openInScope.isEmpty,
-                thread.status.isLive || (thread.status == .completed && thread.tmuxPaneId != nil)
-            {
-                try thread.status.checkMove(to: .completed, entity: "thread \(thread.id)")
-                try tx.execute(
-                    """
-                    UPDATE threads SET status = 'completed', status_source = 'case_complete', status_changed_at = ?,
-                      completed_at = ?, updated_at = ? WHERE id = ?
-                    """, [tx.now, tx.now, tx.now, thread.id])
-                threadStatus = "completed"
-            }
+            let threadStatus = try Self.completeThreadIfDone(tx, thread, sessionId: c.sessionId)
             let next = try Self.chooseCase(
                 tx, sessionId: c.sessionId, thread: thread.role == .sessionRoot ? nil : thread, onlyTodo: true)
             var out = try done.json(tx).merging([
@@ -280,6 +258,55 @@ extension TaskService {
             if !warnings.isEmpty { out = out.merging(["warnings": warnings]) }
             return out
         }
+    }
+
+    /// The case's steps once none is open: todo or failed steps refuse completion, unless `force` skips the
+    /// todo ones.
+    static func closeSteps(_ tx: Tx, _ c: TaskRecord, thread: ThreadRecord, force: Bool) throws -> [StepRecord] {
+        let steps = try StepRecord.all(tx, caseId: c.id)
+        let open = steps.filter { $0.status == .todo || $0.status == .failed }
+        if !open.isEmpty && !force {
+            let list = open.map { "\($0.orderNo) \(quoted($0.title))" }.joined(separator: ", ")
+            let unchecked = open.filter { $0.status == .todo }.count
+            let failed = open.count - unchecked
+            var what: [String] = []
+            if unchecked > 0 { what.append("\(unchecked) unchecked step\(unchecked == 1 ? "" : "s")") }
+            if failed > 0 { what.append("\(failed) failed step\(failed == 1 ? "" : "s")") }
+            throw CodestratorError(
+                .invalidState, "case \(c.id) has \(what.joined(separator: " and ")) (\(list))",
+                expected: "all steps checked, or force:true", field: "force")
+        }
+        guard force else { return steps }
+        try tx.execute(
+            """
+            UPDATE steps SET status = 'skipped', evidence = ?, recorded_at = ?, checked_by_thread_id = ?, updated_at = ?
+            WHERE task_id = ? AND status = 'todo'
+            """,
+            [
+                JSON.obj(["result": "skipped: case completed with force", "artifacts": [JSON]()]), tx.now, thread.id,
+                tx.now, c.id,
+            ])
+        return try StepRecord.all(tx, caseId: c.id)
+    }
+
+    /// A child whose scope has no open case left is completed (sticky, like after work.report); returns the
+    /// thread's status after.
+    static func completeThreadIfDone(_ tx: Tx, _ thread: ThreadRecord, sessionId: Int) throws -> String {
+        let scope = Set(thread.scopeCaseIds)
+        let openInScope = try tx.rows(
+            "SELECT id, assignee_thread_id FROM tasks WHERE session_id = ? AND level = 'case' AND status IN ('todo','in_progress','blocked')",
+            [sessionId]
+        ).filter { $0.optInt("assignee_thread_id") == thread.id || scope.contains($0.int("id")) }
+        guard thread.role != .sessionRoot, openInScope.isEmpty,
+            thread.status.isLive || (thread.status == .completed && thread.tmuxPaneId != nil)
+        else { return thread.status.rawValue }
+        try thread.status.checkMove(to: .completed, entity: "thread \(thread.id)")
+        try tx.execute(
+            """
+            UPDATE threads SET status = 'completed', status_source = 'case_complete', status_changed_at = ?,
+              completed_at = ?, updated_at = ? WHERE id = ?
+            """, [tx.now, tx.now, tx.now, thread.id])
+        return "completed"
     }
 
     /// The case to work on in a scope: `in_progress`, then `blocked`, then `todo`; ties by priority

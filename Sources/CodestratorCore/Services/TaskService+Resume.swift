@@ -4,15 +4,15 @@ import Foundation
 extension TaskService {
     // MARK: resume.next
 
-    public func resumeNext(_ p: Params) async throws -> JSON {
+    public func resumeNext(sessionId: Int?, threadId: Int?) async throws -> JSON {
         let caller = self.caller
         let scope = await env.rootScope()
         return try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let session = try access.requireSession(p, root: scope)
+            let session = try access.requireSession(id: sessionId, root: scope)
             var thread: ThreadRecord?
-            if caller.isChild || p.has("thread_id") {
-                thread = try access.actingThread(p, session: session)
+            if caller.isChild || threadId != nil {
+                thread = try access.actingThread(id: threadId, session: session)
             }
             return try Self.resumeView(tx, session: session, thread: thread)
         }
@@ -32,10 +32,11 @@ extension TaskService {
 
     // MARK: resume.candidates.list / attach
 
-    public func candidatesList(_ p: Params) async throws -> JSON {
+    /// resume.candidates.list: stale sessions of this repository but `requesterSessionId`'s.
+    public func candidatesList(requesterSessionId exclude: Int?, heartbeatTimeoutSeconds timeout: Int?) async throws
+        -> JSON
+    {
         let repo = env.layout.root
-        let exclude = p.int("requester_session_id")
-        let timeout = p.int("heartbeat_timeout_seconds")
         return try await env.store.read { tx in
             if let exclude, try SessionRecord.load(tx, exclude) == nil {
                 throw CodestratorError.notFound("session", exclude, field: "requester_session_id")
@@ -49,12 +50,12 @@ extension TaskService {
         }
     }
 
-    public func candidatesAttach(_ p: Params) async throws -> JSON {
+    public func candidatesAttach(_ input: ResumeCandidatesAttachInput) async throws -> JSON {
         let repo = env.layout.root
-        let target = try p.req("target_session_id")
-        let requester = p.int("requester_session_id")
-        let timeout = p.int("heartbeat_timeout_seconds")
-        let force = p.bool("force") ?? false
+        let target = input.targetSessionId
+        let requester = input.requesterSessionId
+        let timeout = input.heartbeatTimeoutSeconds
+        let force = input.force
         try await env.store.read { tx in
             guard let s = try SessionRecord.load(tx, target), s.repoPath == repo else {
                 throw CodestratorError.notFound("session", target, field: "target_session_id")

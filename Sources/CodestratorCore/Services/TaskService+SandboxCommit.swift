@@ -6,17 +6,17 @@ extension TaskService {
     /// and no Codex flag lifts it without dropping the sandbox. This server runs outside the sandbox, so when a
     /// Codex worker checks a step `done` it commits the worktree for it (message: the case and the step), and
     /// the commit is the step's artifact. Other workers commit themselves; their worktree is left alone.
-    func commitForSandboxedWorker(_ p: Params) async throws -> String? {
-        guard caller.role == .worker, let tid = caller.threadId, p.string("status") ?? "done" == "done" else {
+    func commitForSandboxedWorker(_ input: StepCheckInput) async throws -> String? {
+        guard caller.role == .worker, let tid = caller.threadId, input.status == .done else {
             return nil
         }
         let target: (path: String, message: String)? = try await env.store.read { tx in
             guard let t = try ThreadRecord.load(tx, tid), t.providerType == "codex",
                 let w = try WorktreeRecord.load(tx, t.worktreeId), w.status == .active,
-                let c = try TaskRecord.load(tx, p.req("case_id")), c.assigneeThreadId == tid
+                let c = try TaskRecord.load(tx, input.caseId), c.assigneeThreadId == tid
             else { return nil }
-            var title = p.string("step_title")
-            if title == nil, let sid = p.int("step_id") { title = try StepRecord.load(tx, sid)?.title }
+            var title = input.stepTitle
+            if title == nil, let sid = input.stepId { title = try StepRecord.load(tx, sid)?.title }
             return (w.path, "\(c.title): \(title ?? "step")")
         }
         guard let target else { return nil }

@@ -23,7 +23,7 @@ struct TaskUpdateRule: Sendable {
     ]
 
     /// Throws `forbidden` for the first thing the caller's role may not do to `task`.
-    static func check(_ p: Params, task t: TaskRecord, caller: Caller) throws {
+    static func check(_ input: TaskUpdateInput, task t: TaskRecord, caller: Caller) throws {
         guard let rule = byRole[caller.role] else { return }
         let role = caller.role.rawValue
         if rule.ownCaseOnly {
@@ -33,12 +33,12 @@ struct TaskUpdateRule: Sendable {
                     expected: "your own case", field: "task_id")
             }
         }
-        for f in rule.forbiddenFields where p.has(f) {
+        for f in rule.forbiddenFields where input.isGiven(f) {
             throw CodestratorError(
                 .forbidden, "a \(role) may not change \(f)", expected: rule.allowedFields,
                 field: f)
         }
-        if let s = p.string("status"), !rule.allowedStatuses.map(\.rawValue).contains(s) {
+        if let s = input.status?.rawValue, !rule.allowedStatuses.map(\.rawValue).contains(s) {
             throw CodestratorError(
                 .forbidden, "a \(role) may not set status \(s)",
                 expected: rule.allowedStatuses.map(\.rawValue).joined(separator: " or "), field: "status")

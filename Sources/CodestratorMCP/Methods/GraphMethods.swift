@@ -16,11 +16,13 @@ enum GraphMethods {
                     "node_type", identifier, required: true,
                     doc: "identifier [a-z][a-z0-9_-]{0,39}; initiative, plan, slice, milestone, risk, note"),
                 ParamSpec("title", .title(maxChars: 300), required: true),
-                ParamSpec("facet", identifier, default: "planning", doc: "identifier"),
                 ParamSpec(
-                    "status", .enumeration(GraphNodeStatus.creatable.map(\.rawValue)), default: "todo",
+                    "facet", identifier, default: .string(GraphNodeCreateInput.facetDefault), doc: "identifier"),
+                ParamSpec(
+                    "status", .enumeration(GraphNodeStatus.creatable.map(\.rawValue)),
+                    default: .string(GraphNodeCreateInput.statusDefault.rawValue),
                     doc: "in_review only through plan.rollup.submit"),
-                ParamSpec("priority", .int(min: -1000, max: 1000), default: 0),
+                ParamSpec("priority", .int(min: -1000, max: 1000), default: .int(GraphNodeCreateInput.priorityDefault)),
                 ParamSpec("parent_id", .id, doc: "an existing node"),
                 ParamSpec("task_id", .id, doc: "links the node to a task"),
                 ParamSpec("worktree_id", .id, doc: "an existing worktree (children: of their session)"),
@@ -33,7 +35,7 @@ enum GraphMethods {
                     "approval_state", .enumeration(["none"]), default: "none",
                     doc: "changes only through plan.rollup.*"),
             ]
-        ) { env, p in try await GraphService(env: env).nodeCreate(p) },
+        ) { env, p in try await GraphService(env: env).nodeCreate(GraphNodeCreateInput(p)) },
         method(
             "graph.node.list", .graph, "List graph nodes with filters", readOnly: true, roles: "VP",
             params: [
@@ -43,15 +45,17 @@ enum GraphMethods {
                 ParamSpec("approval_state", .enumeration(ApprovalState.allCases.map(\.rawValue))),
                 ParamSpec("task_id", .id),
             ] + CommonParams.list
-        ) { env, p in try await GraphService(env: env).nodeList(p) },
+        ) { env, p in try await GraphService(env: env).nodeList(GraphNodeListInput(p)) },
         method(
             "graph.node.get", .graph, "A node with its edges, checklist, snapshots and children", readOnly: true,
             roles: "VP",
             params: [
                 ParamSpec("node_id", .id, required: true),
-                ParamSpec("snapshots_limit", .int(min: 0, max: 200), default: 20, doc: "newest first"),
+                ParamSpec(
+                    "snapshots_limit", .int(min: 0, max: 200), default: .int(GraphNodeGetInput.snapshotsLimitDefault),
+                    doc: "newest first"),
             ]
-        ) { env, p in try await GraphService(env: env).nodeGet(p) },
+        ) { env, p in try await GraphService(env: env).nodeGet(GraphNodeGetInput(p)) },
         method(
             "graph.edge.create", .graph, "Link two nodes; rejects duplicates and cycles", roles: "P",
             params: [
@@ -61,19 +65,20 @@ enum GraphMethods {
                     "edge_type", .enumeration(GraphEdgeType.allCases.map(\.rawValue)), required: true,
                     doc: "A blocks B means B depends_on A; contains and the ordering must stay acyclic"),
             ]
-        ) { env, p in try await GraphService(env: env).edgeCreate(p) },
+        ) { env, p in try await GraphService(env: env).edgeCreate(GraphEdgeCreateInput(p)) },
         method(
             "graph.checklist.upsert", .graph, "Add or update a checklist item of a node", roles: "P",
             params: [
                 ParamSpec("node_id", .id, required: true),
                 ParamSpec("item_text", .title(maxChars: 1000), required: true),
                 ParamSpec(
-                    "status", .enumeration(["todo", "done", "skipped"]), default: "todo",
+                    "status", .enumeration(["todo", "done", "skipped"]),
+                    default: .string(GraphChecklistUpsertInput.statusDefault),
                     doc: "an update keeps the item's status unless given"),
                 ParamSpec("order_no", .int(min: 1, max: 10_000), doc: "default: after the last item of the facet"),
-                ParamSpec("facet", identifier, default: "planning"),
+                ParamSpec("facet", identifier, default: .string(GraphChecklistUpsertInput.facetDefault)),
             ]
-        ) { env, p in try await GraphService(env: env).checklistUpsert(p) },
+        ) { env, p in try await GraphService(env: env).checklistUpsert(GraphChecklistUpsertInput(p)) },
         method(
             "graph.snapshot.create", .graph, "Record a snapshot note on a node", roles: "P",
             params: [
@@ -83,6 +88,6 @@ enum GraphMethods {
                     doc: "note, checkpoint, replan, rollup, approval, rejection"),
                 ParamSpec("summary", text), files, ParamSpec("next_action", text),
             ]
-        ) { env, p in try await GraphService(env: env).snapshotCreate(p) },
+        ) { env, p in try await GraphService(env: env).snapshotCreate(GraphSnapshotCreateInput(p)) },
     ]
 }
