@@ -217,13 +217,8 @@ struct GraphAccess {
             expected: "a node of your own session \(caller.sessionId ?? 0)", field: field)
     }
 
-    /// `owner_session_id`: a child's own session (its default); for the root, an existing session or none.
-    /// The `Params` form, for PlanService until its methods take typed inputs too.
-    func ownerSession(_ p: Params, field: String = "owner_session_id", fallback: Int? = nil) throws -> Int? {
-        try ownerSession(id: p.int(field), field: field, fallback: fallback)
-    }
-
-    /// `ownerSession` for a typed input: `given` is the caller's `owner_session_id`, if any.
+    /// `owner_session_id` (`given`): a child's own session (its default; another is `not_found`); for the root, an
+    /// existing session, else `fallback`.
     func ownerSession(id given: Int?, field: String = "owner_session_id", fallback: Int? = nil) throws -> Int? {
         if caller.isChild {
             if let given, given != caller.sessionId {

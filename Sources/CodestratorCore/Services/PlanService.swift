@@ -14,7 +14,7 @@ public struct PlanService: Sendable {
         let caller = self.caller
         return try await env.store.write { tx in
             let access = GraphAccess(tx: tx, caller: caller)
-            let owner = try Self.ownerSession(access, given: input.ownerSessionId, fallback: nil)
+            let owner = try access.ownerSession(id: input.ownerSessionId)
             if let taskId = input.taskId {
                 let t = try Access(tx: tx, caller: caller).task(taskId)
                 guard t.level == .epic else {
@@ -92,7 +92,7 @@ public struct PlanService: Sendable {
                     expected: "the id of a node of type plan", field: "plan_node_id")
             }
             try access.requireChangeable(plan, field: "plan_node_id")
-            let owner = try Self.ownerSession(access, given: input.ownerSessionId, fallback: plan.ownerSessionId)
+            let owner = try access.ownerSession(id: input.ownerSessionId, fallback: plan.ownerSessionId)
             let tasks = Access(tx: tx, caller: caller)
             for s in specs {
                 if let t = s.taskId { _ = try tasks.task(t, field: "slice_specs[\(s.index)].task_id") }
@@ -160,20 +160,6 @@ public struct PlanService: Sendable {
             }
         }
         return (slices, edges)
-    }
-
-    /// The owner session of new nodes: a child's own (another is `not_found`); for the root `given`, else
-    /// `fallback`.
-    static func ownerSession(_ access: GraphAccess, given: Int?, fallback: Int?) throws -> Int? {
-        let (tx, caller, field) = (access.tx, access.caller, "owner_session_id")
-        if caller.isChild {
-            if let given, given != caller.sessionId {
-                throw CodestratorError.notFound("session", given, expected: "your own session", field: field)
-            }
-            return caller.sessionId
-        }
-        guard let given else { return fallback }
-        return try Access(tx: tx, caller: caller).session(given, field: field).id
     }
 
     // MARK: plan.slice.replan
