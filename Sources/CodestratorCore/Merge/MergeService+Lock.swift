@@ -3,10 +3,12 @@ import Foundation
 extension MergeService {
     // MARK: merge.main.acquire_lock
 
-    public func acquireLock(_ p: Params) async throws -> JSON {
+    public func acquireLock(_ input: MergeAcquireLockInput) async throws -> JSON {
         let caller = self.caller
-        let ttl = p.int("ttl_seconds") ?? 600
-        let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        let ttl = input.ttlSeconds
+        let session = try await env.store.read { tx in
+            try Access(tx: tx, caller: caller).requireSession(id: input.sessionId)
+        }
         let pid = env.serverPid
         let host = env.serverHost
         let granted: (Bool, SQLRow) = try await env.store.write { tx in
@@ -35,7 +37,7 @@ extension MergeService {
         let (reentered, item) = granted
         if !env.oneShot { await env.heartbeats.add(session.id) }
         var dispatch: JSON = .null
-        if p.bool("dispatch_review") ?? true, item.bool("auto_review"), try item.queueItemState() == .queued {
+        if input.dispatchReview, item.bool("auto_review"), try item.queueItemState() == .queued {
             let o = item.json("agent_override")
             let settings = ReviewerSettings(
                 provider: item.optString("provider"), agentGuidePath: item.optString("agent_guide_path"),
@@ -70,11 +72,11 @@ extension MergeService {
 
     static func unlock(_ tx: Tx) throws { try MainMergeLock.release(tx) }
 
-    public func releaseLock(_ p: Params) async throws -> JSON {
+    public func releaseLock(_ input: MergeReleaseLockInput) async throws -> JSON {
         let caller = self.caller
-        let force = p.bool("force") ?? false
+        let force = input.force
         let (session, item, job) = try await env.store.read { tx in
-            let s = try Access(tx: tx, caller: caller).requireSession(p)
+            let s = try Access(tx: tx, caller: caller).requireSession(id: input.sessionId)
             let lock = try MainMergeLock.load(tx)
             guard lock.isHeld(by: s.id) else {
                 throw CodestratorError(
@@ -112,7 +114,7 @@ extension MergeService {
                 }
             }
         }
-        guard let item, state == .approved, p.bool("merge") ?? true else {
+        guard let item, state == .approved, input.merge else {
             return try await finishRelease(result: state == .blocked ? "blocked" : "released", item: item) { _ in }
         }
         return try await mergeApproved(item, session: session)

@@ -3,10 +3,10 @@ import Foundation
 extension MergeService {
     // MARK: merge.review_context
 
-    public func reviewContext(_ p: Params) async throws -> JSON {
+    public func reviewContext(_ input: MergeReviewContextInput) async throws -> JSON {
         let caller = self.caller
         let repo = env.layout.root
-        let id = try p.req("merge_request_id")
+        let id = input.mergeRequestId
         let (mr, worktree, target, feature): (SQLRow, WorktreeRecord, String, TaskRecord?) = try await env.store.read {
             tx in
             guard let mr = try MergeShapes.mr(tx, id), Access(tx: tx, caller: caller).visible(mr.int("session_id"))
@@ -39,7 +39,7 @@ extension MergeService {
         let counts = try await git.numstat(repo: repo, from: base, to: sourceTip)
         let stat = try await git.diffStat(repo: repo, from: base, to: sourceTip)
         let (diff, diffBytes, truncated) = try await git.diff(
-            repo: repo, from: base, to: sourceTip, maxBytes: p.int("diff_max_bytes") ?? 204_800)
+            repo: repo, from: base, to: sourceTip, maxBytes: input.diffMaxBytes)
         var insertions = 0
         var deletions = 0
         let files: [JSON] = names.map { (st, path, old) in
@@ -106,27 +106,30 @@ extension MergeService {
 
     // MARK: merge.review.request_auto
 
-    public func requestAuto(_ p: Params) async throws -> JSON {
+    public func requestAuto(_ input: MergeReviewRequestAutoInput) async throws -> JSON {
         let caller = self.caller
-        let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        let session = try await env.store.read { tx in
+            try Access(tx: tx, caller: caller).requireSession(id: input.sessionId)
+        }
         return try await dispatchReview(
-            session: session, mergeRequestId: p.req("merge_request_id"), queueItemId: p.int("queue_item_id"),
-            settings: ReviewerSettings(p), ttl: 600)
+            session: session, mergeRequestId: input.mergeRequestId, queueItemId: input.queueItemId,
+            settings: input.reviewer, ttl: MergeAcquireLockInput.ttlSecondsDefault)
     }
 
     // MARK: merge.review.thread_status
 
-    public func threadStatus(_ p: Params) async throws -> JSON {
+    /// The review job `reviewJobId`, else the latest of merge request `mergeRequestId`.
+    public func threadStatus(reviewJobId: Int?, mergeRequestId: Int?) async throws -> JSON {
         let caller = self.caller
         let jobRow: SQLRow? = try await env.store.read { tx in
-            if let jid = p.int("review_job_id") {
+            if let jid = reviewJobId {
                 guard let j = try MergeShapes.job(tx, jid), Access(tx: tx, caller: caller).visible(j.int("session_id"))
                 else {
                     throw CodestratorError.notFound("review job", jid, field: "review_job_id")
                 }
                 return j
             }
-            guard let mid = p.int("merge_request_id") else {
+            guard let mid = mergeRequestId else {
                 throw CodestratorError(
                     .invalidParams, "neither review_job_id nor merge_request_id is given", expected: "one of them",
                     field: "review_job_id")
@@ -189,14 +192,13 @@ extension MergeService {
 
     // MARK: merge.review.submit
 
-    public func submit(_ p: Params) async throws -> JSON {
+    public func submit(_ input: MergeReviewSubmitInput) async throws -> JSON {
         let caller = self.caller
-        let verdict = try p.reqString("verdict")
-        let summary = try p.reqString("summary")
-        let all = try Self.validatedFindings(p, verdict: verdict, root: env.layout.root)
+        let (verdict, summary) = (input.verdict, input.summary)
+        let all = try Self.validatedFindings(input.findings, verdict: verdict, root: env.layout.root)
         return try await env.store.write { tx in
             let job: SQLRow
-            if let jid = p.int("review_job_id") {
+            if let jid = input.reviewJobId {
                 guard let j = try MergeShapes.job(tx, jid), Access(tx: tx, caller: caller).visible(j.int("session_id"))
                 else {
                     throw CodestratorError.notFound("review job", jid, field: "review_job_id")
@@ -288,10 +290,10 @@ extension MergeService {
 
     /// The findings of a verdict, each checked and its file made repository-relative; BLOCK needs a
     /// blocking finding and APPROVE may have none.
-    static func validatedFindings(_ p: Params, verdict: String, root: String) throws -> [JSON] {
+    static func validatedFindings(_ given: [JSON], verdict: String, root: String) throws -> [JSON] {
         var findings: [JSON] = []
         var blocking = 0
-        for (i, f) in (p.json("findings")?.arrayValue ?? []).enumerated() {
+        for (i, f) in given.enumerated() {
             guard case .object(let o) = f else {
                 throw CodestratorError(
                     .invalidParams, "findings[\(i)] is \(f.typeName)", expected: "an object", field: "findings")
