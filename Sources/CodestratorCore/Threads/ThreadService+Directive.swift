@@ -7,11 +7,11 @@ extension ThreadService {
 
     // MARK: thread.child.directive
 
-    public func directive(_ p: Params) async throws -> JSON {
-        let id = try p.req("thread_id")
-        let mode = p.string("mode") ?? "interrupt_patch"
-        let text = p.string("directive")
-        let keys = p.strings("keys")
+    public func directive(_ input: ThreadDirectiveInput) async throws -> JSON {
+        let id = input.threadId
+        let mode = input.mode
+        let text = input.directive
+        let keys = input.keys
         if let keys {
             guard mode == "answer" else {
                 throw CodestratorError(
@@ -68,7 +68,7 @@ extension ThreadService {
         } else if mode == "interrupt_patch" {
             if !idleForDelivery {
                 try await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: try launchKeys(t).interruptKeys)
-                let deadline = ContinuousClock.now + .seconds(Double(p.int("wait_idle_seconds") ?? 10))
+                let deadline = ContinuousClock.now + .seconds(Double(input.waitIdleSeconds))
                 while ContinuousClock.now < deadline {
                     try await Task.sleep(nanoseconds: 200_000_000)
                     let again = try await ThreadObserver(env: env).observe([id], capture: true, deliver: false).first
