@@ -229,10 +229,11 @@ public struct WorkspaceService: Sendable {
         return warnings.isEmpty ? out : out.merging(["warnings": warnings])
     }
 
-    /// worktree.spawn as a record, for callers inside the core (a thread spawn) that need the row, not its JSON.
-    func spawnRecord(_ input: WorktreeSpawnInput) async throws -> (WorktreeRecord, warnings: [String]) {
+    /// The active session, the parent worktree of the session the caller may spawn below (default: the session
+    /// root, for a child its own worktree) and the task of the session, if given.
+    func spawnRows(_ input: WorktreeSpawnInput) async throws -> (SessionRecord, WorktreeRecord, TaskRecord?) {
         let caller = env.caller
-        let (session, parent, task): (SessionRecord, WorktreeRecord, TaskRecord?) = try await env.store.read { tx in
+        return try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
             let session = try access.requireSession(id: input.sessionId)
             guard session.status == .active else {
@@ -271,6 +272,11 @@ public struct WorkspaceService: Sendable {
             }
             return (session, parent, task)
         }
+    }
+
+    /// worktree.spawn as a record, for callers inside the core (a thread spawn) that need the row, not its JSON.
+    func spawnRecord(_ input: WorktreeSpawnInput) async throws -> (WorktreeRecord, warnings: [String]) {
+        let (session, parent, task) = try await spawnRows(input)
         if input.baseRef == nil { try await checkOnDisk(parent, field: "parent_worktree_id") }
         let baseRef = input.baseRef ?? parent.branch ?? "HEAD"
         let baseRepo = input.baseRef != nil ? repo : parent.path

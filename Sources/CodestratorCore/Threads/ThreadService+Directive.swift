@@ -11,8 +11,48 @@ extension ThreadService {
         let id = input.threadId
         let mode = input.mode
         let text = input.directive
-        let keys = input.keys
-        if let keys {
+        try Self.checkDirectiveText(input)
+        var t = try await env.store.read { tx in try child(tx, id) }
+        if mode == "restart" { return try await restart(t, directive: text ?? "") }
+        let o = try await observeOne(id)
+        t = try await load(id)
+        guard livePane(t, obs: o), let pane = t.tmuxPaneId else {
+            throw CodestratorError(
+                .invalidState, "thread \(id) has no live pane (status \(t.status.rawValue))", expected: "mode restart",
+                field: "thread_id")
+        }
+        let provider = o?.providerStatus ?? t.providerStatus
+        let question = provider == "waiting_user_answer"
+        if mode == "answer" {
+            guard t.status == .waitingUserAnswer || question else {
+                throw CodestratorError(
+                    .invalidState, "thread \(id) is \(t.status.rawValue), not waiting_user_answer",
+                    expected: "mode queue or interrupt_patch", field: "mode")
+            }
+            return try await answer(t, pane: pane, text: text, keys: input.keys)
+        }
+        var warnings: [String] = []
+        var idleBeforePaste = false
+        if question {
+            warnings.append(
+                "thread \(id) is asking a question; the directive waits (answer it with mode answer): \(o?.lastResponse ?? t.providerStatus ?? "")"
+            )
+        } else {
+            idleBeforePaste = try await readyForPaste(
+                t, pane: pane, mode: mode, providerStatus: provider, waitIdleSeconds: input.waitIdleSeconds)
+            if mode == "interrupt_patch" && !idleBeforePaste {
+                warnings.append("thread \(id) did not become idle; the directive is queued")
+            }
+        }
+        return try await recordDirective(
+            t, input, deliverNow: !question && idleBeforePaste, idleBefore: idleBeforePaste, warnings: warnings)
+    }
+
+    /// The text or keys a mode needs, checked before anything is read: keys only for an answer, known key names,
+    /// and an answer's text one short line.
+    static func checkDirectiveText(_ input: ThreadDirectiveInput) throws {
+        let (mode, text) = (input.mode, input.directive)
+        if let keys = input.keys {
             guard mode == "answer" else {
                 throw CodestratorError(
                     .invalidParams, "field \"keys\" is given with mode \(mode)", expected: "keys only with mode answer",
@@ -39,57 +79,35 @@ extension ThreadService {
                 .invalidParams, "an answer directive must be one line of at most 200 characters",
                 expected: "a single short line", field: "directive")
         }
-        var t = try await env.store.read { tx in try child(tx, id) }
-        if mode == "restart" { return try await restart(t, directive: text ?? "") }
-        let o = try await observeOne(id)
-        t = try await load(id)
-        guard livePane(t, obs: o), let pane = t.tmuxPaneId else {
-            throw CodestratorError(
-                .invalidState, "thread \(id) has no live pane (status \(t.status.rawValue))", expected: "mode restart",
-                field: "thread_id")
+    }
+
+    /// Whether the child is idle for the paste: interrupt_patch interrupts a busy child and waits up to
+    /// `waitIdleSeconds` for it to become idle; queue pastes only into an idle child.
+    func readyForPaste(
+        _ t: ThreadRecord, pane: String, mode: String, providerStatus: String?, waitIdleSeconds: Int
+    ) async throws -> Bool {
+        let idleForDelivery = providerStatus == "idle" || providerStatus == "completed"
+        guard mode == "interrupt_patch", !idleForDelivery else { return idleForDelivery }
+        try await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: try launchKeys(t).interruptKeys)
+        let deadline = ContinuousClock.now + .seconds(Double(waitIdleSeconds))
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            let again = try await ThreadObserver(env: env).observe([t.id], capture: true, deliver: false).first
+            if again?.providerStatus == "idle" || again?.providerStatus == "completed" { return true }
         }
-        let provider = o?.providerStatus ?? t.providerStatus
-        let question = provider == "waiting_user_answer"
-        if mode == "answer" {
-            guard t.status == .waitingUserAnswer || question else {
-                throw CodestratorError(
-                    .invalidState, "thread \(id) is \(t.status.rawValue), not waiting_user_answer",
-                    expected: "mode queue or interrupt_patch", field: "mode")
-            }
-            return try await answer(t, pane: pane, text: text, keys: keys)
-        }
-        var warnings: [String] = []
-        let idleForDelivery = provider == "idle" || provider == "completed"
-        var idleBeforePaste = false
-        if question {
-            warnings.append(
-                "thread \(id) is asking a question; the directive waits (answer it with mode answer): \(o?.lastResponse ?? t.providerStatus ?? "")"
-            )
-        } else if mode == "interrupt_patch" {
-            if !idleForDelivery {
-                try await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: try launchKeys(t).interruptKeys)
-                let deadline = ContinuousClock.now + .seconds(Double(input.waitIdleSeconds))
-                while ContinuousClock.now < deadline {
-                    try await Task.sleep(nanoseconds: 200_000_000)
-                    let again = try await ThreadObserver(env: env).observe([id], capture: true, deliver: false).first
-                    if again?.providerStatus == "idle" || again?.providerStatus == "completed" {
-                        idleBeforePaste = true
-                        break
-                    }
-                }
-                if !idleBeforePaste { warnings.append("thread \(id) did not become idle; the directive is queued") }
-            } else {
-                idleBeforePaste = true
-            }
-        } else {
-            idleBeforePaste = idleForDelivery
-        }
-        let deliverNow = !question && idleBeforePaste
-        let target = t.id
+        return false
+    }
+
+    /// The directive's row, claimed for delivery when it is pasted now (else queued for the observer), the paste,
+    /// and the answer.
+    func recordDirective(
+        _ t: ThreadRecord, _ input: ThreadDirectiveInput, deliverNow: Bool, idleBefore: Bool, warnings: [String]
+    ) async throws -> JSON {
+        let (id, mode, text) = (t.id, input.mode, input.directive)
         let directiveId = try await env.store.write { tx in
             let id = try tx.insert(
                 "INSERT INTO thread_directives (thread_id, kind, mode, text, state, created_at, claimed_at) VALUES (?, 'directive', ?, ?, ?, ?, ?)",
-                [target, mode, text ?? "", deliverNow ? "delivering" : "queued", tx.now, deliverNow ? tx.now : nil])
+                [id, mode, text ?? "", deliverNow ? "delivering" : "queued", tx.now, deliverNow ? tx.now : nil])
             tx.bumpVersion()
             return id
         }
@@ -104,8 +122,7 @@ extension ThreadService {
         }
         return try await directiveOutput(
             id, result: result, mode: mode, directive: text, keys: nil, directiveId: directiveId,
-            idleBefore: idleBeforePaste,
-            deliveryError: deliveryError, warnings: warnings)
+            idleBefore: idleBefore, deliveryError: deliveryError, warnings: warnings)
     }
 
     func directiveOutput(
