@@ -303,29 +303,7 @@ extension ThreadService {
         if v == nil || !SessionService.versionAtLeast(v!, 3, 0) {
             status = "manual_required"
             if input.autoInstall {
-                let root = getuid() == 0
-                let sudo = root ? [] : ["sudo", "-n"]
-                var sudoOK = root
-                if !root, env.programs.locate("sudo") != nil {
-                    sudoOK = (try? await env.tmux.runCommand(["sudo", "-n", "true"], timeout: 10))?.0 == 0
-                }
-                if sudoOK {
-                    for cmd in [
-                        ["apt-get", "install", "-y", "tmux"], ["dnf", "install", "-y", "tmux"],
-                        ["yum", "install", "-y", "tmux"],
-                        ["pacman", "-S", "--noconfirm", "tmux"], ["apk", "add", "tmux"],
-                        ["zypper", "--non-interactive", "install", "tmux"],
-                    ]
-                    where env.programs.locate(cmd[0]) != nil {
-                        let (code, output) = try await env.tmux.runCommand(sudo + cmd, timeout: 120)
-                        attempts.append(
-                            .obj([
-                                "command": ShellQuote.join(sudo + cmd), "exit_status": code,
-                                "output": String(output.suffix(2000)),
-                            ]))
-                        if code == 0 { break }
-                    }
-                }
+                attempts = try await installTmux()
                 v = await env.tmux.version()
                 if let v, SessionService.versionAtLeast(v, 3, 0) { status = "installed" }
             }
@@ -352,6 +330,37 @@ extension ThreadService {
             "attempts": JSON.array(attempts), "manual_instructions": status == "manual_required" ? manual : [String](),
             "event": event,
         ])
+    }
+}
+
+extension ThreadService {
+    /// Installs tmux with the first package manager present that succeeds, as root or through `sudo -n` (never
+    /// asking for a password); returns each attempt. Nothing is tried without root or a password-less sudo.
+    func installTmux() async throws -> [JSON] {
+        let root = getuid() == 0
+        let sudo = root ? [] : ["sudo", "-n"]
+        var sudoOK = root
+        if !root, env.programs.locate("sudo") != nil {
+            sudoOK = (try? await env.tmux.runCommand(["sudo", "-n", "true"], timeout: 10))?.0 == 0
+        }
+        guard sudoOK else { return [] }
+        var attempts: [JSON] = []
+        for cmd in [
+            ["apt-get", "install", "-y", "tmux"], ["dnf", "install", "-y", "tmux"],
+            ["yum", "install", "-y", "tmux"],
+            ["pacman", "-S", "--noconfirm", "tmux"], ["apk", "add", "tmux"],
+            ["zypper", "--non-interactive", "install", "tmux"],
+        ]
+        where env.programs.locate(cmd[0]) != nil {
+            let (code, output) = try await env.tmux.runCommand(sudo + cmd, timeout: 120)
+            attempts.append(
+                .obj([
+                    "command": ShellQuote.join(sudo + cmd), "exit_status": code,
+                    "output": String(output.suffix(2000)),
+                ]))
+            if code == 0 { break }
+        }
+        return attempts
     }
 }
 
