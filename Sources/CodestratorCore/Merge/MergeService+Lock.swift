@@ -3,10 +3,12 @@ import Foundation
 extension MergeService {
     // MARK: merge.main.acquire_lock
 
-    public func acquireLock(_ p: Params) async throws -> JSON {
+    public func acquireLock(_ input: MergeAcquireLockInput) async throws -> JSON {
         let caller = self.caller
-        let ttl = p.int("ttl_seconds") ?? 600
-        let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        let ttl = input.ttlSeconds
+        let session = try await env.store.read { tx in
+            try Access(tx: tx, caller: caller).requireSession(id: input.sessionId)
+        }
         let pid = env.serverPid
         let host = env.serverHost
         let granted: (Bool, SQLRow) = try await env.store.write { tx in
@@ -35,7 +37,7 @@ extension MergeService {
         let (reentered, item) = granted
         if !env.oneShot { await env.heartbeats.add(session.id) }
         var dispatch: JSON = .null
-        if p.bool("dispatch_review") ?? true, item.bool("auto_review"), try item.queueItemState() == .queued {
+        if input.dispatchReview, item.bool("auto_review"), try item.queueItemState() == .queued {
             let o = item.json("agent_override")
             let settings = ReviewerSettings(
                 provider: item.optString("provider"), agentGuidePath: item.optString("agent_guide_path"),
@@ -70,11 +72,11 @@ extension MergeService {
 
     static func unlock(_ tx: Tx) throws { try MainMergeLock.release(tx) }
 
-    public func releaseLock(_ p: Params) async throws -> JSON {
+    public func releaseLock(_ input: MergeReleaseLockInput) async throws -> JSON {
         let caller = self.caller
-        let force = p.bool("force") ?? false
+        let force = input.force
         let (session, item, job) = try await env.store.read { tx in
-            let s = try Access(tx: tx, caller: caller).requireSession(p)
+            let s = try Access(tx: tx, caller: caller).requireSession(id: input.sessionId)
             let lock = try MainMergeLock.load(tx)
             guard lock.isHeld(by: s.id) else {
                 throw CodestratorError(
@@ -112,7 +114,7 @@ extension MergeService {
                 }
             }
         }
-        guard let item, state == .approved, p.bool("merge") ?? true else {
+        guard let item, state == .approved, input.merge else {
             return try await finishRelease(result: state == .blocked ? "blocked" : "released", item: item) { _ in }
         }
         return try await mergeApproved(item, session: session)
@@ -157,42 +159,49 @@ extension MergeService {
                 message:
                     "Merge \(source) (codestrator session \(session.id), merge request \(item.int("merge_request_id")))",
                 fastForwardOnly: ff)
-            switch outcome {
-            case .merged:
-                let head = try await git.resolveCommit(repo: repo, rev: "HEAD") ?? ""
-                return try await finishRelease(result: "merged", item: item, mergeCommit: head, fastForward: ff) { tx in
-                    try MergeShapes.move(
-                        tx, table: "merge_main_queue", column: "state", id: item.int("id"),
-                        from: QueueItemState.approved,
-                        to: QueueItemState.merged, entity: "queue item \(item.int("id"))",
-                        extraSQL: ", merge_commit = ?, fast_forward = ?, completed_at = ?", extra: [head, ff, tx.now])
-                    try tx.execute(
-                        "UPDATE merge_requests SET status = 'merged', updated_at = ? WHERE id = ?",
-                        [tx.now, item.int("merge_request_id")])
-                    try tx.execute(
-                        """
-                        UPDATE worktrees SET merge_state = 'merged_to_main', merged_at = ?, merge_commit = ?
-                        WHERE id = ? AND merge_state IN ('active','merged_to_main')
-                        """, [tx.now, head, item.int("from_worktree_id")])
-                }
-            case .conflict(let files):
-                return try await finishRelease(result: "conflict", item: item, conflicting: files) { tx in
-                    try tx.execute(
-                        "UPDATE merge_main_queue SET state = 'failed', conflicting_files = ?, error_message = ?, updated_at = ?, completed_at = ? WHERE id = ?",
-                        [JSON.array(files.map(JSON.string)), "merge conflict", tx.now, tx.now, item.int("id")])
-                    try tx.execute(
-                        "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ?",
-                        [tx.now, item.int("merge_request_id")])
-                }
-            case .failed(let why):
-                return try await finishRelease(result: "failed", item: item) { tx in
-                    try tx.execute(
-                        "UPDATE merge_main_queue SET state = 'failed', error_message = ?, updated_at = ?, completed_at = ? WHERE id = ?",
-                        [why, tx.now, tx.now, item.int("id")])
-                    try tx.execute(
-                        "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ?",
-                        [tx.now, item.int("merge_request_id")])
-                }
+            return try await self.releaseAfterMerge(outcome, item: item, fastForward: ff)
+        }
+    }
+
+    /// The release that records a merge's outcome: the item merged (and its worktree merged to main), or failed
+    /// with its conflicting files or git's reason, its merge request requested again.
+    func releaseAfterMerge(_ outcome: GitMergeOutcome, item: SQLRow, fastForward ff: Bool) async throws -> JSON {
+        let repo = env.layout.root
+        switch outcome {
+        case .merged:
+            let head = try await env.git.resolveCommit(repo: repo, rev: "HEAD") ?? ""
+            return try await finishRelease(result: "merged", item: item, mergeCommit: head, fastForward: ff) { tx in
+                try MergeShapes.move(
+                    tx, table: "merge_main_queue", column: "state", id: item.int("id"),
+                    from: QueueItemState.approved,
+                    to: QueueItemState.merged, entity: "queue item \(item.int("id"))",
+                    extraSQL: ", merge_commit = ?, fast_forward = ?, completed_at = ?", extra: [head, ff, tx.now])
+                try tx.execute(
+                    "UPDATE merge_requests SET status = 'merged', updated_at = ? WHERE id = ?",
+                    [tx.now, item.int("merge_request_id")])
+                try tx.execute(
+                    """
+                    UPDATE worktrees SET merge_state = 'merged_to_main', merged_at = ?, merge_commit = ?
+                    WHERE id = ? AND merge_state IN ('active','merged_to_main')
+                    """, [tx.now, head, item.int("from_worktree_id")])
+            }
+        case .conflict(let files):
+            return try await finishRelease(result: "conflict", item: item, conflicting: files) { tx in
+                try tx.execute(
+                    "UPDATE merge_main_queue SET state = 'failed', conflicting_files = ?, error_message = ?, updated_at = ?, completed_at = ? WHERE id = ?",
+                    [JSON.array(files.map(JSON.string)), "merge conflict", tx.now, tx.now, item.int("id")])
+                try tx.execute(
+                    "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ?",
+                    [tx.now, item.int("merge_request_id")])
+            }
+        case .failed(let why):
+            return try await finishRelease(result: "failed", item: item) { tx in
+                try tx.execute(
+                    "UPDATE merge_main_queue SET state = 'failed', error_message = ?, updated_at = ?, completed_at = ? WHERE id = ?",
+                    [why, tx.now, tx.now, item.int("id")])
+                try tx.execute(
+                    "UPDATE merge_requests SET status = 'requested', updated_at = ? WHERE id = ?",
+                    [tx.now, item.int("merge_request_id")])
             }
         }
     }

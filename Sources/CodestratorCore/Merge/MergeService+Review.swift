@@ -1,132 +1,32 @@
 import Foundation
 
 extension MergeService {
-    // MARK: merge.review_context
-
-    public func reviewContext(_ p: Params) async throws -> JSON {
-        let caller = self.caller
-        let repo = env.layout.root
-        let id = try p.req("merge_request_id")
-        let (mr, worktree, target, feature): (SQLRow, WorktreeRecord, String, TaskRecord?) = try await env.store.read {
-            tx in
-            guard let mr = try MergeShapes.mr(tx, id), Access(tx: tx, caller: caller).visible(mr.int("session_id"))
-            else {
-                throw CodestratorError.notFound("merge request", id, field: "merge_request_id")
-            }
-            let w = try WorktreeRecord.load(tx, mr.int("worktree_id"))!
-            let item = try tx.row(
-                "SELECT target_branch FROM merge_main_queue WHERE merge_request_id = ? AND state IN \(Self.openItem) ORDER BY id DESC LIMIT 1",
-                [id])
-            let sessionMain = try SessionRecord.load(tx, mr.int("session_id"))?.mainBranch
-            guard let target = item?.string("target_branch") ?? sessionMain else {
-                throw CodestratorError(
-                    .invalidState, "merge request \(id) has no target branch",
-                    expected: "merge.main.request with target_branch first")
-            }
-            return (mr, w, target, try TaskRecord.load(tx, mr.optInt("feature_task_id")))
-        }
-        guard let source = worktree.branch,
-            let sourceTip = try await env.git.resolveCommit(repo: repo, rev: "refs/heads/" + source),
-            let targetTip = try await env.git.resolveCommit(repo: repo, rev: "refs/heads/" + target)
-        else {
-            throw CodestratorError(
-                .invalidState, "a branch of merge request \(id) is missing", expected: "both branches present")
-        }
-        let git = env.git
-        let base = try await git.mergeBase(repo: repo, targetTip, sourceTip) ?? targetTip
-        let commits = try await git.log(repo: repo, range: "\(base)..\(sourceTip)", max: 201)
-        let names = try await git.nameStatus(repo: repo, from: base, to: sourceTip)
-        let counts = try await git.numstat(repo: repo, from: base, to: sourceTip)
-        let stat = try await git.diffStat(repo: repo, from: base, to: sourceTip)
-        let (diff, diffBytes, truncated) = try await git.diff(
-            repo: repo, from: base, to: sourceTip, maxBytes: p.int("diff_max_bytes") ?? 204_800)
-        var insertions = 0
-        var deletions = 0
-        let files: [JSON] = names.map { (st, path, old) in
-            let c = counts[path]
-            insertions += c?.0 ?? 0
-            deletions += c?.1 ?? 0
-            return .obj([
-                "path": path, "status": st, "old_path": old, "insertions": c?.0, "deletions": c?.1,
-                "binary": c != nil && c!.0 == nil,
-            ])
-        }
-        let (ins, del) = (insertions, deletions)
-        return try await env.store.read { tx in
-            var caseRows: [TaskRecord] = []
-            if let feature {
-                var frontier = [feature.id]
-                if feature.level == .case { caseRows = [feature] }
-                while !frontier.isEmpty {
-                    let kids = try tx.rows(
-                        "SELECT * FROM tasks WHERE parent_id IN (\(frontier.map { _ in "?" }.joined(separator: ","))) ORDER BY id",
-                        frontier.map { $0 as any SQLArgument }
-                    ).map(TaskRecord.init)
-                    caseRows += kids.filter { $0.level == .case }
-                    frontier = kids.filter { $0.level != .case }.map(\.id)
-                }
-            } else {
-                caseRows = try tx.rows(
-                    "SELECT * FROM tasks WHERE session_id = ? AND level = 'case' ORDER BY id", [mr.int("session_id")]
-                ).map(TaskRecord.init)
-            }
-            var cases: [JSON] = []
-            var checkpoints = JSONObject()
-            for c in caseRows {
-                let cp = try CheckpointRecord.latest(tx, taskId: c.id)?.json
-                cases.append(
-                    .obj([
-                        "task": try c.json(tx), "steps": try StepRecord.all(tx, caseId: c.id).map(\.json),
-                        "latest_checkpoint": cp,
-                    ]))
-                checkpoints[String(c.id)] = cp ?? .null
-            }
-            let children =
-                try feature.map {
-                    try tx.rows("SELECT * FROM tasks WHERE parent_id = ? ORDER BY id", [$0.id]).map {
-                        try TaskRecord($0).json(tx)
-                    }
-                } ?? []
-            let job = try tx.row("SELECT * FROM review_jobs WHERE merge_request_id = ? ORDER BY id DESC LIMIT 1", [id])
-            return .obj([
-                "merge_request": MergeShapes.mergeRequest(mr), "feature": try feature?.json(tx),
-                "children": JSON.array(children),
-                "cases": JSON.array(cases), "checkpoints": JSON.object(checkpoints), "source_branch": source,
-                "source_commit": sourceTip, "target_branch": target, "target_commit": targetTip, "merge_base": base,
-                "commits": JSON.array(
-                    commits.prefix(200).map { JSON.obj(["sha": $0.0, "subject": $0.1, "author": $0.2, "date": $0.3]) }),
-                "commits_truncated": commits.count > 200,
-                "diff_stat": JSON.obj(["files_changed": files.count, "insertions": ins, "deletions": del, "text": stat]
-                ),
-                "changed_files": JSON.array(files), "diff": diff, "diff_truncated": truncated, "diff_bytes": diffBytes,
-                "review_job": job.map(MergeShapes.reviewJob),
-            ])
-        }
-    }
-
     // MARK: merge.review.request_auto
 
-    public func requestAuto(_ p: Params) async throws -> JSON {
+    public func requestAuto(_ input: MergeReviewRequestAutoInput) async throws -> JSON {
         let caller = self.caller
-        let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p) }
+        let session = try await env.store.read { tx in
+            try Access(tx: tx, caller: caller).requireSession(id: input.sessionId)
+        }
         return try await dispatchReview(
-            session: session, mergeRequestId: p.req("merge_request_id"), queueItemId: p.int("queue_item_id"),
-            settings: ReviewerSettings(p), ttl: 600)
+            session: session, mergeRequestId: input.mergeRequestId, queueItemId: input.queueItemId,
+            settings: input.reviewer, ttl: MergeAcquireLockInput.ttlSecondsDefault)
     }
 
     // MARK: merge.review.thread_status
 
-    public func threadStatus(_ p: Params) async throws -> JSON {
+    /// The review job `reviewJobId`, else the latest of merge request `mergeRequestId`.
+    public func threadStatus(reviewJobId: Int?, mergeRequestId: Int?) async throws -> JSON {
         let caller = self.caller
         let jobRow: SQLRow? = try await env.store.read { tx in
-            if let jid = p.int("review_job_id") {
+            if let jid = reviewJobId {
                 guard let j = try MergeShapes.job(tx, jid), Access(tx: tx, caller: caller).visible(j.int("session_id"))
                 else {
                     throw CodestratorError.notFound("review job", jid, field: "review_job_id")
                 }
                 return j
             }
-            guard let mid = p.int("merge_request_id") else {
+            guard let mid = mergeRequestId else {
                 throw CodestratorError(
                     .invalidParams, "neither review_job_id nor merge_request_id is given", expected: "one of them",
                     field: "review_job_id")
@@ -189,49 +89,13 @@ extension MergeService {
 
     // MARK: merge.review.submit
 
-    public func submit(_ p: Params) async throws -> JSON {
+    public func submit(_ input: MergeReviewSubmitInput) async throws -> JSON {
         let caller = self.caller
-        let verdict = try p.reqString("verdict")
-        let summary = try p.reqString("summary")
-        let all = try Self.validatedFindings(p, verdict: verdict, root: env.layout.root)
+        let (verdict, summary) = (input.verdict, input.summary)
+        let all = try Self.validatedFindings(input.findings, verdict: verdict, root: env.layout.root)
         return try await env.store.write { tx in
-            let job: SQLRow
-            if let jid = p.int("review_job_id") {
-                guard let j = try MergeShapes.job(tx, jid), Access(tx: tx, caller: caller).visible(j.int("session_id"))
-                else {
-                    throw CodestratorError.notFound("review job", jid, field: "review_job_id")
-                }
-                job = j
-            } else if caller.isChild {
-                guard
-                    let j = try tx.row(
-                        "SELECT * FROM review_jobs WHERE reviewer_thread_id = ? AND state IN \(ReviewJobState.openSQL) ORDER BY id DESC LIMIT 1",
-                        [caller.threadId ?? 0])
-                else {
-                    throw CodestratorError(
-                        .invalidState, "thread \(caller.threadId ?? 0) has no running review job",
-                        expected: "review_job_id")
-                }
-                job = j
-            } else {
-                throw CodestratorError(
-                    .invalidParams, "field \"review_job_id\" is required", expected: ParamKind.id.expectation,
-                    field: "review_job_id")
-            }
+            let (job, jobState) = try Self.openReviewJob(tx, caller: caller, given: input.reviewJobId)
             let jobId = job.int("id")
-            if caller.isChild && job.optInt("reviewer_thread_id") != caller.threadId {
-                throw CodestratorError(
-                    .forbidden,
-                    "review job \(jobId) belongs to thread \(job.optInt("reviewer_thread_id").map(String.init) ?? "none")",
-                    expected: "your own review job", field: "review_job_id")
-            }
-            let jobState = try job.reviewJobState()
-            guard jobState.isOpen else {
-                throw CodestratorError(
-                    .invalidState, "review job \(jobId) is \(jobState.rawValue)",
-                    expected: "a requested or running job",
-                    field: "review_job_id")
-            }
             let submitter =
                 caller.isChild ? caller.threadId : try SessionRecord.load(tx, job.int("session_id"))?.rootThreadId
             try MergeShapes.move(
@@ -241,41 +105,10 @@ extension MergeService {
                 extraSQL: ", verdict = ?, findings = ?, summary = ?, submitted_by_thread_id = ?, completed_at = ?",
                 extra: [verdict, JSON.array(all), summary, submitter, tx.now])
             let mrId = job.int("merge_request_id")
-            let mr = try MergeShapes.mr(tx, mrId)!
-            let mrTo: MergeRequestStatus = verdict == "APPROVE" ? .approved : .blocked
-            if try mr.mergeRequestStatus() == .reviewing {
-                try MergeShapes.move(
-                    tx, table: "merge_requests", column: "status", id: mrId, from: MergeRequestStatus.reviewing,
-                    to: mrTo,
-                    entity: "merge request \(mrId)")
-            }
-            var itemJSON: JSON = .null
-            if let qid = job.optInt("queue_item_id"), let item = try MergeShapes.item(tx, qid) {
-                if try item.queueItemState() == .reviewing {
-                    try MergeShapes.move(
-                        tx, table: "merge_main_queue", column: "state", id: qid, from: QueueItemState.reviewing,
-                        to: verdict == "APPROVE" ? QueueItemState.approved : QueueItemState.blocked,
-                        entity: "queue item \(qid)",
-                        extraSQL: verdict == "BLOCK" ? ", completed_at = ?" : "",
-                        extra: verdict == "BLOCK" ? [tx.now] : [])
-                }
-                itemJSON = try MergeShapes.queueItem(tx, try MergeShapes.item(tx, qid)!)
-            }
-            if caller.isChild, let tid = caller.threadId, let t = try ThreadRecord.load(tx, tid) {
-                if t.status != .completed, t.status.canMove(to: .completed) {
-                    try tx.execute(
-                        """
-                        UPDATE threads SET status = 'completed', status_source = 'review_submit', status_changed_at = ?,
-                          completed_at = ?, updated_at = ? WHERE id = ?
-                        """, [tx.now, tx.now, tx.now, tid])
-                }
-                if let root = try SessionRecord.load(tx, t.sessionId)?.rootThreadId {
-                    try tx.insert(
-                        """
-                        INSERT INTO inbox_messages (session_id, sender_thread_id, receiver_thread_id, kind, message, status, created_at)
-                        VALUES (?, ?, ?, 'report', ?, 'pending', ?)
-                        """, [t.sessionId, tid, root, "[review] \(verdict) merge request \(mrId): \(summary)", tx.now])
-                }
+            let itemJSON = try Self.applyVerdict(tx, verdict, job: job)
+            if caller.isChild, let tid = caller.threadId {
+                try Self.reviewerDone(
+                    tx, threadId: tid, report: "[review] \(verdict) merge request \(mrId): \(summary)")
             }
             tx.bumpVersion()
             return .obj([
@@ -286,12 +119,98 @@ extension MergeService {
         }
     }
 
+    /// The job a verdict is for: the given one, else a reviewer child's own running job (the root must name
+    /// one). A child may submit only for its own job, and only while the job is open.
+    static func openReviewJob(_ tx: Tx, caller: Caller, given: Int?) throws -> (SQLRow, ReviewJobState) {
+        let job: SQLRow
+        if let jid = given {
+            guard let j = try MergeShapes.job(tx, jid), Access(tx: tx, caller: caller).visible(j.int("session_id"))
+            else {
+                throw CodestratorError.notFound("review job", jid, field: "review_job_id")
+            }
+            job = j
+        } else if caller.isChild {
+            guard
+                let j = try tx.row(
+                    "SELECT * FROM review_jobs WHERE reviewer_thread_id = ? AND state IN \(ReviewJobState.openSQL) ORDER BY id DESC LIMIT 1",
+                    [caller.threadId ?? 0])
+            else {
+                throw CodestratorError(
+                    .invalidState, "thread \(caller.threadId ?? 0) has no running review job",
+                    expected: "review_job_id")
+            }
+            job = j
+        } else {
+            throw CodestratorError(
+                .invalidParams, "field \"review_job_id\" is required", expected: ParamKind.id.expectation,
+                field: "review_job_id")
+        }
+        let jobId = job.int("id")
+        if caller.isChild && job.optInt("reviewer_thread_id") != caller.threadId {
+            throw CodestratorError(
+                .forbidden,
+                "review job \(jobId) belongs to thread \(job.optInt("reviewer_thread_id").map(String.init) ?? "none")",
+                expected: "your own review job", field: "review_job_id")
+        }
+        let jobState = try job.reviewJobState()
+        guard jobState.isOpen else {
+            throw CodestratorError(
+                .invalidState, "review job \(jobId) is \(jobState.rawValue)",
+                expected: "a requested or running job",
+                field: "review_job_id")
+        }
+        return (job, jobState)
+    }
+
+    /// The verdict moves the merge request (approved or blocked) and its queue item, if they are still under
+    /// review; returns the item as it is now (null without one).
+    static func applyVerdict(_ tx: Tx, _ verdict: String, job: SQLRow) throws -> JSON {
+        let mrId = job.int("merge_request_id")
+        let mr = try MergeShapes.mr(tx, mrId)!
+        let mrTo: MergeRequestStatus = verdict == "APPROVE" ? .approved : .blocked
+        if try mr.mergeRequestStatus() == .reviewing {
+            try MergeShapes.move(
+                tx, table: "merge_requests", column: "status", id: mrId, from: MergeRequestStatus.reviewing,
+                to: mrTo,
+                entity: "merge request \(mrId)")
+        }
+        guard let qid = job.optInt("queue_item_id"), let item = try MergeShapes.item(tx, qid) else { return .null }
+        if try item.queueItemState() == .reviewing {
+            try MergeShapes.move(
+                tx, table: "merge_main_queue", column: "state", id: qid, from: QueueItemState.reviewing,
+                to: verdict == "APPROVE" ? QueueItemState.approved : QueueItemState.blocked,
+                entity: "queue item \(qid)",
+                extraSQL: verdict == "BLOCK" ? ", completed_at = ?" : "",
+                extra: verdict == "BLOCK" ? [tx.now] : [])
+        }
+        return try MergeShapes.queueItem(tx, try MergeShapes.item(tx, qid)!)
+    }
+
+    /// A reviewer child that submitted is done: its thread completed, and the verdict reported to the root.
+    static func reviewerDone(_ tx: Tx, threadId tid: Int, report: String) throws {
+        guard let t = try ThreadRecord.load(tx, tid) else { return }
+        if t.status != .completed, t.status.canMove(to: .completed) {
+            try tx.execute(
+                """
+                UPDATE threads SET status = 'completed', status_source = 'review_submit', status_changed_at = ?,
+                  completed_at = ?, updated_at = ? WHERE id = ?
+                """, [tx.now, tx.now, tx.now, tid])
+        }
+        if let root = try SessionRecord.load(tx, t.sessionId)?.rootThreadId {
+            try tx.insert(
+                """
+                INSERT INTO inbox_messages (session_id, sender_thread_id, receiver_thread_id, kind, message, status, created_at)
+                VALUES (?, ?, ?, 'report', ?, 'pending', ?)
+                """, [t.sessionId, tid, root, report, tx.now])
+        }
+    }
+
     /// The findings of a verdict, each checked and its file made repository-relative; BLOCK needs a
     /// blocking finding and APPROVE may have none.
-    static func validatedFindings(_ p: Params, verdict: String, root: String) throws -> [JSON] {
+    static func validatedFindings(_ given: [JSON], verdict: String, root: String) throws -> [JSON] {
         var findings: [JSON] = []
         var blocking = 0
-        for (i, f) in (p.json("findings")?.arrayValue ?? []).enumerated() {
+        for (i, f) in given.enumerated() {
             guard case .object(let o) = f else {
                 throw CodestratorError(
                     .invalidParams, "findings[\(i)] is \(f.typeName)", expected: "an object", field: "findings")

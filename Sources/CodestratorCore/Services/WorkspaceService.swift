@@ -11,12 +11,12 @@ public struct WorkspaceService: Sendable {
 
     // MARK: scheduler.decide_worktree
 
-    public func decide(_ p: Params) -> JSON {
-        let changed = p.int("changed_files") ?? 0
-        let minutes = p.int("estimate_minutes") ?? 0
-        let risk = p.int("risk") ?? 0
-        let workers = p.int("parallel_workers") ?? 0
-        let conflicts = p.int("conflicting_paths") ?? 0
+    public func decide(_ input: WorktreeDecisionInput) -> JSON {
+        let changed = input.changedFiles
+        let minutes = input.estimateMinutes
+        let risk = input.risk
+        let workers = input.parallelWorkers
+        let conflicts = input.conflictingPaths
         let minutePoints = (minutes + 14) / 15
         let score = changed + minutePoints + 3 * risk + 2 * workers + 2 * conflicts
         var reasons: [String] = []
@@ -153,8 +153,8 @@ public struct WorkspaceService: Sendable {
 
     // MARK: worktree.create
 
-    public func create(_ p: Params) async throws -> JSON {
-        let branch = try p.reqString("branch")
+    public func create(_ input: WorktreeCreateInput) async throws -> JSON {
+        let branch = input.branch
         try await validBranch(branch, field: "branch")
         if try await env.git.branchExists(repo: repo, branch: branch) {
             throw CodestratorError(
@@ -163,7 +163,7 @@ public struct WorkspaceService: Sendable {
         // The default directory is named by the slug of the branch, never by its raw text: `#`, `$(…)`,
         // unicode and the like must not reach the file system or tmux.
         let path: String
-        if let given = try p.string("path").map(worktreePathParam) {
+        if let given = try input.path.map(worktreePathParam) {
             path = given
         } else {
             let slug = Slug.derive(
@@ -177,7 +177,7 @@ public struct WorkspaceService: Sendable {
             throw CodestratorError(.conflict, "path \(path) already exists", expected: "a new path", field: "path")
         }
         let baseRef: String
-        if let b = p.string("base_ref") {
+        if let b = input.baseRef {
             baseRef = b
         } else if let main = try await env.git.currentBranch(worktree: repo) {
             baseRef = main
@@ -190,12 +190,12 @@ public struct WorkspaceService: Sendable {
                 expected: "a branch, tag or commit", field: "base_ref")
         }
         let caller = env.caller
-        let onDisk = p.bool("create_on_disk") ?? true
+        let onDisk = input.createOnDisk
         // Check the referenced rows before any git work.
         try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let session = try p.int("session_id").map { try access.session($0) }
-            if let pid = p.int("parent_worktree_id") {
+            let session = try input.sessionId.map { try access.session($0) }
+            if let pid = input.parentWorktreeId {
                 let parent = try self.worktree(tx, pid, field: "parent_worktree_id")
                 if let s = session, parent.ownerSessionId != nil, parent.ownerSessionId != s.id {
                     throw CodestratorError(
@@ -203,7 +203,7 @@ public struct WorkspaceService: Sendable {
                         expected: "a worktree of session \(s.id)", field: "parent_worktree_id")
                 }
             }
-            if let tid = p.int("task_id") { _ = try access.task(tid) }
+            if let tid = input.taskId { _ = try access.task(tid) }
         }
         let slug = (path as NSString).lastPathComponent
         let made = try await addAndRecord(branch: branch, path: path, baseCommit: base, onDisk: onDisk) { tx in
@@ -214,7 +214,7 @@ public struct WorkspaceService: Sendable {
                 VALUES ('task_branch', ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)
                 """,
                 [
-                    path, branch, slug, base, p.int("session_id"), p.int("parent_worktree_id"), p.int("task_id"),
+                    path, branch, slug, base, input.sessionId, input.parentWorktreeId, input.taskId,
                     onDisk ? "active" : "planned", tx.now,
                 ])
         }
@@ -223,18 +223,17 @@ public struct WorkspaceService: Sendable {
 
     // MARK: worktree.spawn
 
-    public func spawn(_ p: Params) async throws -> JSON { try await spawn(WorktreeSpawnInput(p)) }
-
     public func spawn(_ input: WorktreeSpawnInput) async throws -> JSON {
         let (worktree, warnings) = try await spawnRecord(input)
         let out = worktree.json
         return warnings.isEmpty ? out : out.merging(["warnings": warnings])
     }
 
-    /// worktree.spawn as a record, for callers inside the core (a thread spawn) that need the row, not its JSON.
-    func spawnRecord(_ input: WorktreeSpawnInput) async throws -> (WorktreeRecord, warnings: [String]) {
+    /// The active session, the parent worktree of the session the caller may spawn below (default: the session
+    /// root, for a child its own worktree) and the task of the session, if given.
+    func spawnRows(_ input: WorktreeSpawnInput) async throws -> (SessionRecord, WorktreeRecord, TaskRecord?) {
         let caller = env.caller
-        let (session, parent, task): (SessionRecord, WorktreeRecord, TaskRecord?) = try await env.store.read { tx in
+        return try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
             let session = try access.requireSession(id: input.sessionId)
             guard session.status == .active else {
@@ -273,6 +272,11 @@ public struct WorkspaceService: Sendable {
             }
             return (session, parent, task)
         }
+    }
+
+    /// worktree.spawn as a record, for callers inside the core (a thread spawn) that need the row, not its JSON.
+    func spawnRecord(_ input: WorktreeSpawnInput) async throws -> (WorktreeRecord, warnings: [String]) {
+        let (session, parent, task) = try await spawnRows(input)
         if input.baseRef == nil { try await checkOnDisk(parent, field: "parent_worktree_id") }
         let baseRef = input.baseRef ?? parent.branch ?? "HEAD"
         let baseRepo = input.baseRef != nil ? repo : parent.path
@@ -358,38 +362,38 @@ public struct WorkspaceService: Sendable {
 
     // MARK: worktree.list
 
-    public func list(_ p: Params) async throws -> JSON {
+    public func list(_ input: WorktreeListInput) async throws -> JSON {
         let caller = env.caller
         let (rows, total): ([WorktreeRecord], Int) = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
             var clauses: [String] = []
             var args: [any SQLArgument] = []
-            if let s = try access.sessionParam(p) {
+            if let s = try access.sessionParam(id: input.sessionId) {
                 clauses.append("(owner_session_id = ? OR id = ? OR id = ?)")
                 args += [s.id, s.sessionRootWorktreeId ?? 0, caller.isChild ? 0 : (s.mainWorktreeId ?? 0)]
             }
-            for (field, col) in [("kind", "kind"), ("status", "status"), ("merge_state", "merge_state")] {
-                if let v = p.string(field) {
+            for (value, col) in [(input.kind, "kind"), (input.status, "status"), (input.mergeState, "merge_state")] {
+                if let v = value {
                     clauses.append("\(col) = ?")
                     args.append(v)
                 }
             }
-            if let parent = p.int("parent_worktree_id") {
+            if let parent = input.parentWorktreeId {
                 clauses.append("parent_worktree_id = ?")
                 args.append(parent)
             }
-            if p.bool("include_removed") != true && p.string("status") == nil { clauses.append("status <> 'removed'") }
+            if !input.includeRemoved && input.status == nil { clauses.append("status <> 'removed'") }
             let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
             let total = try tx.int("SELECT COUNT(*) FROM worktrees" + whereSQL, args) ?? 0
             let rows = try tx.rows(
                 "SELECT * FROM worktrees" + whereSQL + " ORDER BY id LIMIT ? OFFSET ?",
-                args + [p.int("limit") ?? 100, p.int("offset") ?? 0]
+                args + [input.limit, input.offset]
             ).map(WorktreeRecord.init)
             return (rows, total)
         }
         var items: [JSON] = []
         for w in rows {
-            guard p.bool("with_git_status") == true else {
+            guard input.withGitStatus else {
                 items.append(w.json)
                 continue
             }

@@ -27,10 +27,12 @@ extension ThreadService {
 
     // MARK: thread.child.list / status
 
-    public func list(_ p: Params) async throws -> JSON {
+    public func list(_ input: ThreadListInput) async throws -> JSON {
         let caller = self.caller
-        let sid = try await env.store.read { tx in try Access(tx: tx, caller: caller).requireSession(p).id }
-        if p.bool("refresh") ?? true {
+        let sid = try await env.store.read { tx in
+            try Access(tx: tx, caller: caller).requireSession(id: input.sessionId).id
+        }
+        if input.refresh {
             let ids = try await env.store.read { tx in
                 try tx.ints(
                     """
@@ -40,9 +42,7 @@ extension ThreadService {
             }
             _ = try await ThreadObserver(env: env).observe(ids, capture: false, skipUnchanged: true)
         }
-        let statuses: [String]? = p.json("status").flatMap { v in
-            v.stringValue.map { [$0] } ?? v.arrayValue?.compactMap(\.stringValue)
-        }?.map { $0 == "processing" ? "running" : $0 == "error" ? "failed" : $0 }
+        let statuses: [String]? = input.statuses?.map { $0 == "processing" ? "running" : $0 == "error" ? "failed" : $0 }
         for s in statuses ?? [] where ThreadStatus(rawValue: s) == nil {
             throw CodestratorError(
                 .invalidParams, "field \"status\" contains \(quoted(s))",
@@ -52,16 +52,15 @@ extension ThreadService {
         return try await env.store.read { tx in
             var rows = try tx.rows(ThreadRecord.selectSQL + " WHERE t.session_id = ? ORDER BY t.id", [sid]).map(
                 ThreadRecord.init)
-            if p.bool("include_root") != true { rows = rows.filter { $0.role != .sessionRoot } }
-            if let parent = p.int("parent_thread_id") { rows = rows.filter { $0.parentThreadId == parent } }
-            if let role = p.string("role") { rows = rows.filter { $0.role.rawValue == role } }
+            if !input.includeRoot { rows = rows.filter { $0.role != .sessionRoot } }
+            if let parent = input.parentThreadId { rows = rows.filter { $0.parentThreadId == parent } }
+            if let role = input.role { rows = rows.filter { $0.role.rawValue == role } }
             if let statuses { rows = rows.filter { statuses.contains($0.status.rawValue) } }
             return .obj(["threads": JSON.array(rows.map(\.json)), "count": rows.count])
         }
     }
 
-    public func status(_ p: Params) async throws -> JSON {
-        let id = try p.req("thread_id")
+    public func status(threadId id: Int) async throws -> JSON {
         _ = try await env.store.read { tx in try child(tx, id) }
         let o = try await observeOne(id, capture: true)
         let t = try await load(id)
@@ -84,10 +83,10 @@ extension ThreadService {
 
     // MARK: wait_status
 
-    public func waitStatus(_ p: Params) async throws -> JSON {
-        let id = try p.req("thread_id")
+    public func waitStatus(_ input: ThreadWaitStatusInput) async throws -> JSON {
+        let id = input.threadId
         _ = try await env.store.read { tx in try child(tx, id) }
-        let targets = (p.strings("target_statuses") ?? []).map {
+        let targets = input.targetStatuses.map {
             $0 == "processing" ? "running" : $0 == "error" ? "failed" : $0
         }
         guard !targets.isEmpty else {
@@ -100,7 +99,7 @@ extension ThreadService {
                 .invalidParams, "field \"target_statuses\" contains \(quoted(s))",
                 expected: "thread statuses \(ThreadStatus.allNames)", field: "target_statuses")
         }
-        let timeout = Double(p.int("timeout_seconds") ?? 60)
+        let timeout = Double(input.timeoutSeconds)
         let start = ContinuousClock.now
         var delay = 0.25
         var lastProgress = Date.distantPast
@@ -135,8 +134,7 @@ extension ThreadService {
 
     // MARK: interrupt / stop
 
-    public func interrupt(_ p: Params) async throws -> JSON {
-        let id = try p.req("thread_id")
+    public func interrupt(threadId id: Int) async throws -> JSON {
         let t = try await env.store.read { tx in try child(tx, id) }
         let o = try await observeOne(id, capture: false)
         guard livePane(t, obs: o), let pane = t.tmuxPaneId else {
@@ -161,11 +159,10 @@ extension ThreadService {
         return (["Escape"], [], "/exit")
     }
 
-    public func stop(_ p: Params) async throws -> JSON {
-        let id = try p.req("thread_id")
+    public func stop(_ input: ThreadStopInput) async throws -> JSON {
+        let id = input.threadId
         _ = try await env.store.read { tx in try child(tx, id) }
-        return try await stopThread(
-            id, terminatePane: p.bool("terminate_pane") ?? true, wait: p.int("wait_seconds") ?? 5)
+        return try await stopThread(id, terminatePane: input.terminatePane, wait: input.waitSeconds)
     }
 
     /// thread.child.stop, also used by cleanup and restarts.
@@ -269,12 +266,13 @@ extension ThreadService {
 
     // MARK: attach_info
 
-    public func attachInfo(_ p: Params) async throws -> JSON {
+    /// The attach commands of session `sessionId`, at thread `threadId`'s pane when given.
+    public func attachInfo(sessionId: Int, threadId: Int?) async throws -> JSON {
         let caller = self.caller
         let version = await env.tmux.version()
         let (s, t) = try await env.store.read { tx in
-            let s = try Access(tx: tx, caller: caller).requireSession(p)
-            let t = try p.int("thread_id").map { try Access(tx: tx, caller: caller).thread($0) }
+            let s = try Access(tx: tx, caller: caller).requireSession(id: sessionId)
+            let t = try threadId.map { try Access(tx: tx, caller: caller).thread($0) }
             if let t, t.sessionId != s.id { throw CodestratorError.notFound("thread", t.id, field: "thread_id") }
             return (s, t)
         }
@@ -289,9 +287,11 @@ extension ThreadService {
 
     // MARK: runtime.tmux.ensure
 
-    public func ensureTmux(_ p: Params) async throws -> JSON {
+    public func ensureTmux(_ input: TmuxEnsureInput) async throws -> JSON {
         let caller = self.caller
-        let session = try await env.store.read { tx in try Access(tx: tx, caller: caller).sessionParam(p) }
+        let session = try await env.store.read { tx in
+            try Access(tx: tx, caller: caller).sessionParam(id: input.sessionId)
+        }
         var v = await env.tmux.version()
         var attempts: [JSON] = []
         var status = "ready"
@@ -302,30 +302,8 @@ extension ThreadService {
         ]
         if v == nil || !SessionService.versionAtLeast(v!, 3, 0) {
             status = "manual_required"
-            if p.bool("auto_install") == true {
-                let root = getuid() == 0
-                let sudo = root ? [] : ["sudo", "-n"]
-                var sudoOK = root
-                if !root, env.programs.locate("sudo") != nil {
-                    sudoOK = (try? await env.tmux.runCommand(["sudo", "-n", "true"], timeout: 10))?.0 == 0
-                }
-                if sudoOK {
-                    for cmd in [
-                        ["apt-get", "install", "-y", "tmux"], ["dnf", "install", "-y", "tmux"],
-                        ["yum", "install", "-y", "tmux"],
-                        ["pacman", "-S", "--noconfirm", "tmux"], ["apk", "add", "tmux"],
-                        ["zypper", "--non-interactive", "install", "tmux"],
-                    ]
-                    where env.programs.locate(cmd[0]) != nil {
-                        let (code, output) = try await env.tmux.runCommand(sudo + cmd, timeout: 120)
-                        attempts.append(
-                            .obj([
-                                "command": ShellQuote.join(sudo + cmd), "exit_status": code,
-                                "output": String(output.suffix(2000)),
-                            ]))
-                        if code == 0 { break }
-                    }
-                }
+            if input.autoInstall {
+                attempts = try await installTmux()
                 v = await env.tmux.version()
                 if let v, SessionService.versionAtLeast(v, 3, 0) { status = "installed" }
             }
@@ -352,6 +330,37 @@ extension ThreadService {
             "attempts": JSON.array(attempts), "manual_instructions": status == "manual_required" ? manual : [String](),
             "event": event,
         ])
+    }
+}
+
+extension ThreadService {
+    /// Installs tmux with the first package manager present that succeeds, as root or through `sudo -n` (never
+    /// asking for a password); returns each attempt. Nothing is tried without root or a password-less sudo.
+    func installTmux() async throws -> [JSON] {
+        let root = getuid() == 0
+        let sudo = root ? [] : ["sudo", "-n"]
+        var sudoOK = root
+        if !root, env.programs.locate("sudo") != nil {
+            sudoOK = (try? await env.tmux.runCommand(["sudo", "-n", "true"], timeout: 10))?.0 == 0
+        }
+        guard sudoOK else { return [] }
+        var attempts: [JSON] = []
+        for cmd in [
+            ["apt-get", "install", "-y", "tmux"], ["dnf", "install", "-y", "tmux"],
+            ["yum", "install", "-y", "tmux"],
+            ["pacman", "-S", "--noconfirm", "tmux"], ["apk", "add", "tmux"],
+            ["zypper", "--non-interactive", "install", "tmux"],
+        ]
+        where env.programs.locate(cmd[0]) != nil {
+            let (code, output) = try await env.tmux.runCommand(sudo + cmd, timeout: 120)
+            attempts.append(
+                .obj([
+                    "command": ShellQuote.join(sudo + cmd), "exit_status": code,
+                    "output": String(output.suffix(2000)),
+                ]))
+            if code == 0 { break }
+        }
+        return attempts
     }
 }
 

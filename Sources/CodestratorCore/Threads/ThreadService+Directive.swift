@@ -7,12 +7,52 @@ extension ThreadService {
 
     // MARK: thread.child.directive
 
-    public func directive(_ p: Params) async throws -> JSON {
-        let id = try p.req("thread_id")
-        let mode = p.string("mode") ?? "interrupt_patch"
-        let text = p.string("directive")
-        let keys = p.strings("keys")
-        if let keys {
+    public func directive(_ input: ThreadDirectiveInput) async throws -> JSON {
+        let id = input.threadId
+        let mode = input.mode
+        let text = input.directive
+        try Self.checkDirectiveText(input)
+        var t = try await env.store.read { tx in try child(tx, id) }
+        if mode == "restart" { return try await restart(t, directive: text ?? "") }
+        let o = try await observeOne(id)
+        t = try await load(id)
+        guard livePane(t, obs: o), let pane = t.tmuxPaneId else {
+            throw CodestratorError(
+                .invalidState, "thread \(id) has no live pane (status \(t.status.rawValue))", expected: "mode restart",
+                field: "thread_id")
+        }
+        let provider = o?.providerStatus ?? t.providerStatus
+        let question = provider == "waiting_user_answer"
+        if mode == "answer" {
+            guard t.status == .waitingUserAnswer || question else {
+                throw CodestratorError(
+                    .invalidState, "thread \(id) is \(t.status.rawValue), not waiting_user_answer",
+                    expected: "mode queue or interrupt_patch", field: "mode")
+            }
+            return try await answer(t, pane: pane, text: text, keys: input.keys)
+        }
+        var warnings: [String] = []
+        var idleBeforePaste = false
+        if question {
+            warnings.append(
+                "thread \(id) is asking a question; the directive waits (answer it with mode answer): \(o?.lastResponse ?? t.providerStatus ?? "")"
+            )
+        } else {
+            idleBeforePaste = try await readyForPaste(
+                t, pane: pane, mode: mode, providerStatus: provider, waitIdleSeconds: input.waitIdleSeconds)
+            if mode == "interrupt_patch" && !idleBeforePaste {
+                warnings.append("thread \(id) did not become idle; the directive is queued")
+            }
+        }
+        return try await recordDirective(
+            t, input, deliverNow: !question && idleBeforePaste, idleBefore: idleBeforePaste, warnings: warnings)
+    }
+
+    /// The text or keys a mode needs, checked before anything is read: keys only for an answer, known key names,
+    /// and an answer's text one short line.
+    static func checkDirectiveText(_ input: ThreadDirectiveInput) throws {
+        let (mode, text) = (input.mode, input.directive)
+        if let keys = input.keys {
             guard mode == "answer" else {
                 throw CodestratorError(
                     .invalidParams, "field \"keys\" is given with mode \(mode)", expected: "keys only with mode answer",
@@ -39,57 +79,35 @@ extension ThreadService {
                 .invalidParams, "an answer directive must be one line of at most 200 characters",
                 expected: "a single short line", field: "directive")
         }
-        var t = try await env.store.read { tx in try child(tx, id) }
-        if mode == "restart" { return try await restart(t, directive: text ?? "") }
-        let o = try await observeOne(id)
-        t = try await load(id)
-        guard livePane(t, obs: o), let pane = t.tmuxPaneId else {
-            throw CodestratorError(
-                .invalidState, "thread \(id) has no live pane (status \(t.status.rawValue))", expected: "mode restart",
-                field: "thread_id")
+    }
+
+    /// Whether the child is idle for the paste: interrupt_patch interrupts a busy child and waits up to
+    /// `waitIdleSeconds` for it to become idle; queue pastes only into an idle child.
+    func readyForPaste(
+        _ t: ThreadRecord, pane: String, mode: String, providerStatus: String?, waitIdleSeconds: Int
+    ) async throws -> Bool {
+        let idleForDelivery = providerStatus == "idle" || providerStatus == "completed"
+        guard mode == "interrupt_patch", !idleForDelivery else { return idleForDelivery }
+        try await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: try launchKeys(t).interruptKeys)
+        let deadline = ContinuousClock.now + .seconds(Double(waitIdleSeconds))
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            let again = try await ThreadObserver(env: env).observe([t.id], capture: true, deliver: false).first
+            if again?.providerStatus == "idle" || again?.providerStatus == "completed" { return true }
         }
-        let provider = o?.providerStatus ?? t.providerStatus
-        let question = provider == "waiting_user_answer"
-        if mode == "answer" {
-            guard t.status == .waitingUserAnswer || question else {
-                throw CodestratorError(
-                    .invalidState, "thread \(id) is \(t.status.rawValue), not waiting_user_answer",
-                    expected: "mode queue or interrupt_patch", field: "mode")
-            }
-            return try await answer(t, pane: pane, text: text, keys: keys)
-        }
-        var warnings: [String] = []
-        let idleForDelivery = provider == "idle" || provider == "completed"
-        var idleBeforePaste = false
-        if question {
-            warnings.append(
-                "thread \(id) is asking a question; the directive waits (answer it with mode answer): \(o?.lastResponse ?? t.providerStatus ?? "")"
-            )
-        } else if mode == "interrupt_patch" {
-            if !idleForDelivery {
-                try await env.tmux.sendKeys(socket: t.tmuxSocket, pane: pane, keys: try launchKeys(t).interruptKeys)
-                let deadline = ContinuousClock.now + .seconds(Double(p.int("wait_idle_seconds") ?? 10))
-                while ContinuousClock.now < deadline {
-                    try await Task.sleep(nanoseconds: 200_000_000)
-                    let again = try await ThreadObserver(env: env).observe([id], capture: true, deliver: false).first
-                    if again?.providerStatus == "idle" || again?.providerStatus == "completed" {
-                        idleBeforePaste = true
-                        break
-                    }
-                }
-                if !idleBeforePaste { warnings.append("thread \(id) did not become idle; the directive is queued") }
-            } else {
-                idleBeforePaste = true
-            }
-        } else {
-            idleBeforePaste = idleForDelivery
-        }
-        let deliverNow = !question && idleBeforePaste
-        let target = t.id
+        return false
+    }
+
+    /// The directive's row, claimed for delivery when it is pasted now (else queued for the observer), the paste,
+    /// and the answer.
+    func recordDirective(
+        _ t: ThreadRecord, _ input: ThreadDirectiveInput, deliverNow: Bool, idleBefore: Bool, warnings: [String]
+    ) async throws -> JSON {
+        let (id, mode, text) = (t.id, input.mode, input.directive)
         let directiveId = try await env.store.write { tx in
             let id = try tx.insert(
                 "INSERT INTO thread_directives (thread_id, kind, mode, text, state, created_at, claimed_at) VALUES (?, 'directive', ?, ?, ?, ?, ?)",
-                [target, mode, text ?? "", deliverNow ? "delivering" : "queued", tx.now, deliverNow ? tx.now : nil])
+                [id, mode, text ?? "", deliverNow ? "delivering" : "queued", tx.now, deliverNow ? tx.now : nil])
             tx.bumpVersion()
             return id
         }
@@ -104,8 +122,7 @@ extension ThreadService {
         }
         return try await directiveOutput(
             id, result: result, mode: mode, directive: text, keys: nil, directiveId: directiveId,
-            idleBefore: idleBeforePaste,
-            deliveryError: deliveryError, warnings: warnings)
+            idleBefore: idleBefore, deliveryError: deliveryError, warnings: warnings)
     }
 
     func directiveOutput(
@@ -159,32 +176,14 @@ extension ThreadService {
 
     // MARK: restart
 
+    /// mode restart: the old pane stopped, queued directives cancelled, a new pane launched whose prompt carries
+    /// the directive, and a bounded wait for the child to take it.
     func restart(_ t: ThreadRecord, directive: String) async throws -> JSON {
         if t.tmuxPaneId != nil || t.status.isLive {
             _ = try await stopThread(t.id, terminatePane: true, wait: 5)
         }
         let session = try await env.store.read { tx in try SessionRecord.load(tx, t.sessionId)! }
-        let (cancelled, k): ([JSON], Int) = try await env.store.write { tx in
-            let rows = try tx.rows(
-                "SELECT id, text FROM thread_directives WHERE thread_id = ? AND state = 'queued'", [t.id])
-            try tx.execute(
-                "UPDATE thread_directives SET state = 'cancelled' WHERE thread_id = ? AND state = 'queued'", [t.id])
-            let used = try Self.countCapacity(tx, sessionId: t.sessionId, excluding: t.id)
-            if used >= session.maxConcurrentChildren {
-                throw Self.capacityError(session, used: used, max: session.maxConcurrentChildren)
-            }
-            let cur = try ThreadRecord.load(tx, t.id)!
-            if cur.status != .planned {
-                try cur.status.checkMove(to: .initializing, entity: "thread \(t.id)")
-            }
-            try tx.execute(
-                """
-                UPDATE threads SET restart_count = restart_count + (CASE WHEN status = 'planned' THEN 0 ELSE 1 END),
-                  stop_requested_at = NULL, launching_since = ?, status = 'planned', updated_at = ? WHERE id = ?
-                """, [tx.now, tx.now, t.id])
-            let k = try tx.int("SELECT restart_count FROM threads WHERE id = ?", [t.id]) ?? 0
-            return (rows.map { JSON.obj(["id": $0.int("id"), "directive": $0.string("text")]) }, k)
-        }
+        let (cancelled, k) = try await env.store.write { tx in try Self.reserveRestart(tx, t, session: session) }
         let plan = SpawnPlan(
             session: session, role: t.role, provider: t.providerType ?? "generic", runner: t.runnerKind ?? "command",
             title: t.title ?? "", parentThreadId: t.parentThreadId ?? 0, worktree: nil, createWorktree: false,
@@ -204,36 +203,13 @@ extension ThreadService {
             }
             throw error
         }
-        let hadPrompt =
-            try await env.store.read { tx in try tx.string("SELECT prompt FROM threads WHERE id = ?", [t.id]) } != nil
-        let prompt: String
-        if hadPrompt {
-            prompt = try await buildPrompt(t.id, initialPrompt: nil, restart: (k, directive))
-        } else {
-            let base = try await buildPrompt(t.id, initialPrompt: nil, restart: nil)
-            try await env.store.write { tx in
-                try tx.execute("UPDATE threads SET prompt = ? WHERE id = ?", [base, t.id])
-            }
-            prompt =
-                directive.isEmpty
-                ? base : PromptBuilder.sanitize(base + "\n\n## Directive (restart \(k))\n" + directive)
-        }
+        let prompt = try await restartPrompt(t.id, restart: k, directive: directive)
         _ = try await env.store.write { tx in
             try tx.insert(
                 "INSERT INTO thread_directives (thread_id, kind, mode, text, state, created_at) VALUES (?, 'prompt', 'restart', ?, 'queued', ?)",
                 [t.id, prompt, tx.now])
         }
-        // Readiness as in spawn: the queued prompt is delivered when the child is first seen idle.
-        let deadline = ContinuousClock.now + .seconds(30)
-        var ready = "timeout"
-        while ContinuousClock.now < deadline {
-            let o = try await ThreadObserver(env: env).observe([t.id], capture: true).first
-            if o?.paneDead ?? false || !(o?.paneExists ?? true) { ready = "exited"; break }
-            let fresh = try await load(t.id)
-            if fresh.queuedDirectives == 0 { ready = "idle"; break }
-            if o?.providerStatus == "waiting_user_answer" { ready = "waiting_user_answer"; break }
-            try await Task.sleep(nanoseconds: 250_000_000)
-        }
+        let ready = try await restartReadiness(t.id)
         let version = await env.tmux.version()
         let fresh = try await load(t.id)
         return .obj([
@@ -243,5 +219,58 @@ extension ThreadService {
                 window: fresh.tmuxWindowName, pane: fresh.tmuxPaneId, tmuxVersion: version),
             "tmux": tmux.merging(["ready_check": ready]), "cancelled_directives": JSON.array(cancelled),
         ])
+    }
+
+    /// The restart's reservation: queued directives cancelled (returned), room checked, the thread planned again
+    /// with its restart count raised (returned).
+    static func reserveRestart(_ tx: Tx, _ t: ThreadRecord, session: SessionRecord) throws -> ([JSON], Int) {
+        let rows = try tx.rows(
+            "SELECT id, text FROM thread_directives WHERE thread_id = ? AND state = 'queued'", [t.id])
+        try tx.execute(
+            "UPDATE thread_directives SET state = 'cancelled' WHERE thread_id = ? AND state = 'queued'", [t.id])
+        let used = try Self.countCapacity(tx, sessionId: t.sessionId, excluding: t.id)
+        if used >= session.maxConcurrentChildren {
+            throw Self.capacityError(session, used: used, max: session.maxConcurrentChildren)
+        }
+        let cur = try ThreadRecord.load(tx, t.id)!
+        if cur.status != .planned {
+            try cur.status.checkMove(to: .initializing, entity: "thread \(t.id)")
+        }
+        try tx.execute(
+            """
+            UPDATE threads SET restart_count = restart_count + (CASE WHEN status = 'planned' THEN 0 ELSE 1 END),
+              stop_requested_at = NULL, launching_since = ?, status = 'planned', updated_at = ? WHERE id = ?
+            """, [tx.now, tx.now, t.id])
+        let k = try tx.int("SELECT restart_count FROM threads WHERE id = ?", [t.id]) ?? 0
+        return (rows.map { JSON.obj(["id": $0.int("id"), "directive": $0.string("text")]) }, k)
+    }
+
+    /// The restarted child's prompt: its prompt with the directive as restart `k`; a thread that never had a
+    /// prompt gets its base prompt recorded first.
+    func restartPrompt(_ id: Int, restart k: Int, directive: String) async throws -> String {
+        let hadPrompt =
+            try await env.store.read { tx in try tx.string("SELECT prompt FROM threads WHERE id = ?", [id]) } != nil
+        if hadPrompt { return try await buildPrompt(id, initialPrompt: nil, restart: (k, directive)) }
+        let base = try await buildPrompt(id, initialPrompt: nil, restart: nil)
+        try await env.store.write { tx in
+            try tx.execute("UPDATE threads SET prompt = ? WHERE id = ?", [base, id])
+        }
+        return directive.isEmpty
+            ? base : PromptBuilder.sanitize(base + "\n\n## Directive (restart \(k))\n" + directive)
+    }
+
+    /// Readiness as in spawn: the queued prompt is delivered when the child is first seen idle. Waits up to
+    /// 30 s; returns idle, exited, waiting_user_answer or timeout.
+    func restartReadiness(_ id: Int) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let o = try await ThreadObserver(env: env).observe([id], capture: true).first
+            if o?.paneDead ?? false || !(o?.paneExists ?? true) { return "exited" }
+            let fresh = try await load(id)
+            if fresh.queuedDirectives == 0 { return "idle" }
+            if o?.providerStatus == "waiting_user_answer" { return "waiting_user_answer" }
+            try await Task.sleep(nanoseconds: 250_000_000)
+        }
+        return "timeout"
     }
 }

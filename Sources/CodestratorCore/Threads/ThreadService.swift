@@ -43,12 +43,8 @@ public struct ThreadService: Sendable {
             """, [sessionId, excluding ?? 0]) ?? 0
     }
 
-    /// thread.child.spawn; the steps and their undos are `SpawnSaga`'s.
-    public func spawn(_ p: Params, reviewJobId: Int? = nil) async throws -> JSON {
-        try await spawn(ThreadSpawnInput(p), reviewJobId: reviewJobId)
-    }
-
-    /// thread.child.spawn with its typed input (the merge reviewer's spawn builds one).
+    /// thread.child.spawn with its typed input (the merge reviewer's spawn builds one); the steps and their
+    /// undos are `SpawnSaga`'s.
     public func spawn(_ input: ThreadSpawnInput, reviewJobId: Int? = nil) async throws -> JSON {
         try await SpawnSaga(threads: self, input: input, reviewJobId: reviewJobId).run()
     }

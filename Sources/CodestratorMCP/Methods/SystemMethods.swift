@@ -11,7 +11,7 @@ enum SystemMethods {
         method(
             "runtime.tmux.ensure", .system, "Check tmux; install it only when `auto_install` is true",
             params: [ParamSpec("session_id", .id), ParamSpec("auto_install", .bool, default: false)]
-        ) { env, p in try await ThreadService(env: env).ensureTmux(p) },
+        ) { env, p in try await ThreadService(env: env).ensureTmux(TmuxEnsureInput(p)) },
         method(
             "runtime.bundle.info", .system, "Binary, versions, client configs and installed skills", readOnly: true,
             roles: "PD", params: []

@@ -55,46 +55,53 @@ enum ThreadMethods {
             params: [
                 threadId, ParamSpec("directive", .paneText(maxBytes: 65_536)),
                 ParamSpec(
-                    "mode", .enumeration(["interrupt_patch", "queue", "restart", "answer"]), default: "interrupt_patch"),
+                    "mode", .enumeration(ThreadDirectiveInput.modes),
+                    default: .string(ThreadDirectiveInput.modeDefault)),
                 ParamSpec("keys", .array(.name(maxChars: 10), maxCount: 10)),
-                ParamSpec("wait_idle_seconds", .int(min: 1, max: 30), default: 10),
+                ParamSpec(
+                    "wait_idle_seconds", .int(min: 1, max: 30),
+                    default: .int(ThreadDirectiveInput.waitIdleSecondsDefault)),
             ]
-        ) { env, p in try await ThreadService(env: env).directive(p) },
+        ) { env, p in try await ThreadService(env: env).directive(ThreadDirectiveInput(p)) },
         method(
             "thread.child.list", .thread, "A session's threads with observed status", readOnly: true,
             params: [
                 ParamSpec("session_id", .id, required: true), ParamSpec("parent_thread_id", .id),
                 ParamSpec("status", .json),
                 ParamSpec("role", .enumeration(["session-root"] + roles)),
-                ParamSpec("include_root", .bool, default: false),
-                ParamSpec("refresh", .bool, default: true),
+                ParamSpec("include_root", .bool, default: .bool(ThreadListInput.includeRootDefault)),
+                ParamSpec("refresh", .bool, default: .bool(ThreadListInput.refreshDefault)),
             ]
-        ) { env, p in try await ThreadService(env: env).list(p) },
+        ) { env, p in try await ThreadService(env: env).list(ThreadListInput(p)) },
         method("thread.child.interrupt", .thread, "Interrupt a child's current turn", params: [threadId]) { env, p in
-            try await ThreadService(env: env).interrupt(p)
+            try await ThreadService(env: env).interrupt(threadId: p.req("thread_id"))
         },
         method(
             "thread.child.stop", .thread, "Ask a child to exit, then close its pane",
             params: [
-                threadId, ParamSpec("terminate_pane", .bool, default: true),
-                ParamSpec("wait_seconds", .int(min: 1, max: 30), default: 5),
+                threadId, ParamSpec("terminate_pane", .bool, default: .bool(ThreadStopInput.terminatePaneDefault)),
+                ParamSpec("wait_seconds", .int(min: 1, max: 30), default: .int(ThreadStopInput.waitSecondsDefault)),
             ]
-        ) { env, p in try await ThreadService(env: env).stop(p) },
+        ) { env, p in try await ThreadService(env: env).stop(ThreadStopInput(p)) },
         method(
             "thread.child.status", .thread, "Observe one child: pane, provider status, last response", readOnly: true,
             params: [threadId, ParamSpec("capture_lines", .int(min: 1, max: 2000), default: 200)]
-        ) { env, p in try await ThreadService(env: env).status(p) },
+        ) { env, p in try await ThreadService(env: env).status(threadId: p.req("thread_id")) },
         method(
             "thread.child.wait_status", .thread, "Wait (bounded) until a child reaches one of the given statuses",
             readOnly: true,
             params: [
                 threadId, ParamSpec("target_statuses", .array(.name(maxChars: 40), maxCount: 16), required: true),
-                ParamSpec("timeout_seconds", .int(min: 1, max: 600), default: 60),
+                ParamSpec(
+                    "timeout_seconds", .int(min: 1, max: 600),
+                    default: .int(ThreadWaitStatusInput.timeoutSecondsDefault)),
             ]
-        ) { env, p in try await ThreadService(env: env).waitStatus(p) },
+        ) { env, p in try await ThreadService(env: env).waitStatus(ThreadWaitStatusInput(p)) },
         method(
             "thread.attach_info", .thread, "Read-only tmux attach commands for a session or thread", readOnly: true,
             params: [ParamSpec("session_id", .id, required: true), ParamSpec("thread_id", .id)]
-        ) { env, p in try await ThreadService(env: env).attachInfo(p) },
+        ) { env, p in
+            try await ThreadService(env: env).attachInfo(sessionId: p.req("session_id"), threadId: p.int("thread_id"))
+        },
     ]
 }

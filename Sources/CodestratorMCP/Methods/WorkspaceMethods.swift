@@ -9,10 +9,10 @@ enum WorkspaceMethods {
         method(
             "scheduler.decide_worktree", .workspace, "Score whether a split of work needs its own worktree",
             readOnly: true, roles: "W",
-            params: ["changed_files", "estimate_minutes", "risk", "parallel_workers", "conflicting_paths"].map {
-                ParamSpec($0, count, default: 0)
+            params: WorktreeDecisionInput.factorNames.map {
+                ParamSpec($0, count, default: .int(WorktreeDecisionInput.factorDefault))
             }
-        ) { env, p in WorkspaceService(env: env).decide(p) },
+        ) { env, p in WorkspaceService(env: env).decide(WorktreeDecisionInput(p)) },
         method(
             "worktree.create", .workspace, "Create a worktree and branch under `.codestrator/worktrees/`",
             params: [
@@ -20,9 +20,10 @@ enum WorkspaceMethods {
                 ParamSpec("path", .path, doc: "inside .codestrator/worktrees/"),
                 ParamSpec("base_ref", .name(maxChars: 256), doc: "default: the main branch"),
                 ParamSpec("session_id", .id, doc: "owner session"), ParamSpec("parent_worktree_id", .id),
-                ParamSpec("task_id", .id), ParamSpec("create_on_disk", .bool, default: true),
+                ParamSpec("task_id", .id),
+                ParamSpec("create_on_disk", .bool, default: .bool(WorktreeCreateInput.createOnDiskDefault)),
             ]
-        ) { env, p in try await WorkspaceService(env: env).create(p) },
+        ) { env, p in try await WorkspaceService(env: env).create(WorktreeCreateInput(p)) },
         method(
             "worktree.list", .workspace, "List worktrees, optionally with live git status", readOnly: true, roles: "W",
             params: [
@@ -30,10 +31,11 @@ enum WorkspaceMethods {
                 ParamSpec("kind", .enumeration(WorktreeKind.allCases.map(\.rawValue))),
                 ParamSpec("status", .enumeration(WorktreeStatus.allCases.map(\.rawValue))),
                 ParamSpec("merge_state", .enumeration(MergeState.allCases.map(\.rawValue))),
-                ParamSpec("parent_worktree_id", .id), ParamSpec("include_removed", .bool, default: false),
-                ParamSpec("with_git_status", .bool, default: false),
+                ParamSpec("parent_worktree_id", .id),
+                ParamSpec("include_removed", .bool, default: .bool(WorktreeListInput.includeRemovedDefault)),
+                ParamSpec("with_git_status", .bool, default: .bool(WorktreeListInput.withGitStatusDefault)),
             ] + CommonParams.list
-        ) { env, p in try await WorkspaceService(env: env).list(p) },
+        ) { env, p in try await WorkspaceService(env: env).list(WorktreeListInput(p)) },
         method(
             "worktree.spawn", .workspace, "Create a child worktree and branch from a worktree of the session",
             roles: "W",
@@ -52,18 +54,20 @@ enum WorkspaceMethods {
             "Merge a child branch into its parent worktree (`git merge --no-ff`)", roles: "W",
             params: [
                 ParamSpec("worktree_id", .id, doc: "children: their own worktree"), ParamSpec("session_id", .id),
-                ParamSpec("include_uncommitted", .bool, default: false),
+                ParamSpec("include_uncommitted", .bool, default: .bool(WorktreeMergeInput.includeUncommittedDefault)),
                 ParamSpec("commit_message", .title(maxChars: 300)), ParamSpec("message", .title(maxChars: 300)),
             ]
-        ) { env, p in try await WorkspaceService(env: env).mergeToParent(p) },
+        ) { env, p in try await WorkspaceService(env: env).mergeToParent(WorktreeMergeInput(p)) },
         method(
             "worktree.remove", .workspace, "Remove a merged or abandoned worktree and its branch", roles: "W",
             params: [
                 ParamSpec("worktree_id", .id, required: true),
-                ParamSpec("force", .bool, default: false, doc: "root only: discard unmerged work"),
-                ParamSpec("delete_branch", .bool, default: true),
+                ParamSpec(
+                    "force", .bool, default: .bool(WorktreeRemoveInput.forceDefault),
+                    doc: "root only: discard unmerged work"),
+                ParamSpec("delete_branch", .bool, default: .bool(WorktreeRemoveInput.deleteBranchDefault)),
             ]
-        ) { env, p in try await WorkspaceService(env: env).remove(p) },
+        ) { env, p in try await WorkspaceService(env: env).remove(WorktreeRemoveInput(p)) },
         method(
             "lock.acquire", .workspace, "Take or refresh a lease on a file or path prefix", roles: "W",
             params: [

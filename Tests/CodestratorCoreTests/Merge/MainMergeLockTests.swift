@@ -17,18 +17,18 @@ import Testing
                 [sid])
         }
         _ = try await w.git.commitAll(worktree: try #require(root), message: "work")
-        let out = try await MergeService(env: w.env).mainRequest(
-            Params(values: ["session_id": .int(sid), "auto_review": false]))
+        var input = MergeMainRequestInput(sessionId: sid)
+        input.autoReview = false
+        let out = try await MergeService(env: w.env).mainRequest(input)
         return (sid, try #require(out["main_merge_request"]?["id"]?.intValue))
     }
 
     static func acquire(_ w: UnitWorld, _ session: Int) async throws -> JSON {
-        try await MergeService(env: w.env).acquireLock(
-            Params(values: ["session_id": .int(session), "dispatch_review": false]))
+        try await MergeService(env: w.env).acquireLock(MergeAcquireLockInput(sessionId: session, dispatchReview: false))
     }
 
     static func release(_ w: UnitWorld, _ session: Int) async throws -> JSON {
-        try await MergeService(env: w.env).releaseLock(Params(values: ["session_id": .int(session)]))
+        try await MergeService(env: w.env).releaseLock(MergeReleaseLockInput(sessionId: session))
     }
 
     static func code(_ body: () async throws -> JSON) async -> ErrorCode? {

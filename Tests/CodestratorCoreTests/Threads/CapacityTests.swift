@@ -13,7 +13,7 @@ import Testing
             "skip_ready_check": true, "title": .string(title),
         ]
         for (k, v) in extra { values[k] = v }
-        return try await ThreadService(env: w.env).spawn(Params(values: values))
+        return try await ThreadService(env: w.env).spawn(ThreadSpawnInput(Params(values: values)))
     }
 
     static func refusal(_ body: () async throws -> JSON) async -> CodestratorError? {

@@ -24,7 +24,7 @@ extension UnitWorld {
             "session_id": .int(session), "provider": "codex", "skip_ready_check": true, "title": "child",
         ]
         for (k, v) in extra { values[k] = v }
-        let out = try await ThreadService(env: env).spawn(Params(values: values))
+        let out = try await ThreadService(env: env).spawn(ThreadSpawnInput(Params(values: values)))
         let id = try #require(out["thread"]?["id"]?.intValue)
         let pane = try #require(out["thread"]?["tmux_pane_id"]?.stringValue)
         try await store.write { tx in

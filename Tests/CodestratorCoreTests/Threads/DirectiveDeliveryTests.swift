@@ -10,7 +10,7 @@ import Testing
 @Suite struct DirectiveDeliveryTests {
     static func directive(_ w: UnitWorld, _ thread: Int, _ text: String, mode: String = "queue") async throws -> JSON {
         try await ThreadService(env: w.env).directive(
-            Params(values: ["thread_id": .int(thread), "directive": .string(text), "mode": .string(mode)]))
+            ThreadDirectiveInput(threadId: thread, directive: text, mode: mode))
     }
 
     @Test func anIdleChildGetsTheDirectivePastedAndRuns() async throws {

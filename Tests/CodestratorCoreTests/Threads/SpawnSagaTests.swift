@@ -7,14 +7,14 @@ import Testing
 /// thread.spawn with fakes at the ports: what a spawn leaves behind when it succeeds, and that a failure at
 /// any step undoes the steps before it (docs/runtime-guide.md#tmux-sessions-windows-and-panes). No git or tmux runs.
 @Suite struct SpawnSagaTests {
-    /// A spawn of a generic program that skips the ready check, in a new worktree.
-    static func params(_ session: Int, _ extra: [String: JSON] = [:]) -> Params {
+    /// The input of a spawn of a generic program that skips the ready check, in a new worktree.
+    static func params(_ session: Int, _ extra: [String: JSON] = [:]) -> ThreadSpawnInput {
         var values: [String: JSON] = [
             "session_id": .int(session), "provider": "generic", "runner_kind": "command", "launch_argv": ["sh"],
             "skip_ready_check": true, "title": "child",
         ]
         for (k, v) in extra { values[k] = v }
-        return Params(values: values)
+        return ThreadSpawnInput(Params(values: values))
     }
 
     /// Rows a spawn writes, by table, to check that an undone spawn left none.
