@@ -58,9 +58,6 @@ public struct WorktreeCreateInput: Sendable, Equatable {
 public struct WorktreeListInput: Sendable, Equatable {
     public static let includeRemovedDefault = false
     public static let withGitStatusDefault = false
-    /// The page `CommonParams.list` declares.
-    public static let limitDefault = 100
-    public static let offsetDefault = 0
 
     public var sessionId: Int?
     public var kind: String?
@@ -69,8 +66,7 @@ public struct WorktreeListInput: Sendable, Equatable {
     public var parentWorktreeId: Int?
     public var includeRemoved = Self.includeRemovedDefault
     public var withGitStatus = Self.withGitStatusDefault
-    public var limit = Self.limitDefault
-    public var offset = Self.offsetDefault
+    public var page = ListPage()
 
     public init(sessionId: Int? = nil) { self.sessionId = sessionId }
 
@@ -82,8 +78,7 @@ public struct WorktreeListInput: Sendable, Equatable {
         parentWorktreeId = p.int("parent_worktree_id")
         includeRemoved = p.bool("include_removed") ?? Self.includeRemovedDefault
         withGitStatus = p.bool("with_git_status") ?? Self.withGitStatusDefault
-        limit = p.int("limit") ?? Self.limitDefault
-        offset = p.int("offset") ?? Self.offsetDefault
+        page = ListPage(p)
     }
 }
 

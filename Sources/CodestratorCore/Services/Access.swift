@@ -16,13 +16,8 @@ struct Access {
         return s
     }
 
-    /// The session a call acts on: `session_id` for the root (required unless `optional`), the
-    /// child's own session otherwise (a given value must equal it).
-    func sessionParam(_ p: Params, field: String = "session_id") throws -> SessionRecord? {
-        try sessionParam(id: p.int(field), field: field)
-    }
-
-    /// `sessionParam` for a typed input: `given` is the caller's `session_id`, if any.
+    /// The session a call acts on: `given` (the caller's `session_id`) for the root, the child's own session
+    /// otherwise (a given value must equal it).
     func sessionParam(id given: Int?, field: String = "session_id") throws -> SessionRecord? {
         if caller.isChild {
             if let given, given != caller.sessionId {
@@ -34,11 +29,7 @@ struct Access {
         return try session(given, field: field)
     }
 
-    func requireSession(_ p: Params, field: String = "session_id", root: RootScope? = nil) throws -> SessionRecord {
-        try requireSession(id: p.int(field), field: field, root: root)
-    }
-
-    /// `requireSession` for a typed input: `given` is the caller's `session_id`, if any.
+    /// `sessionParam`, required: the root without a `session_id` gets the session of `root` when given.
     func requireSession(id given: Int?, field: String = "session_id", root: RootScope? = nil) throws -> SessionRecord {
         if let s = try sessionParam(id: given, field: field) { return s }
         if let root, !caller.isChild { return try root.resolve(tx, field: field) }
@@ -70,13 +61,8 @@ struct Access {
         return t
     }
 
-    /// The thread acting "as me": a child's own thread; for the root, `thread_id` when given (a
+    /// The thread acting "as me": a child's own thread; for the root, `given` (the caller's `thread_id`, a
     /// thread of `session`), else the session's root thread.
-    func actingThread(_ p: Params, session: SessionRecord, field: String = "thread_id") throws -> ThreadRecord {
-        try actingThread(id: p.int(field), session: session, field: field)
-    }
-
-    /// `actingThread` for a typed input: `given` is the caller's `thread_id`, if any.
     func actingThread(id given: Int?, session: SessionRecord, field: String = "thread_id") throws -> ThreadRecord {
         if caller.isChild {
             let own = caller.threadId ?? 0
@@ -157,7 +143,8 @@ extension ServiceEnvironment {
 /// `limit` / `offset` of list methods.
 public enum CommonParams {
     public static let list: [ParamSpec] = [
-        ParamSpec("limit", .int(min: 1, max: 500), default: 100, doc: "page size"),
-        ParamSpec("offset", .int(min: 0, max: 1_000_000_000), default: 0, doc: "items to skip"),
+        ParamSpec("limit", .int(min: 1, max: 500), default: .int(ListPage.limitDefault), doc: "page size"),
+        ParamSpec(
+            "offset", .int(min: 0, max: 1_000_000_000), default: .int(ListPage.offsetDefault), doc: "items to skip"),
     ]
 }

@@ -387,7 +387,7 @@ public struct WorkspaceService: Sendable {
             let total = try tx.int("SELECT COUNT(*) FROM worktrees" + whereSQL, args) ?? 0
             let rows = try tx.rows(
                 "SELECT * FROM worktrees" + whereSQL + " ORDER BY id LIMIT ? OFFSET ?",
-                args + [input.limit, input.offset]
+                args + [input.page.limit, input.page.offset]
             ).map(WorktreeRecord.init)
             return (rows, total)
         }

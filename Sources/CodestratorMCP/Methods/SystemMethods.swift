@@ -10,7 +10,10 @@ enum SystemMethods {
     static let all: [MethodDefinition] = [
         method(
             "runtime.tmux.ensure", .system, "Check tmux; install it only when `auto_install` is true",
-            params: [ParamSpec("session_id", .id), ParamSpec("auto_install", .bool, default: false)]
+            params: [
+                ParamSpec("session_id", .id),
+                ParamSpec("auto_install", .bool, default: .bool(TmuxEnsureInput.autoInstallDefault)),
+            ]
         ) { env, p in try await ThreadService(env: env).ensureTmux(TmuxEnsureInput(p)) },
         method(
             "runtime.bundle.info", .system, "Binary, versions, client configs and installed skills", readOnly: true,

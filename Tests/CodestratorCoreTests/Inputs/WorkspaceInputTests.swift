@@ -36,7 +36,7 @@ import Testing
     @Test func listGetsTheRegistryDefaults() throws {
         let input = WorktreeListInput(try Self.validated("worktree.list", [:]))
         #expect(input == WorktreeListInput())
-        #expect(input.limit == 100 && input.offset == 0)
+        #expect(input.page == ListPage(limit: 100, offset: 0))
         #expect(!input.includeRemoved && !input.withGitStatus)
         let given = WorktreeListInput(
             try Self.validated(
@@ -45,7 +45,7 @@ import Testing
         #expect(given.sessionId == 2)
         #expect(given.kind == "task_branch")
         #expect(given.withGitStatus)
-        #expect(given.limit == 5 && given.offset == 10)
+        #expect(given.page == ListPage(limit: 5, offset: 10))
     }
 
     @Test func mergeToParentKeepsTheCommitOptionsApart() throws {
