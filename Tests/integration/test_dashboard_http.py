@@ -198,7 +198,9 @@ def test_demo_dashboard_shows_the_loop_live(ws):
         assert [n["title"] for n in last["plan"]] == ["Shop"] and last["plan"][0]["done"] == last["plan"][0]["total"] == 4
         statuses = [[c["status"] for c in snap["sessions"][0]["children"]] for snap in snapshots if snap["sessions"]]
         assert any("running" in s or "initializing" in s for s in statuses), statuses
-        assert statuses[-1] and all(s == "completed" for s in statuses[-1][:2]), statuses[-1]
+        # Both workers are seen completed before the end; the last snapshot may already show the demo's cleanup
+        # (`stopped`) when one poll of the dashboard spans the merge and the cleanup (a loaded machine).
+        assert any(len(s) >= 2 and all(x == "completed" for x in s[:2]) for s in statuses), statuses[-5:]
         out = proc.communicate(timeout=120)[0]
         assert proc.returncode == 0, out
     finally:

@@ -29,18 +29,16 @@ extension ThreadService {
 
     public func list(_ input: ThreadListInput) async throws -> JSON {
         let caller = self.caller
-        let sid = try await env.store.read { tx in
-            try Access(tx: tx, caller: caller).requireSession(id: input.sessionId).id
-        }
-        if input.refresh {
-            let ids = try await env.store.read { tx in
-                try tx.ints(
-                    """
-                    SELECT id FROM threads WHERE session_id = ? AND role <> 'session-root'
-                      AND (tmux_pane_id IS NOT NULL OR status IN \(Self.liveSQL))
-                    """, [sid])
-            }
-            _ = try await ThreadObserver(env: env).observe(ids, capture: false, skipUnchanged: true)
+        // The session and, for a refresh, the children to observe: one read.
+        let (sid, ids) = try await env.store.read { tx in
+            let sid = try Access(tx: tx, caller: caller).requireSession(id: input.sessionId).id
+            guard input.refresh else { return (sid, [Int]()) }
+            let ids = try tx.ints(
+                """
+                SELECT id FROM threads WHERE session_id = ? AND role <> 'session-root'
+                  AND (tmux_pane_id IS NOT NULL OR status IN \(Self.liveSQL))
+                """, [sid])
+            return (sid, ids)
         }
         let statuses: [String]? = input.statuses?.map { $0 == "processing" ? "running" : $0 == "error" ? "failed" : $0 }
         for s in statuses ?? [] where ThreadStatus(rawValue: s) == nil {
@@ -48,6 +46,9 @@ extension ThreadService {
                 .invalidParams, "field \"status\" contains \(quoted(s))",
                 expected: "thread statuses \(ThreadStatus.allNames)",
                 field: "status")
+        }
+        if input.refresh {
+            _ = try await ThreadObserver(env: env).observe(ids, capture: false, skipUnchanged: true)
         }
         return try await env.store.read { tx in
             var rows = try tx.rows(ThreadRecord.selectSQL + " WHERE t.session_id = ? ORDER BY t.id", [sid]).map(
