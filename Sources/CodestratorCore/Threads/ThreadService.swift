@@ -51,98 +51,27 @@ public struct ThreadService: Sendable {
 
     struct SpawnExit: Error { let error: CodestratorError }
 
+    /// The first half of a spawn's validation, in one read transaction (`ThreadService+SpawnChecks`): the
+    /// session, provider and runner, parent, worktree, scopes, viewer and capacity.
     func validateSpawn(_ input: ThreadSpawnInput, reviewJobId: Int?) async throws -> SpawnPlan {
         let caller = self.caller
         let role = input.role
         let plan: SpawnPlan = try await env.store.read { tx in
             let access = Access(tx: tx, caller: caller)
-            let s = try access.requireSession(id: input.sessionId)
-            guard s.status == .active else {
-                throw CodestratorError(
-                    .invalidState, "session \(s.id) is \(s.status.rawValue)", expected: "an active session",
-                    field: "session_id")
-            }
-            // `agents_sdk_codex_mcp` (the seed's default runner) means "the Codex CLI with Codestrator as its
-            // MCP server": without a provider it picks codex (sim in a sim session, where the sim agent stands
-            // in for Codex), and with provider sim it runs the sim agent.
-            let codexRunner = input.runnerKind == "agents_sdk_codex_mcp"
-            let provider =
-                input.provider
-                ?? (s.agentRole == "sim"
-                    ? "sim" : s.agentRole == "claude_code" && !codexRunner ? "claude_code" : "codex")
-            var runner = input.runnerKind ?? Providers.defaultRunner(provider)
-            if codexRunner && provider == "sim" { runner = Providers.defaultRunner(provider) }
-            if runner != "command" && runner != Providers.defaultRunner(provider) {
-                throw CodestratorError(
-                    .invalidParams, "runner_kind \(quoted(runner)) does not run provider \(quoted(provider))",
-                    expected: "\(Providers.defaultRunner(provider)) or command", field: "runner_kind")
-            }
-            if provider == "generic" && runner != "command" {
-                throw CodestratorError(
-                    .invalidParams, "provider generic needs runner_kind command", expected: "runner_kind command",
-                    field: "runner_kind")
-            }
-            var parent = s.rootThreadId ?? 0
-            if let pid = input.parentThreadId {
-                let t = try access.thread(pid, field: "parent_thread_id")
-                guard t.sessionId == s.id else {
-                    throw CodestratorError.notFound(
-                        "thread", pid, expected: "a thread of session \(s.id)", field: "parent_thread_id")
-                }
-                parent = pid
-            }
-            var worktree: WorktreeRecord?
-            if let wid = input.worktreeId {
-                guard let w = try WorktreeRecord.load(tx, wid), w.status == .active,
-                    w.ownerSessionId == s.id || w.id == s.sessionRootWorktreeId
-                else {
-                    throw CodestratorError.notFound(
-                        "worktree", wid, expected: "an active worktree of session \(s.id)", field: "worktree_id")
-                }
-                worktree = w
-            }
+            let s = try Self.activeSession(access, input.sessionId)
+            let (provider, runner) = try Self.providerAndRunner(input, session: s)
+            let parent = try Self.parentThread(access, input.parentThreadId, session: s)
+            var worktree = try Self.givenWorktree(tx, input.worktreeId, session: s)
             let createWorktree = input.createWorktree ?? (role == .worker && worktree == nil)
             if worktree == nil && !createWorktree { worktree = try WorktreeRecord.load(tx, s.sessionRootWorktreeId) }
-            var cases: [TaskRecord] = []
-            for cid in input.scopeCaseIds {
-                let c = try access.task(cid, field: "scope_case_ids")
-                guard c.sessionId == s.id else { throw CodestratorError.notFound("task", cid, field: "scope_case_ids") }
-                guard c.level == .case else {
-                    throw CodestratorError(
-                        .invalidParams, "task \(cid) is \(c.level.article) \(c.level.rawValue)", expected: "case ids",
-                        field: "scope_case_ids")
-                }
-                if role == .worker, let a = c.assigneeThreadId, let other = try ThreadRecord.load(tx, a),
-                    other.role != .sessionRoot, other.status.isLive || other.status == .planned
-                {
-                    throw CodestratorError(
-                        .conflict, "case \(cid) is assigned to thread \(a) (\(other.status.rawValue))",
-                        expected: "cases not held by another live thread", field: "scope_case_ids")
-                }
-                cases.append(c)
-            }
-            for tid in input.scopeTaskIds {
-                let t = try access.task(tid, field: "scope_task_ids")
-                guard t.sessionId == s.id else { throw CodestratorError.notFound("task", tid, field: "scope_task_ids") }
-            }
-            for nid in input.scopeNodeIds {
-                guard try tx.int("SELECT id FROM graph_nodes WHERE id = ?", [nid]) != nil else {
-                    throw CodestratorError.notFound("graph node", nid, field: "scope_node_ids")
-                }
-            }
-            let window = input.tmuxWindowName ?? Viewer.defaultWindow
+            let cases = try Self.scopeCases(access, input.scopeCaseIds, role: role, session: s)
+            try Self.checkOtherScopes(access, input, session: s)
             if let given = input.tmuxSessionName, given != s.tmuxSessionName {
                 throw CodestratorError(
                     .invalidParams, "tmux_session_name \(quoted(given)) is not the session's viewer",
                     expected: s.tmuxSessionName ?? "the viewer session", field: "tmux_session_name")
             }
-            let capacity = input.maxConcurrentChildren ?? s.maxConcurrentChildren
-            if capacity > s.maxConcurrentChildren {
-                throw CodestratorError(
-                    .invalidParams, "field \"max_concurrent_children\" is \(capacity)",
-                    expected: "at most the session's max_concurrent_children (\(s.maxConcurrentChildren))",
-                    field: "max_concurrent_children")
-            }
+            let capacity = try Self.capacity(input.maxConcurrentChildren, session: s)
             let count =
                 try tx.int("SELECT COUNT(*) FROM threads WHERE session_id = ? AND role <> 'session-root'", [s.id]) ?? 0
             let title = input.title ?? cases.first?.title ?? "\(role.rawValue) \(count + 1)"
@@ -150,9 +79,9 @@ public struct ThreadService: Sendable {
                 session: s, role: role, provider: provider, runner: runner, title: title, parentThreadId: parent,
                 worktree: worktree, createWorktree: createWorktree, cases: cases,
                 scopeTaskIds: input.scopeTaskIds,
-                scopeNodeIds: input.scopeNodeIds, window: window, capacity: capacity,
-                agentOverride: input.agentOverride ?? .null, taskSpec: input.taskSpec ?? .null, guide: nil,
-                launchArgv: nil, reviewJobId: reviewJobId)
+                scopeNodeIds: input.scopeNodeIds, window: input.tmuxWindowName ?? Viewer.defaultWindow,
+                capacity: capacity, agentOverride: input.agentOverride ?? .null, taskSpec: input.taskSpec ?? .null,
+                guide: nil, launchArgv: nil, reviewJobId: reviewJobId)
         }
         return try await resolveLaunch(plan, input)
     }
@@ -340,52 +269,10 @@ public struct ThreadService: Sendable {
         }
         // The child must start in its worktree: a directory gone or recreated would start it elsewhere.
         if let worktree { try await WorkspaceService(env: env).checkOnDisk(worktree) }
-        let gitCommon = try await env.git.infoExcludePath(repo: env.layout.root)
-        let commonDir = ((gitCommon as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
-        let launch = try Providers.plan(
-            LaunchContext(
-                provider: plan.provider, runnerKind: plan.runner, role: plan.role, threadId: threadId,
-                sessionId: session.id, workdir: t.workdir ?? env.layout.root, repo: env.layout.root,
-                db: env.dbPath == env.layout.defaultDatabasePath ? nil : env.dbPath, socket: socket,
-                gitCommonDir: commonDir, codexCommand: plan.agentOverride["codex_command"]?.stringValue ?? "codex",
-                override: plan.agentOverride,
-                launchArgv: plan.launchArgv ?? t.launchArgvFromRow))
-        let logPath = env.layout.logsDir + "/thread_\(threadId).log"
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600])
-        }
-        if let k = restartOf {
-            if let fh = FileHandle(forWritingAtPath: logPath) {
-                fh.seekToEndOfFile()
-                fh.write(Data("[codestrator] restart \(k) at \(Timestamp.format(Date()))\n".utf8))
-                try? fh.close()
-            }
-        }
-        var panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
-        var paneId: String?
-        var tiled = false
-        for attempt in 0..<4 {
-            guard let largest = panes.max(by: { $0.width * $0.height < $1.width * $1.height }) else { break }
-            do {
-                paneId = try await tmux.splitWindow(
-                    socket: socket, target: largest.paneId,
-                    horizontal: Double(largest.width) > 2.2 * Double(largest.height),
-                    cwd: t.workdir ?? env.layout.root, env: launch.env, argv: launch.argv)
-                break
-            } catch let e as CodestratorError where attempt < 3 && e.tmuxFailure == .noSpace && !tiled {
-                tiled = true
-                try await tmux.tile(socket: socket, session: name, window: plan.window)
-                panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
-            } catch let e as CodestratorError where attempt < 3 && e.tmuxFailure == .paneNotFound {
-                // The pane chosen to split was closed meanwhile (another process stopped its child):
-                // choose again among the panes there are now.
-                panes = try await tmux.listPanes(socket: socket, session: name, window: plan.window)
-            }
-        }
-        guard let pane = paneId else {
-            throw CodestratorError(
-                .externalFailed, "tmux could not split a pane in \(name)", expected: "room for a new pane")
-        }
+        let launch = try await launchPlan(t, plan: plan, session: session)
+        let logPath = openLog(threadId: threadId, restartOf: restartOf)
+        let pane = try await splitPane(
+            socket: socket, session: name, window: plan.window, cwd: t.workdir ?? env.layout.root, launch: launch)
         try await checkStartedIn(socket: socket, pane: pane, workdir: t.workdir ?? env.layout.root)
         do {
             try await tmux.tile(socket: socket, session: name, window: plan.window)
@@ -419,6 +306,63 @@ public struct ThreadService: Sendable {
             "ready_check": nil, "ready_check_error": nil,
         ])
         return (info, pane)
+    }
+
+    /// The provider's argv and environment for this thread (Codex and Claude Code also get the repository's
+    /// git common directory as a writable root).
+    func launchPlan(_ t: ThreadRecord, plan: SpawnPlan, session: SessionRecord) async throws -> LaunchPlan {
+        let gitCommon = try await env.git.infoExcludePath(repo: env.layout.root)
+        let commonDir = ((gitCommon as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        return try Providers.plan(
+            LaunchContext(
+                provider: plan.provider, runnerKind: plan.runner, role: plan.role, threadId: t.id,
+                sessionId: session.id, workdir: t.workdir ?? env.layout.root, repo: env.layout.root,
+                db: env.dbPath == env.layout.defaultDatabasePath ? nil : env.dbPath, socket: session.tmuxSocket,
+                gitCommonDir: commonDir, codexCommand: plan.agentOverride["codex_command"]?.stringValue ?? "codex",
+                override: plan.agentOverride,
+                launchArgv: plan.launchArgv ?? t.launchArgvFromRow))
+    }
+
+    /// The thread's log (mode 0600), with a marker line when a restart appends to it: only the current launch
+    /// speaks to the log-tail reader.
+    func openLog(threadId: Int, restartOf: Int?) -> String {
+        let logPath = env.layout.logsDir + "/thread_\(threadId).log"
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        if let k = restartOf, let fh = FileHandle(forWritingAtPath: logPath) {
+            fh.seekToEndOfFile()
+            fh.write(Data("[codestrator] restart \(k) at \(Timestamp.format(Date()))\n".utf8))
+            try? fh.close()
+        }
+        return logPath
+    }
+
+    /// Splits the largest pane of the window for the child. No room: the window is tiled once and split again; a
+    /// pane closed meanwhile (another process stopped its child) is chosen again among the panes there are now.
+    func splitPane(socket: String?, session name: String, window: String, cwd: String, launch: LaunchPlan)
+        async throws -> String
+    {
+        let tmux = env.tmux
+        var panes = try await tmux.listPanes(socket: socket, session: name, window: window)
+        var tiled = false
+        for attempt in 0..<4 {
+            guard let largest = panes.max(by: { $0.width * $0.height < $1.width * $1.height }) else { break }
+            do {
+                return try await tmux.splitWindow(
+                    socket: socket, target: largest.paneId,
+                    horizontal: Double(largest.width) > 2.2 * Double(largest.height),
+                    cwd: cwd, env: launch.env, argv: launch.argv)
+            } catch let e as CodestratorError where attempt < 3 && e.tmuxFailure == .noSpace && !tiled {
+                tiled = true
+                try await tmux.tile(socket: socket, session: name, window: window)
+                panes = try await tmux.listPanes(socket: socket, session: name, window: window)
+            } catch let e as CodestratorError where attempt < 3 && e.tmuxFailure == .paneNotFound {
+                panes = try await tmux.listPanes(socket: socket, session: name, window: window)
+            }
+        }
+        throw CodestratorError(
+            .externalFailed, "tmux could not split a pane in \(name)", expected: "room for a new pane")
     }
 
     /// A pane whose program did not start in `workdir` (or below it) is killed and the launch fails:
