@@ -6,31 +6,15 @@ import Testing
 /// The orch_graph inputs decoded from a call's validated parameters: the registry's defaults arrive, given
 /// values are kept, and a missing required value is `invalid_params` naming the field, never 0 or "".
 @Suite struct GraphInputTests {
-    func validated(_ method: String, _ params: JSONObject) throws -> Params {
-        let specs = try #require(MethodRegistry.standard[method]?.params)
-        return try ParamValidator.validate(params, specs: specs).0
-    }
-
-    func expectMissing<T>(_ field: String, _ decode: () throws -> T) {
-        do {
-            _ = try decode()
-            Issue.record("no error for a missing \(field)")
-        } catch let e as CodestratorError {
-            #expect(e.code == .invalidParams)
-            #expect(e.field == field)
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     @Test func nodeCreateGetsTheRegistryDefaults() throws {
-        let input = try GraphNodeCreateInput(validated("graph.node.create", ["node_type": "slice", "title": " t "]))
+        let input = try GraphNodeCreateInput(
+            InputTesting.validated("graph.node.create", ["node_type": "slice", "title": " t "]))
         #expect(input == GraphNodeCreateInput(nodeType: "slice", title: "t"))
         #expect(input.facet == "planning")
         #expect(input.status == .todo)
         #expect(input.priority == 0)
         let given = try GraphNodeCreateInput(
-            validated(
+            InputTesting.validated(
                 "graph.node.create",
                 [
                     "node_type": "risk", "title": "t", "facet": "review", "status": "blocked", "priority": 7,
@@ -38,56 +22,61 @@ import Testing
                 ]))
         #expect(given.facet == "review" && given.status == .blocked && given.priority == 7)
         #expect(given.ownerSessionId == 2 && given.affectedFiles == ["a.swift"] && given.riskLevel == 3)
-        expectMissing("node_type") { try GraphNodeCreateInput(Params(values: ["title": "t"])) }
-        expectMissing("title") { try GraphNodeCreateInput(Params(values: ["node_type": "slice"])) }
+        InputTesting.expectMissing("node_type") { try GraphNodeCreateInput(Params(values: ["title": "t"])) }
+        InputTesting.expectMissing("title") { try GraphNodeCreateInput(Params(values: ["node_type": "slice"])) }
     }
 
     @Test func nodeListAndGetGetTheirDefaults() throws {
-        let list = try GraphNodeListInput(validated("graph.node.list", ["facet": "planning"]))
+        let list = try GraphNodeListInput(InputTesting.validated("graph.node.list", ["facet": "planning"]))
         #expect(list.page == ListPage(limit: 100, offset: 0))
         #expect(list.columnFilters.map(\.0) == ["node_type", "facet", "status", "approval_state"])
         #expect(list.columnFilters.map(\.1) == [nil, "planning", nil, nil])
 
-        let get = try GraphNodeGetInput(validated("graph.node.get", ["node_id": 5]))
+        let get = try GraphNodeGetInput(InputTesting.validated("graph.node.get", ["node_id": 5]))
         #expect(get == GraphNodeGetInput(nodeId: 5))
         #expect(get.snapshotsLimit == 20)
         #expect(
-            try GraphNodeGetInput(validated("graph.node.get", ["node_id": 5, "snapshots_limit": 0])).snapshotsLimit == 0
+            try GraphNodeGetInput(InputTesting.validated("graph.node.get", ["node_id": 5, "snapshots_limit": 0]))
+                .snapshotsLimit == 0
         )
-        expectMissing("node_id") { try GraphNodeGetInput(Params()) }
+        InputTesting.expectMissing("node_id") { try GraphNodeGetInput(Params()) }
     }
 
     @Test func edgeCreateTakesItsThreeRequiredValues() throws {
         let input = try GraphEdgeCreateInput(
-            validated("graph.edge.create", ["from_node_id": 1, "to_node_id": 2, "edge_type": "depends_on"]))
+            InputTesting.validated(
+                "graph.edge.create", ["from_node_id": 1, "to_node_id": 2, "edge_type": "depends_on"]))
         #expect(input == GraphEdgeCreateInput(fromNodeId: 1, toNodeId: 2, edgeType: .dependsOn))
-        expectMissing("from_node_id") { try GraphEdgeCreateInput(Params(values: ["to_node_id": 2])) }
-        expectMissing("to_node_id") { try GraphEdgeCreateInput(Params(values: ["from_node_id": 1])) }
-        expectMissing("edge_type") {
+        InputTesting.expectMissing("from_node_id") { try GraphEdgeCreateInput(Params(values: ["to_node_id": 2])) }
+        InputTesting.expectMissing("to_node_id") { try GraphEdgeCreateInput(Params(values: ["from_node_id": 1])) }
+        InputTesting.expectMissing("edge_type") {
             try GraphEdgeCreateInput(Params(values: ["from_node_id": 1, "to_node_id": 2]))
         }
     }
 
     @Test func checklistUpsertLeavesAnOmittedStatusUnset() throws {
         let input = try GraphChecklistUpsertInput(
-            validated("graph.checklist.upsert", ["node_id": 1, "item_text": "x"]))
+            InputTesting.validated("graph.checklist.upsert", ["node_id": 1, "item_text": "x"]))
         // The registry's default is for a new item; an update keeps the item's own status.
         #expect(input.status == nil)
         #expect(input.facet == "planning")
         #expect(input == GraphChecklistUpsertInput(nodeId: 1, itemText: "x"))
         let given = try GraphChecklistUpsertInput(
-            validated("graph.checklist.upsert", ["node_id": 1, "item_text": "x", "status": "done", "order_no": 3]))
+            InputTesting.validated(
+                "graph.checklist.upsert", ["node_id": 1, "item_text": "x", "status": "done", "order_no": 3]))
         #expect(given.status == "done" && given.orderNo == 3)
-        expectMissing("node_id") { try GraphChecklistUpsertInput(Params(values: ["item_text": "x"])) }
-        expectMissing("item_text") { try GraphChecklistUpsertInput(Params(values: ["node_id": 1])) }
+        InputTesting.expectMissing("node_id") { try GraphChecklistUpsertInput(Params(values: ["item_text": "x"])) }
+        InputTesting.expectMissing("item_text") { try GraphChecklistUpsertInput(Params(values: ["node_id": 1])) }
     }
 
     @Test func snapshotCreateTakesItsRequiredValues() throws {
         let input = try GraphSnapshotCreateInput(
-            validated("graph.snapshot.create", ["node_id": 1, "snapshot_type": "note", "summary": "s"]))
+            InputTesting.validated("graph.snapshot.create", ["node_id": 1, "snapshot_type": "note", "summary": "s"]))
         #expect(input.nodeId == 1 && input.snapshotType == "note" && input.summary == "s")
         #expect(input.affectedFiles == nil && input.nextAction == nil)
-        expectMissing("snapshot_type") { try GraphSnapshotCreateInput(Params(values: ["node_id": 1])) }
-        expectMissing("node_id") { try GraphSnapshotCreateInput(Params(values: ["snapshot_type": "note"])) }
+        InputTesting.expectMissing("snapshot_type") { try GraphSnapshotCreateInput(Params(values: ["node_id": 1])) }
+        InputTesting.expectMissing("node_id") {
+            try GraphSnapshotCreateInput(Params(values: ["snapshot_type": "note"]))
+        }
     }
 }

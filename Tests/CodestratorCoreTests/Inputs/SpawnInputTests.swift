@@ -5,14 +5,9 @@ import Testing
 
 /// Typed inputs decoded from a call's validated parameters: the registry's defaults arrive, and a required id
 /// that is missing is an error, never 0.
-@Suite struct TypedInputTests {
-    func validated(_ method: String, _ params: JSONObject) throws -> Params {
-        let specs = try #require(MethodRegistry.standard[method]?.params)
-        return try ParamValidator.validate(params, specs: specs).0
-    }
-
+@Suite struct SpawnInputTests {
     @Test func threadSpawnGetsTheRegistryDefaults() throws {
-        let input = ThreadSpawnInput(try validated("thread.child.spawn", ["session_id": 4]))
+        let input = ThreadSpawnInput(try InputTesting.validated("thread.child.spawn", ["session_id": 4]))
         #expect(input.sessionId == 4)
         #expect(input.role == .worker)
         #expect(input.launchCodex)
@@ -25,7 +20,7 @@ import Testing
 
     @Test func threadSpawnTakesWhatTheCallerGave() throws {
         let input = ThreadSpawnInput(
-            try validated(
+            try InputTesting.validated(
                 "thread.child.spawn",
                 [
                     "session_id": 4, "role": "plan-architect", "launch_codex": false, "ready_timeout_seconds": 7,
@@ -39,15 +34,17 @@ import Testing
     }
 
     @Test func worktreeSpawnGetsTheRegistryDefault() throws {
-        let input = WorktreeSpawnInput(try validated("worktree.spawn", ["session_id": 2, "slug": "x"]))
+        let input = WorktreeSpawnInput(try InputTesting.validated("worktree.spawn", ["session_id": 2, "slug": "x"]))
         #expect(input == WorktreeSpawnInput(sessionId: 2, slug: "x", createOnDisk: true))
-        let planned = WorktreeSpawnInput(try validated("worktree.spawn", ["session_id": 2, "create_on_disk": false]))
+        let planned = WorktreeSpawnInput(
+            try InputTesting.validated("worktree.spawn", ["session_id": 2, "create_on_disk": false]))
         #expect(!planned.createOnDisk)
     }
 
     @Test func reviewerSettingsKeepTheSpawnDefaults() throws {
         let settings = ReviewerSettings(
-            try validated("merge.review.request_auto", ["session_id": 1, "merge_request_id": 2, "provider": "sim"]))
+            try InputTesting.validated(
+                "merge.review.request_auto", ["session_id": 1, "merge_request_id": 2, "provider": "sim"]))
         var spawn = ThreadSpawnInput(sessionId: 1, role: .mergeReviewer)
         settings.apply(to: &spawn)
         #expect(spawn.provider == "sim")
