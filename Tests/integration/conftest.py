@@ -42,7 +42,9 @@ def private_tmux_default():
     try:
         yield socket
     finally:
-        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        from cs_harness import kill_tmux_server
+
+        kill_tmux_server(socket)
         if previous is None:
             os.environ.pop("CODESTRATOR_TMUX_SOCKET", None)
         else:

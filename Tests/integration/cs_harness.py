@@ -107,6 +107,32 @@ def wait_dead(pid: int, timeout: float = 10.0) -> bool:
     return False
 
 
+def kill_tmux_server(socket: str) -> None:
+    """`kill-server` on the test's private socket, then SIGKILL for any process still naming that socket: a server
+    that a test left exiting with a control client attached refuses new clients ("server exited unexpectedly")
+    and would otherwise outlive the run, with its panes."""
+    try:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=15)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].split(b"/")[-1] == b"tmux":
+            for i, a in enumerate(argv[:-1]):
+                if a == b"-L" and argv[i + 1] == socket.encode():
+                    try:
+                        os.kill(int(entry), signal.SIGKILL)
+                    except OSError:
+                        pass
+                    break
+
+
 @dataclass
 class Workspace:
     """One test's world: a temp dir, a git repository inside it, and a private tmux socket."""
@@ -165,12 +191,7 @@ class Workspace:
         return run_git(self.repo, *args, check=check)
 
     def kill_tmux(self) -> None:
-        try:
-            subprocess.run(
-                ["tmux", "-L", self.tmux_socket, "kill-server"], capture_output=True, timeout=15
-            )
-        except (OSError, subprocess.SubprocessError):
-            pass
+        kill_tmux_server(self.tmux_socket)
 
     def dump_logs(self) -> str:
         parts = []
