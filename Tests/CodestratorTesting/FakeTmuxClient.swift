@@ -21,6 +21,8 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
         public var env: [String] = []
         public var screen = ""
         public var logPath: String?
+        /// When the pane's program started: long ago unless a test says otherwise (`addPane`).
+        public var startedAt = Date(timeIntervalSince1970: 0)
     }
 
     struct Session {
@@ -71,6 +73,28 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
     public func screenOfNewPanes(_ text: String) { recorder.locked { newPaneScreen = text } }
 
     public func setScreen(_ pane: String, _ text: String) { recorder.locked { panes[pane]?.screen = text } }
+
+    /// A pane no Codestrator call made (another process's launch in flight, or debris), in the first window of
+    /// `session`, its program started at `startedAt`; returns its id.
+    public func addPane(session: String, startedAt: Date, argv: [String] = ["sh"]) -> String {
+        recorder.locked {
+            let id = newPaneId()
+            panes[id] = Pane(
+                id: id, session: session, window: sessions[session]?.windows.first ?? "children", cwd: "/",
+                argv: argv, startedAt: startedAt)
+            return id
+        }
+    }
+
+    /// The panes of `session`, by id.
+    public func paneIds(session: String) -> [String] {
+        recorder.locked { sortedPanes { $0.session == session }.map(\.paneId) }
+    }
+
+    /// The session's option `name` (`@codestrator_session_id`, …), as the test sets it.
+    public func setSessionOption(_ session: String, _ name: String, _ value: String) {
+        recorder.locked { sessions[session]?.options[name] = value }
+    }
 
     /// The pane's program exits with `status` (the pane stays, dead, as remain-on-exit keeps it).
     public func exit(_ pane: String, status: Int) {
@@ -199,7 +223,7 @@ public final class FakeTmuxClient: TmuxClient, @unchecked Sendable {
         i.title = p.title
         i.statusPane = p.statusPane
         i.sessionId = sessions[p.session]?.id ?? ""
-        i.startedAt = p.dead ? nil : Date(timeIntervalSince1970: 0)
+        i.startedAt = p.dead ? nil : p.startedAt
         return i
     }
 

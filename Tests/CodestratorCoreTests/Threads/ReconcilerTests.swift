@@ -102,4 +102,43 @@ import Testing
         #expect(state == "merged")
         #expect(lock == "unlocked")
     }
+
+    /// An unrecorded pane in a session's viewer is another process's launch while its program is younger than the
+    /// grace period (asked of the adapter only for such panes), debris once older.
+    @Test func anUnrecordedPaneIsKilledOnlyOnceItsProgramIsOlderThanTheGracePeriod() async throws {
+        let w = try UnitWorld()
+        defer { w.cleanup() }
+        let (sid, _) = try await w.openSession()
+        let viewer = try #require(try await w.store.read { tx in try SessionRecord.load(tx, sid)?.tmuxSessionName })
+        let young = w.tmux.addPane(session: viewer, startedAt: Date())
+        let old = w.tmux.addPane(session: viewer, startedAt: Date(timeIntervalSince1970: 0))
+
+        let repairs = try await Self.reconcile(w)
+        #expect(repairs == ["pane \(old) in \(viewer): no thread records it; killed"])
+        #expect(w.tmux.paneIds(session: viewer).contains(young))
+        #expect(!w.tmux.paneIds(session: viewer).contains(old))
+        // The viewer's own status pane is never debris.
+        #expect(w.tmux.paneIds(session: viewer).count == 2)
+    }
+
+    /// A closed session's viewer is killed; one whose owner option names an open session (a newer viewer that
+    /// took the name or the id) is left.
+    @Test func aViewerIsKilledOnlyWhileItStillBelongsToAClosedSession() async throws {
+        let w = try UnitWorld()
+        defer { w.cleanup() }
+        let (first, _) = try await w.openSession("first")
+        let (second, _) = try await w.openSession("second")
+        let names = try await w.store.read { tx in
+            (try SessionRecord.load(tx, first)?.tmuxSessionName, try SessionRecord.load(tx, second)?.tmuxSessionName)
+        }
+        let (closedViewer, openViewer) = (try #require(names.0), try #require(names.1))
+        try await w.store.write { tx in
+            try tx.execute("UPDATE sessions SET status = 'closed', closed_at = ? WHERE id = ?", [tx.now, first])
+        }
+        let repairs = try await Self.reconcile(w)
+        #expect(repairs.contains("tmux session \(closedViewer): its Codestrator session \(first) is closed; killed"))
+        #expect(w.tmux.paneIds(session: closedViewer).isEmpty)
+        #expect(!w.tmux.paneIds(session: openViewer).isEmpty)
+        #expect(!repairs.contains { $0.contains(openViewer) })
+    }
 }
