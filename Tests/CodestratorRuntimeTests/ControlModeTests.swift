@@ -98,179 +98,160 @@ import Testing
         func stop() async { _ = try? await tmux(["kill-server"]) }
     }
 
-    @Test func hostileArgumentsReachTmuxExactlyAsThroughArgv() async throws {
+    /// A private tmux server and a control-mode adapter for `body`; both ended afterwards, whatever happened.
+    static func withServer(_ body: (Server, ControlModeTmuxClient) async throws -> Void) async throws {
         let server = Server()
         try await server.start()
         let control = ControlModeTmuxClient()
-        defer {
-            Task {
-                await control.closeAll()
-                await server.stop()
+        do {
+            try await body(server, control)
+        } catch {
+            await control.closeAll()
+            await server.stop()
+            throw error
+        }
+        await control.closeAll()
+        await server.stop()
+    }
+
+    @Test func hostileArgumentsReachTmuxExactlyAsThroughArgv() async throws {
+        try await Self.withServer { server, control in
+            let conn = try #require(await control.connection(socket: server.socket))
+            for (i, s) in Self.hostile.enumerated() {
+                // The same value once through argv, once through the control client's command line.
+                let viaArgv = try await server.tmux(["set-buffer", "-b", "argv\(i)", "--", s])
+                let line = try #require(ControlModeProtocol.commandLine(["set-buffer", "-b", "ctl\(i)", "--", s]))
+                let viaControl = try await conn.send(line)
+                #expect(viaArgv.ok == viaControl.ok, "\(s.debugDescription)")
+                guard viaArgv.ok else { continue }
+                let a = try await server.tmux(["show-buffer", "-b", "argv\(i)"])
+                let c = try await server.tmux(["show-buffer", "-b", "ctl\(i)"])
+                // tmux's argv parsing takes a trailing `;` for a command separator ("x;" arrives as "x"); the quoted
+                // command line keeps it.
+                #expect(
+                    a.stdout == c.stdout || s.hasSuffix(";"),
+                    "\(s.debugDescription): \(a.out.debugDescription) vs \(c.out.debugDescription)")
+                #expect(c.out == s, "\(s.debugDescription) came back as \(c.out.debugDescription)")
             }
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/cs-pwned"))
         }
-        let conn = try #require(await control.connection(socket: server.socket))
-        for (i, s) in Self.hostile.enumerated() {
-            // The same value once through argv, once through the control client's command line.
-            let viaArgv = try await server.tmux(["set-buffer", "-b", "argv\(i)", "--", s])
-            let line = try #require(ControlModeProtocol.commandLine(["set-buffer", "-b", "ctl\(i)", "--", s]))
-            let viaControl = try await conn.send(line)
-            #expect(viaArgv.ok == viaControl.ok, "\(s.debugDescription)")
-            guard viaArgv.ok else { continue }
-            let a = try await server.tmux(["show-buffer", "-b", "argv\(i)"])
-            let c = try await server.tmux(["show-buffer", "-b", "ctl\(i)"])
-            // tmux's argv parsing takes a trailing `;` for a command separator ("x;" arrives as "x"); the quoted
-            // command line keeps it.
-            #expect(
-                a.stdout == c.stdout || s.hasSuffix(";"),
-                "\(s.debugDescription): \(a.out.debugDescription) vs \(c.out.debugDescription)")
-            #expect(c.out == s, "\(s.debugDescription) came back as \(c.out.debugDescription)")
-        }
-        #expect(!FileManager.default.fileExists(atPath: "/tmp/cs-pwned"))
     }
 
     @Test func commandsGoOverTheConnectionAndOutputMovesTheMark() async throws {
-        let server = Server()
-        try await server.start()
-        let control = ControlModeTmuxClient()
-        defer {
-            Task {
-                await control.closeAll()
-                await server.stop()
+        try await Self.withServer { server, control in
+            let client = CLITmuxClient(control: control)
+            let panes = try #require(try await client.listAllPanes(socket: server.socket))
+            #expect(await control.isConnected(socket: server.socket))
+            let pane = try #require(panes.first)
+            let sid = pane.sessionId
+            let first = try #require(await client.outputMark(socket: server.socket, sessionId: sid, pane: pane.paneId))
+            // Nothing written: the same mark. Another session's id: no mark at all.
+            _ = try await client.capture(socket: server.socket, pane: pane.paneId, lines: 10)
+            #expect(await client.outputMark(socket: server.socket, sessionId: sid, pane: pane.paneId) == first)
+            #expect(await client.outputMark(socket: server.socket, sessionId: "$999", pane: pane.paneId) == nil)
+            // A paste (through a private file in control mode) and Enter make the pane print.
+            try await client.paste(socket: server.socket, pane: pane.paneId, text: "it's #{x}; ok", bufferName: "cs-t")
+            try await client.sendKeys(socket: server.socket, pane: pane.paneId, keys: ["Enter"])
+            var changed: Set<String> = []
+            let deadline = Date().addingTimeInterval(5)
+            while !changed.contains(pane.paneId), Date() < deadline {
+                changed.formUnion(await client.waitForOutput(socket: server.socket, timeout: 1) ?? [])
             }
-        }
-        let client = CLITmuxClient(control: control)
-        let panes = try #require(try await client.listAllPanes(socket: server.socket))
-        #expect(await control.isConnected(socket: server.socket))
-        let pane = try #require(panes.first)
-        let sid = pane.sessionId
-        let first = try #require(await client.outputMark(socket: server.socket, sessionId: sid, pane: pane.paneId))
-        // Nothing written: the same mark. Another session's id: no mark at all.
-        _ = try await client.capture(socket: server.socket, pane: pane.paneId, lines: 10)
-        #expect(await client.outputMark(socket: server.socket, sessionId: sid, pane: pane.paneId) == first)
-        #expect(await client.outputMark(socket: server.socket, sessionId: "$999", pane: pane.paneId) == nil)
-        // A paste (through a private file in control mode) and Enter make the pane print.
-        try await client.paste(socket: server.socket, pane: pane.paneId, text: "it's #{x}; ok", bufferName: "cs-t")
-        try await client.sendKeys(socket: server.socket, pane: pane.paneId, keys: ["Enter"])
-        var changed: Set<String> = []
-        let deadline = Date().addingTimeInterval(5)
-        while !changed.contains(pane.paneId), Date() < deadline {
-            changed.formUnion(await client.waitForOutput(socket: server.socket, timeout: 1) ?? [])
-        }
-        #expect(changed.contains(pane.paneId))
-        #expect(await client.outputMark(socket: server.socket, sessionId: sid, pane: pane.paneId) != first)
-        var screen = ""
-        while !screen.contains("got it's"), Date() < deadline {
-            screen = try await client.capture(socket: server.socket, pane: pane.paneId, lines: 10)
-        }
-        #expect(screen.contains("got it's #{x}; ok"), "\(screen)")
-        // An error comes back as a failed command, as from a tmux process.
-        await #expect(throws: CodestratorError.self) {
-            try await client.listPanes(socket: server.socket, session: "no-such-session", window: "w")
+            #expect(changed.contains(pane.paneId))
+            #expect(await client.outputMark(socket: server.socket, sessionId: sid, pane: pane.paneId) != first)
+            var screen = ""
+            while !screen.contains("got it's"), Date() < deadline {
+                screen = try await client.capture(socket: server.socket, pane: pane.paneId, lines: 10)
+            }
+            #expect(screen.contains("got it's #{x}; ok"), "\(screen)")
+            // An error comes back as a failed command, as from a tmux process.
+            await #expect(throws: CodestratorError.self) {
+                try await client.listPanes(socket: server.socket, session: "no-such-session", window: "w")
+            }
         }
     }
 
     /// The reconciler's kill of a closed session's viewer checks the owner and kills in one tmux command, through
     /// control mode and one-shot alike: a session id that names another session by then is left alone.
     @Test(arguments: [true, false]) func aConditionalKillTouchesOnlyTheSessionItNames(controlMode: Bool) async throws {
-        let server = Server()
-        try await server.start()
-        let control = ControlModeTmuxClient()
-        defer {
-            Task {
-                await control.closeAll()
-                await server.stop()
+        try await Self.withServer { server, control in
+            let client = CLITmuxClient(control: controlMode ? control : nil)
+            _ = try await server.tmux(["new-session", "-d", "-s", "other", "--", "sleep", "60"])
+            _ = try await server.tmux(["set-option", "-t", "=other:", "@codestrator_session_id", "2"])
+            let ids = try await server.tmux(["list-sessions", "-F", "#{session_name} #{session_id}"]).out
+            func id(_ name: String) throws -> String {
+                try #require(ids.split(separator: "\n").first { $0.hasPrefix(name + " ") }?.split(separator: " ").last)
+                    .description
             }
+            let (viewer, other) = (try id("viewer"), try id("other"))
+            // `other` belongs to session 2, not 1: left alone. `viewer` belongs to 1: killed.
+            try await client.killSession(socket: server.socket, id: other, ifOption: "@codestrator_session_id", is: 1)
+            #expect(
+                try await client.sessionOption(socket: server.socket, session: other, name: "@codestrator_session_id")
+                    == "2")
+            try await client.killSession(socket: server.socket, id: viewer, ifOption: "@codestrator_session_id", is: 1)
+            #expect(
+                try await client.sessionOption(socket: server.socket, session: viewer, name: "@codestrator_session_id")
+                    == nil)
+            // Only an id and an option name reach the command's text.
+            await #expect(throws: CodestratorError.self) {
+                try await client.killSession(socket: server.socket, id: "other'; kill-server", ifOption: "@x", is: 1)
+            }
+            #expect(try await client.hasSession(socket: server.socket, name: "other"))
         }
-        let client = CLITmuxClient(control: controlMode ? control : nil)
-        _ = try await server.tmux(["new-session", "-d", "-s", "other", "--", "sleep", "60"])
-        _ = try await server.tmux(["set-option", "-t", "=other:", "@codestrator_session_id", "2"])
-        let ids = try await server.tmux(["list-sessions", "-F", "#{session_name} #{session_id}"]).out
-        func id(_ name: String) throws -> String {
-            try #require(ids.split(separator: "\n").first { $0.hasPrefix(name + " ") }?.split(separator: " ").last)
-                .description
-        }
-        let (viewer, other) = (try id("viewer"), try id("other"))
-        // `other` belongs to session 2, not 1: left alone. `viewer` belongs to 1: killed.
-        try await client.killSession(socket: server.socket, id: other, ifOption: "@codestrator_session_id", is: 1)
-        #expect(
-            try await client.sessionOption(socket: server.socket, session: other, name: "@codestrator_session_id")
-                == "2")
-        try await client.killSession(socket: server.socket, id: viewer, ifOption: "@codestrator_session_id", is: 1)
-        #expect(
-            try await client.sessionOption(socket: server.socket, session: viewer, name: "@codestrator_session_id")
-                == nil)
-        // Only an id and an option name reach the command's text.
-        await #expect(throws: CodestratorError.self) {
-            try await client.killSession(socket: server.socket, id: "other'; kill-server", ifOption: "@x", is: 1)
-        }
-        #expect(try await client.hasSession(socket: server.socket, name: "other"))
     }
 
     @Test func aCommandListIsOneReplyEvenWhenACommandInItFails() async throws {
-        let server = Server()
-        try await server.start()
-        let control = ControlModeTmuxClient()
-        defer {
-            Task {
-                await control.closeAll()
-                await server.stop()
-            }
+        try await Self.withServer { server, control in
+            let conn = try #require(await control.connection(socket: server.socket))
+            let three = try await conn.send(
+                "display-message -p a ; display-message -p b ; display-message -p c", commands: 3)
+            #expect(three.ok && three.lines == ["a", "b", "c"])
+            // tmux drops the rest of a list after a failing command: the reply ends with the error.
+            let failed = try await conn.send(
+                "display-message -p d ; select-pane -t %999 ; display-message -p e", commands: 3)
+            #expect(!failed.ok && failed.lines.first == "d" && !failed.lines.contains("e"))
+            let parseError = try await conn.send("no-such-command ; display-message -p f", commands: 2)
+            #expect(!parseError.ok && !parseError.lines.contains("f"))
+            // The next reply is still the next command's own.
+            let next = try await conn.send("display-message -p g")
+            #expect(next.ok && next.lines == ["g"])
+            // Through the adapter: keys go as a three-command list; the listing after it is still a listing.
+            let client = CLITmuxClient(control: control)
+            let pane = try #require(try await client.listAllPanes(socket: server.socket)?.first)
+            try await client.sendKeys(socket: server.socket, pane: pane.paneId, keys: ["x"])
+            #expect(try await client.listAllPanes(socket: server.socket)?.map(\.paneId) == [pane.paneId])
         }
-        let conn = try #require(await control.connection(socket: server.socket))
-        let three = try await conn.send(
-            "display-message -p a ; display-message -p b ; display-message -p c", commands: 3)
-        #expect(three.ok && three.lines == ["a", "b", "c"])
-        // tmux drops the rest of a list after a failing command: the reply ends with the error.
-        let failed = try await conn.send(
-            "display-message -p d ; select-pane -t %999 ; display-message -p e", commands: 3)
-        #expect(!failed.ok && failed.lines.first == "d" && !failed.lines.contains("e"))
-        let parseError = try await conn.send("no-such-command ; display-message -p f", commands: 2)
-        #expect(!parseError.ok && !parseError.lines.contains("f"))
-        // The next reply is still the next command's own.
-        let next = try await conn.send("display-message -p g")
-        #expect(next.ok && next.lines == ["g"])
-        // Through the adapter: keys go as a three-command list; the listing after it is still a listing.
-        let client = CLITmuxClient(control: control)
-        let pane = try #require(try await client.listAllPanes(socket: server.socket)?.first)
-        try await client.sendKeys(socket: server.socket, pane: pane.paneId, keys: ["x"])
-        #expect(try await client.listAllPanes(socket: server.socket)?.map(\.paneId) == [pane.paneId])
     }
 
     @Test func aKilledControlClientIsReplacedAndItsMarksExpire() async throws {
-        let server = Server()
-        try await server.start()
-        let control = ControlModeTmuxClient()
-        defer {
-            Task {
-                await control.closeAll()
-                await server.stop()
+        try await Self.withServer { server, control in
+            let client = CLITmuxClient(control: control)
+            let pane = try #require(try await client.listAllPanes(socket: server.socket)?.first)
+            let before = try #require(
+                await client.outputMark(socket: server.socket, sessionId: pane.sessionId, pane: pane.paneId))
+            // Kill the control client's tmux process from outside, as a crash would.
+            let clients = try await server.tmux(["list-clients", "-F", "#{client_pid} #{client_control_mode}"])
+            let pids = clients.out.split(separator: "\n").compactMap { l -> Int32? in
+                let f = l.split(separator: " ")
+                return f.count == 2 && f[1] == "1" ? Int32(f[0]) : nil
             }
+            #expect(pids.count == 1)
+            for p in pids { kill(p, SIGKILL) }
+            var gone = false
+            for _ in 0..<50 where !gone {
+                try await Task.sleep(nanoseconds: 20_000_000)
+                gone = !(await control.isConnected(socket: server.socket))
+            }
+            #expect(gone)
+            #expect(await client.outputMark(socket: server.socket, sessionId: pane.sessionId, pane: pane.paneId) == nil)
+            // The next command starts a new client; a mark of the old one never matches a new one.
+            let again = try #require(try await client.listAllPanes(socket: server.socket))
+            #expect(again.map(\.paneId) == [pane.paneId])
+            #expect(await control.isConnected(socket: server.socket))
+            let after = await client.outputMark(socket: server.socket, sessionId: pane.sessionId, pane: pane.paneId)
+            #expect(after != nil && after != before)
         }
-        let client = CLITmuxClient(control: control)
-        let pane = try #require(try await client.listAllPanes(socket: server.socket)?.first)
-        let before = try #require(
-            await client.outputMark(socket: server.socket, sessionId: pane.sessionId, pane: pane.paneId))
-        // Kill the control client's tmux process from outside, as a crash would.
-        let clients = try await server.tmux(["list-clients", "-F", "#{client_pid} #{client_control_mode}"])
-        let pids = clients.out.split(separator: "\n").compactMap { l -> Int32? in
-            let f = l.split(separator: " ")
-            return f.count == 2 && f[1] == "1" ? Int32(f[0]) : nil
-        }
-        #expect(pids.count == 1)
-        for p in pids { kill(p, SIGKILL) }
-        var gone = false
-        for _ in 0..<50 where !gone {
-            try await Task.sleep(nanoseconds: 20_000_000)
-            gone = !(await control.isConnected(socket: server.socket))
-        }
-        #expect(gone)
-        #expect(await client.outputMark(socket: server.socket, sessionId: pane.sessionId, pane: pane.paneId) == nil)
-        // The next command starts a new client; a mark of the old one never matches a new one.
-        let again = try #require(try await client.listAllPanes(socket: server.socket))
-        #expect(again.map(\.paneId) == [pane.paneId])
-        #expect(await control.isConnected(socket: server.socket))
-        let after = await client.outputMark(socket: server.socket, sessionId: pane.sessionId, pane: pane.paneId)
-        #expect(after != nil && after != before)
     }
 
     @Test func withoutAServerEverythingRunsOneShot() async throws {

@@ -10,9 +10,7 @@ extension TaskService {
         let files = try requiredFiles(input.requiredFiles)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(input.caseId)
-            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
-            let thread = try access.actingThread(id: input.actor.threadId, session: session)
+            let (c, thread) = try Self.caseAndActingThread(access, input.caseId, input.actor)
             let resuming = try Self.checkBeginnable(tx, c, thread: thread, caller: caller, reopen: input.reopen)
             var warnings: [String] = []
             if resuming { warnings.append("case \(c.id) is already in progress for thread \(thread.id); resumed") }
@@ -101,6 +99,15 @@ extension TaskService {
         try tx.execute("UPDATE tasks SET \(sets) WHERE id = ?", args + [c.id])
     }
 
+    /// The case of a case method and the thread acting on it (`session_id` checked against the case's session).
+    static func caseAndActingThread(_ access: Access, _ caseId: Int, _ actor: CaseActor) throws
+        -> (TaskRecord, ThreadRecord)
+    {
+        let c = try access.caseTask(caseId)
+        let session = try checkSessionParam(actor.sessionId, access: access, task: c)
+        return (c, try access.actingThread(id: actor.threadId, session: session))
+    }
+
     /// A given `session_id` must equal the task's session (a child's other session is `not_found`).
     static func checkSessionParam(_ given: Int?, access: Access, task: TaskRecord) throws -> SessionRecord {
         if let given, given != task.sessionId {
@@ -143,9 +150,7 @@ extension TaskService {
         let commit = try await commitForSandboxedWorker(input)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(input.caseId)
-            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
-            let thread = try access.actingThread(id: input.actor.threadId, session: session)
+            let (c, thread) = try Self.caseAndActingThread(access, input.caseId, input.actor)
             try Self.checkOwnCase(c, thread: thread, caller: caller, method: "step.check")
             // The case's steps are read once: the step, the order warning, the next step and the progress
             // all come from this list and the row the UPDATE returns.
@@ -224,9 +229,7 @@ extension TaskService {
         let files = try requiredFiles(input.requiredFiles)
         return try await env.store.write { tx in
             let access = Access(tx: tx, caller: caller)
-            let c = try access.caseTask(input.caseId)
-            let session = try Self.checkSessionParam(input.actor.sessionId, access: access, task: c)
-            let thread = try access.actingThread(id: input.actor.threadId, session: session)
+            let (c, thread) = try Self.caseAndActingThread(access, input.caseId, input.actor)
             try Self.checkOwnCase(c, thread: thread, caller: caller, method: "case.complete")
             let force = input.force
             var warnings: [String] = []
