@@ -31,17 +31,6 @@ import Testing
         try await MergeService(env: w.env).releaseLock(MergeReleaseLockInput(sessionId: session))
     }
 
-    static func code(_ body: () async throws -> JSON) async -> ErrorCode? {
-        do {
-            _ = try await body()
-            return nil
-        } catch let e as CodestratorError {
-            return e.code
-        } catch {
-            return .internal
-        }
-    }
-
     /// The review's verdict, as a reviewer records it: the item approved at the source branch's tip.
     static func approve(_ w: UnitWorld, item: Int) async throws {
         let source = try await w.store.read { tx in
@@ -60,12 +49,12 @@ import Testing
         let a = try await Self.queuedSession(w, "first")
         let b = try await Self.queuedSession(w, "second")
 
-        #expect(await Self.code { try await Self.acquire(w, b.session) } == .conflict)
+        #expect(await errorCode { try await Self.acquire(w, b.session) } == .conflict)
         let taken = try await Self.acquire(w, a.session)
         #expect(taken["reentered"] == false)
         #expect(taken["holder_session_id"]?.intValue == a.session)
         #expect(try await Self.acquire(w, a.session)["reentered"] == true)
-        #expect(await Self.code { try await Self.release(w, b.session) } == .forbidden)
+        #expect(await errorCode { try await Self.release(w, b.session) } == .forbidden)
     }
 
     @Test func anApprovedItemIsMergedAtReleaseAndTheNextTakesTheLock() async throws {

@@ -14,26 +14,15 @@ import Testing
             LockAcquireInput(scopeType: type, scopePath: path, ownerSession: owner, ttlSeconds: ttl))
     }
 
-    static func code(_ body: () async throws -> JSON) async -> ErrorCode? {
-        do {
-            _ = try await body()
-            return nil
-        } catch let e as CodestratorError {
-            return e.code
-        } catch {
-            return .internal
-        }
-    }
-
     @Test func overlappingPathsOfAnotherOwnerConflictAndOthersDoNot() async throws {
         let w = try UnitWorld()
         defer { w.cleanup() }
         _ = try await Self.acquire(w.env, "session:a", "prefix", "Sources/App")
 
         #expect(
-            await Self.code { try await Self.acquire(w.env, "session:b", "file", "Sources/App/main.swift") }
+            await errorCode { try await Self.acquire(w.env, "session:b", "file", "Sources/App/main.swift") }
                 == .conflict)
-        #expect(await Self.code { try await Self.acquire(w.env, "session:b", "prefix", "Sources") } == .conflict)
+        #expect(await errorCode { try await Self.acquire(w.env, "session:b", "prefix", "Sources") } == .conflict)
         #expect(try await Self.acquire(w.env, "session:b", "prefix", "Sources/AppKit")["owner_session"] == "session:b")
         #expect(try await Self.acquire(w.env, "session:b", "file", "docs/a.md")["reentered"] == false)
     }
@@ -64,7 +53,7 @@ import Testing
         w.clock.advance(by: 61)
         #expect(try await Self.acquire(w.env, "session:b", "file", "a.txt")["owner_session"] == "session:b")
         #expect(
-            await Self.code {
+            await errorCode {
                 try await LockService(env: w.env).heartbeat(LockHeartbeatInput(lockId: id, ownerSession: "session:a"))
             } == .invalidState)
     }
@@ -78,9 +67,9 @@ import Testing
             try await LockService(env: w.env).release(LockReleaseInput(lockId: id, ownerSession: owner, force: force))
         }
 
-        #expect(await Self.code { try await release("session:b", false) } != nil)
+        #expect(await errorCode { try await release("session:b", false) } != nil)
         #expect(try await release("session:b", true)["state"] == "released")
-        #expect(await Self.code { try await release("session:a", false) } == .invalidState)
+        #expect(await errorCode { try await release("session:a", false) } == .invalidState)
     }
 
     @Test func aChildLocksAsItsThreadAndNoOtherName() async throws {
@@ -92,6 +81,6 @@ import Testing
         let child = try await w.child(.worker, thread: tid)
 
         #expect(try await Self.acquire(child, nil, "file", "a.txt")["owner_session"] == .string("thread:\(tid)"))
-        #expect(await Self.code { try await Self.acquire(child, "session:a", "file", "b.txt") } == .forbidden)
+        #expect(await errorCode { try await Self.acquire(child, "session:a", "file", "b.txt") } == .forbidden)
     }
 }
