@@ -113,31 +113,8 @@ public enum ProcessRunner {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
 
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // Own process group (so a timeout can kill grandchildren too) and default signal handling.
-        posix_spawnattr_setpgroup(&attr, 0)
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        sigaddset(&defaultSignals, SIGPIPE)
-        sigaddset(&defaultSignals, SIGINT)
-        sigaddset(&defaultSignals, SIGTERM)
-        posix_spawnattr_setsigdefault(&attr, &defaultSignals)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attr, &emptyMask)
-        posix_spawnattr_setflags(
-            &attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in cArgs { free(p) }
-            for p in cEnv { free(p) }
-        }
         var pid = pid_t()
-        let rc = posix_spawn(&pid, exe, &actions, &attr, cArgs, cEnv)
+        let rc = spawnChild(&pid, exe, argv: argv, environment: env, actions: &actions)
         close(outPipe[1])
         close(errPipe[1])
         close(inPipe[0])
@@ -155,5 +132,38 @@ public enum ProcessRunner {
             pid: pid, stdinFD: input.isEmpty ? -1 : inPipe[1], stdoutFD: outPipe[0], stderrFD: errPipe[0],
             input: input, outputLimit: outputLimit,
             deadline: ContinuousClock.now.advanced(by: .seconds(min(max(timeout, 0), 1e9))))
+    }
+}
+
+extension ProcessRunner {
+    /// posix_spawn of `exe` with `actions` in its own process group (so a timeout or a close can end its
+    /// grandchildren too), with default handling of SIGPIPE, SIGINT and SIGTERM and no blocked signals whatever
+    /// the calling thread blocks. Returns posix_spawn's result. Callers hold `spawnLock` around their pipes.
+    static func spawnChild(
+        _ pid: inout pid_t, _ exe: String, argv: [String], environment: [String: String],
+        actions: inout posix_spawn_file_actions_t
+    ) -> Int32 {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setpgroup(&attr, 0)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        sigaddset(&defaultSignals, SIGPIPE)
+        sigaddset(&defaultSignals, SIGINT)
+        sigaddset(&defaultSignals, SIGTERM)
+        posix_spawnattr_setsigdefault(&attr, &defaultSignals)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attr, &emptyMask)
+        posix_spawnattr_setflags(
+            &attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        let cEnv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in cArgs { free(p) }
+            for p in cEnv { free(p) }
+        }
+        return posix_spawn(&pid, exe, &actions, &attr, cArgs, cEnv)
     }
 }
